@@ -1,0 +1,56 @@
+"""Where things are in a dataset repository. Every path the toolkit touches is named here once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The files of one dataset repository, rooted at `root` (the current directory for the CLI)."""
+
+    root: Path
+
+    @property
+    def records(self) -> Path:
+        return self.root / "records"
+
+    @property
+    def people(self) -> Path:
+        return self.root / "registry" / "people.yml"
+
+    @property
+    def source_registry(self) -> Path:
+        return self.root / "registry" / "sources.yml"
+
+    @property
+    def sources(self) -> Path:
+        return self.root / "sources"
+
+    @property
+    def schemas(self) -> Path:
+        return self.root / "schema"
+
+    @property
+    def metadata(self) -> Path:
+        return self.root / "metadata.yml"
+
+    @property
+    def datapackage(self) -> Path:
+        return self.root / "datapackage.json"
+
+    @property
+    def build(self) -> Path:
+        return self.root / "build"
+
+    @property
+    def database(self) -> Path:
+        return self.build / "belarus-releases.db"
+
+    def relative(self, path: Path) -> str:
+        """A path as reported to contributors: relative to the root, with forward slashes."""
+        return path.relative_to(self.root).as_posix()
+
+    def schema(self, name: str) -> Path:
+        return self.schemas / f"{name}.schema.json"

@@ -1,0 +1,87 @@
+"""Problems are data: every check returns them, reporters print them, nothing raises them.
+
+Each problem type has a stable slug (used in `--json` output, GitHub annotations and the docs)
+and a one-line explanation of what to do about it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+TYPES: dict[str, str] = {
+    # reading the file
+    "missing-file": "A file the dataset needs is missing: restore it from the main branch.",
+    "empty-file": "The file is empty: start from `belarus-releases new`.",
+    "file-too-large": "The file is larger than the size cap: split the content or shorten the quotes.",
+    "not-utf8": "The file is not UTF-8 text: save it again as UTF-8 without a byte-order mark.",
+    "byte-order-mark": "The file starts with a byte-order mark: save it as UTF-8 without BOM.",
+    "control-character": "An invisible control character: delete it (retype the text around it).",
+    "bidi-character": "A bidirectional control character, which can make text display differently from what it says: delete it.",
+    "invisible-character": "An invisible character (zero-width space or joiner, soft hyphen, U+FEFF): delete it.",
+    # YAML
+    "yaml-syntax": "The YAML cannot be read: fix the syntax at this place.",
+    "duplicate-key": "A key appears twice in the same mapping: keep one.",
+    "yaml-anchor": "Anchors (&name) are not allowed: write the value out in full.",
+    "yaml-alias": "Aliases (*name) are not allowed: write the value out in full.",
+    "yaml-merge-key": "Merge keys (<<) are not allowed: write the keys out in full.",
+    "yaml-tag": "Tags (!tag or !!type) are not allowed: remove the tag, and quote the value if it is text.",
+    "complex-key": "Mapping keys must be plain words: use a field name from the schema.",
+    "too-deep": "The file is nested deeper than any record needs: check the indentation.",
+    "multiple-documents": "One record per file: remove the extra '---' document.",
+    "ambiguous-value": "Other YAML tools read this value differently: put it in quotes.",
+    "not-a-mapping": "The top level of the file must be a mapping of field names to values.",
+    # content
+    "mixed-script": "A word mixes Latin and Cyrillic letters that look alike: retype it in one alphabet.",
+    "formula-like": "Text starting with = + - @, tab or carriage return runs as a formula in spreadsheets: reword it.",
+    # schema
+    "schema": "The value does not match the record schema.",
+    "unknown-field": "This field is not in the schema: check its spelling.",
+    "missing-field": "A required field is missing: add it.",
+    # rules across fields and records
+    "id-mismatch": "The id must equal the file name without .yml.",
+    "bad-file-name": "File names must be the record id followed by .yml.",
+    "date-mismatch": "The date fields do not agree with each other or with the id.",
+    "count-range": "The release numbers do not agree with each other.",
+    "duplicate-id": "Two entries share the same id: ids must be unique.",
+    "unknown-person": "The person is not in registry/people.yml: add them there or fix the id.",
+    "unknown-source": "The source file is not in registry/sources.yml or not under sources/.",
+    "unsafe-path": "Source paths must be plain file names under sources/, not links or paths that leave it.",
+    "bad-support": "The quote claims to support a fact the record does not have.",
+    # provenance
+    "quote-not-found": "The quote does not occur in the cited source file: copy it exactly.",
+    "count-not-in-quote": "No supporting quote writes this number in digits or words: quote the sentence with the number, or say how it was derived in count_basis.",
+    "fact-unsupported": "No quote supports this fact: add a quote and list the fact in its supports.",
+    "variant-not-found": "The name form does not occur in any source file: copy it exactly from a source.",
+    "ambiguous-name": "The same name form is listed for two people.",
+    "unused-entry": "Nothing refers to this registry entry or source file: cite it or remove it.",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one place in one file. Line and column count from 1; 0 means the whole file."""
+
+    file: str
+    line: int
+    col: int
+    type: str
+    message: str
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise ValueError(f"unknown problem type {self.type!r}")
+
+    def to_text(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: [{self.type}] {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+Position = tuple[int, int]
+
+
+def at(file: str, position: Position, type_: str, message: str) -> Problem:
+    """Build a problem at a (line, col) position."""
+    return Problem(file, position[0], position[1], type_, message)

@@ -1,0 +1,101 @@
+"""Provenance: every quote and every name form occurs verbatim in the source files it is tied to.
+
+Comparison is after normalising Unicode (NFC), whitespace and the style of quote marks and apostrophes,
+so «…», “…” and "…" match each other; letters, digits and dashes must be exact.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+
+from .crossref import source_path
+from .layout import Layout
+from .load import JsonPath, Loaded
+from .problems import Problem, at
+
+_MARKS = str.maketrans({c: '"' for c in "«»„“”‟″"} | {c: "'" for c in "‘’‚‛ʼ′`"})
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    return _SPACE.sub(" ", unicodedata.normalize("NFC", text).translate(_MARKS)).strip()
+
+
+def read_sources(layout: Layout, files: list[str]) -> dict[str, str]:
+    """Normalised text of each readable source file, by file name."""
+    texts = {}
+    for file in files:
+        path = source_path(layout, file)
+        if path is not None:
+            texts[file] = normalise(path.read_text(encoding="utf-8", errors="replace"))
+    return texts
+
+
+def mismatch(quote: str, source: str) -> str:
+    """Where a quote stops matching the source, said so that the contributor can find the typo."""
+    low, high = 0, len(quote)
+    while low < high:  # longest prefix of the quote that occurs in the source
+        middle = (low + high + 1) // 2
+        if quote[:middle] in source:
+            low = middle
+        else:
+            high = middle - 1
+    if low < 8:
+        return "not even its first words occur in the source"
+    start = source.find(quote[:low])
+    found = source[start + low:start + low + 12]
+    return (f"it matches the source up to «{quote[max(0, low - 20):low]}», then has «{quote[low:low + 12]}» "
+            f"where the source has «{found}»")
+
+
+def _quote_problems(record: Loaded, texts: dict[str, str]) -> Iterator[Problem]:
+    for s, source in enumerate(record.data["sources"]):
+        text = texts.get(source["file"])
+        if text is None:
+            continue
+        for q, quote in enumerate(source["quotes"]):
+            wanted = normalise(quote["text"])
+            if wanted not in text:
+                path: JsonPath = ("sources", s, "quotes", q, "text")
+                yield at(record.file, record.position(path), "quote-not-found",
+                         f"the quote does not occur in sources/{source['file']}: {mismatch(wanted, text)}")
+
+
+def _name_forms(person: dict[str, Any]) -> Iterator[tuple[str, JsonPath]]:
+    for lang in ("ru", "uk", "be"):
+        if person["name"].get(lang):
+            yield person["name"][lang], ("name", lang)
+    for number, variant in enumerate(person.get("variants", [])):
+        yield variant["text"], ("variants", number, "text")
+
+
+def _people_problems(people: Loaded, texts: dict[str, str]) -> Iterator[Problem]:
+    everything = "\n".join(texts.values())
+    owner: dict[str, str] = {}
+    for p, person in enumerate(people.data.get("people", [])):
+        for form, path in _name_forms(person):
+            where = people.position(("people", p) + path)
+            key = normalise(form).casefold()
+            if owner.setdefault(key, person["id"]) != person["id"]:
+                yield at(people.file, where, "ambiguous-name", f"'{form}' is also listed for '{owner[key]}'")
+            if not re.search(rf"(?<!\w){re.escape(normalise(form))}(?!\w)", everything):
+                yield at(people.file, where, "variant-not-found", f"'{form}' does not occur as a word in any source file")
+        for r, role in enumerate(person.get("roles", [])):
+            for e, evidence in enumerate(role.get("evidence", [])):
+                text = texts.get(evidence["file"])
+                wanted = normalise(evidence["text"])
+                if text is not None and wanted not in text:
+                    yield at(people.file, people.position(("people", p, "roles", r, "evidence", e, "text")),
+                             "quote-not-found", f"the quote does not occur in sources/{evidence['file']}: {mismatch(wanted, text)}")
+
+
+def provenance_problems(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded) -> list[Problem]:
+    files = [entry["file"] for entry in (sources.data or {}).get("sources", [])]
+    texts = read_sources(layout, files)
+    problems = [problem for record in records for problem in _quote_problems(record, texts)]
+    if people.data:
+        problems.extend(_people_problems(people, texts))
+    return problems

@@ -1,0 +1,146 @@
+"""Rules across the fields of one record that passed its schema: id and file name, dates, counts, and
+whether the quotes' `supports` cover every fact the record states (and only facts it has)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+from typing import Any
+
+from .load import JsonPath, Loaded
+from .numbers import numbers_in
+from .problems import Problem, at
+
+RELEASE_NUMBERS = ("count", "low", "high", "foreign_nationals")
+RELEASE_LISTS = ("nationalities", "people", "destinations")
+
+
+def record_problems(loaded: Loaded) -> list[Problem]:
+    record = loaded.data
+    return [*_id_problems(loaded, record), *_date_problems(loaded, record), *_count_problems(loaded, record),
+            *_support_problems(loaded, record)]
+
+
+def _id_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]:
+    name = PurePosixPath(loaded.file).name
+    if name != f"{record['id']}.yml":
+        yield at(loaded.file, loaded.position(("id",)), "id-mismatch",
+                 f"the id is '{record['id']}' but the file is named '{name}'; the id must be the file name without .yml")
+
+
+def date_span(date: dict[str, Any]) -> tuple[dt.date, dt.date]:
+    """The first and last day the date can be, from its value and its earliest/latest bounds."""
+    low, high = dt.date.min, dt.date.max
+    value = date.get("value")
+    if value:
+        parts = [int(p) for p in value.split("-")]
+        year = parts[0]
+        month_low, month_high = (parts[1], parts[1]) if len(parts) > 1 else (1, 12)
+        day_low = parts[2] if len(parts) > 2 else 1
+        day_high = parts[2] if len(parts) > 2 else calendar.monthrange(year, month_high)[1]
+        low, high = dt.date(year, month_low, day_low), dt.date(year, month_high, day_high)
+    if date.get("earliest"):
+        low = max(low, dt.date.fromisoformat(date["earliest"]))
+    if date.get("latest"):
+        high = min(high, dt.date.fromisoformat(date["latest"]))
+    return low, high
+
+
+def _date_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]:
+    date = record["date"]
+    earliest, latest = date.get("earliest"), date.get("latest")
+    if earliest and latest and latest < earliest:
+        yield at(loaded.file, loaded.position(("date", "latest")), "date-mismatch",
+                 f"latest ({latest}) is before earliest ({earliest})")
+        return
+    low, high = date_span(date)
+    if low > high:
+        yield at(loaded.file, loaded.position(("date", "value")), "date-mismatch",
+                 f"the value {date.get('value')} lies outside earliest..latest ({earliest or '…'} to {latest or '…'})")
+        return
+    try:
+        id_date = dt.date.fromisoformat(record["id"][:10])
+    except ValueError:
+        yield at(loaded.file, loaded.position(("id",)), "date-mismatch", f"the id starts with {record['id'][:10]}, which is not a real date")
+        return
+    if not low <= id_date <= high:
+        yield at(loaded.file, loaded.position(("id",)), "date-mismatch",
+                 f"the id starts with {id_date} but the event date is {_span_text(low, high)}; "
+                 "start the id (and file name) with the event date, or its first possible day")
+
+
+def _span_text(low: dt.date, high: dt.date) -> str:
+    if low == high:
+        return str(low)
+    return f"between {'…' if low == dt.date.min else low} and {'…' if high == dt.date.max else high}"
+
+
+def _count_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]:
+    release = record.get("release")
+    if not release:
+        return
+    count, low, high = release.get("count"), release.get("low"), release.get("high")
+    where = loaded.position(("release",))
+    if release["qualifier"] == "exact" and count is None:
+        yield at(loaded.file, where, "count-range", "qualifier exact needs a count")
+    pairs = [("low", low, "count", count), ("count", count, "high", high), ("low", low, "high", high)]
+    for small_name, small, big_name, big in pairs:
+        if small is not None and big is not None and small > big:
+            yield at(loaded.file, loaded.position(("release", small_name)), "count-range",
+                     f"{small_name} ({small}) is greater than {big_name} ({big})")
+    most = high if high is not None else count
+    foreign = release.get("foreign_nationals")
+    if foreign is not None and most is not None and release["qualifier"] != "at-least" and foreign > most:
+        yield at(loaded.file, loaded.position(("release", "foreign_nationals")), "count-range",
+                 f"foreign_nationals ({foreign}) is more than the number released ({most})")
+
+
+def facts(record: dict[str, Any]) -> dict[str, JsonPath]:
+    """Every fact the record states that a quote must support, with where its value is."""
+    found: dict[str, JsonPath] = {"event": ("title",), "date": ("date",)}
+    if "location" in record:
+        found["location"] = ("location",)
+    for number, official in enumerate(record.get("officials", [])):
+        found[f"officials.{official['person']}"] = ("officials", number)
+    release = record.get("release", {})
+    for name in RELEASE_NUMBERS + RELEASE_LISTS:
+        if release.get(name) not in (None, []):
+            found[f"release.{name}"] = ("release", name)
+    if "status" in release:
+        found["release.status"] = ("release", "status")
+    for number in range(len(record.get("sanctions_changes", []))):
+        found[f"sanctions_changes.{number}"] = ("sanctions_changes", number)
+    return found
+
+
+def _quotes(record: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
+    for s, source in enumerate(record["sources"]):
+        for q, quote in enumerate(source["quotes"]):
+            yield ("sources", s, "quotes", q), quote
+
+
+def _support_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]:
+    stated = facts(record)
+    supported: dict[str, list[str]] = {}
+    for path, quote in _quotes(record):
+        for number, fact in enumerate(quote["supports"]):
+            if fact not in stated:
+                yield at(loaded.file, loaded.position(path + ("supports", number)), "bad-support",
+                         f"this quote says it supports '{fact}', which the record does not state")
+            supported.setdefault(fact, []).append(quote["text"])
+    optional = {"release.status"}
+    for fact, where in stated.items():
+        if fact not in supported and fact not in optional:
+            yield at(loaded.file, loaded.position(where), "fact-unsupported",
+                     f"no quote supports '{fact}'; add it to the supports of the quote that shows it")
+    release = record.get("release", {})
+    if release.get("count_basis"):
+        return
+    for name in RELEASE_NUMBERS:
+        value, texts = release.get(name), supported.get(f"release.{name}")
+        if value is not None and texts and not any(value in numbers_in(text) for text in texts):
+            yield at(loaded.file, loaded.position(("release", name)), "count-not-in-quote",
+                     f"release.{name} is {value}, but no quote supporting release.{name} writes {value} in digits or words; "
+                     "quote the words that give the number, or explain the number in release.count_basis")

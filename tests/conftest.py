@@ -1,0 +1,36 @@
+"""Shared fixtures: a throwaway copy of the real dataset repository, so tests can break it freely."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from belarus_releases.layout import Layout
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASET_PARTS = ("records", "registry", "sources", "schema", "metadata.yml", "datapackage.json", "README.md")
+
+
+def copy_dataset(target: Path) -> Layout:
+    """Copy the parts of the repository that the toolkit reads (not build/) into `target`."""
+    for part in DATASET_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, target / part)
+        elif source.is_file():
+            shutil.copy2(source, target / part)
+    return Layout(target)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Layout:
+    """A fresh copy of the real dataset in a temporary folder."""
+    return copy_dataset(tmp_path / "repo")
+
+
+@pytest.fixture
+def real() -> Layout:
+    """The repository itself, read-only: never write through this."""
+    return Layout(ROOT)
