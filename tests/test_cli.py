@@ -1,0 +1,94 @@
+"""The command line: exit codes, exact messages, and the same problems in every output format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from belarus_releases.check import check_dataset
+from belarus_releases.cli import cli
+from belarus_releases.layout import Layout
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def first_record(layout: Layout) -> Path:
+    return sorted(layout.records.glob("*.yml"))[0]
+
+
+def break_three_fields(layout: Layout) -> str:
+    """Make three mistakes in one record: a typo'd field, an impossible date, a count given as text."""
+    path = first_record(layout)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("\ntitle:", "\ntitel:", 1)
+    text = text.replace("precision:", "precision: weekly\n  old_precision:", 1)
+    path.write_text(text + "release_note: 'x'\n", encoding="utf-8")
+    return layout.relative(path)
+
+
+def test_validate_real_dataset_passes(real: Layout) -> None:
+    code, output = invoke("validate", "--root", str(real.root))
+    files = len(list(real.records.glob("*.yml"))) + 2
+    assert (code, output) == (0, f"{files} files checked, no problems.\n")
+
+
+def test_three_mistakes_give_three_located_messages(repo: Layout) -> None:
+    name = break_three_fields(repo)
+    code, output = invoke("validate", "--root", str(repo.root))
+    lines = output.splitlines()
+    assert code == 1
+    assert [line.split(": [")[1].split("]")[0] for line in lines[:-1]].count("unknown-field") == 3 or len(lines) == 4
+    assert all(line.startswith(f"{name}:") for line in lines[:-1]), output
+    assert len(lines[:-1]) == 3, output
+    assert lines[-1].startswith("3 problems in 1 of ")
+
+
+def test_exact_message_for_unknown_field(repo: Layout) -> None:
+    path = first_record(repo)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines) if line.startswith("title:"))
+    lines[number] = lines[number].replace("title:", "titel:", 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, output = invoke("validate", "--root", str(repo.root))
+    name = repo.relative(path)
+    assert code == 1
+    assert output.splitlines()[:2] == [
+        f"{name}:1:1: [missing-field] the file needs the field 'title'. Expected: English headline for the event, one line, "
+        "without a trailing full stop.",
+        f"{name}:{number + 1}:1: [unknown-field] unknown field 'titel' in the file; did you mean 'title'?",
+    ]
+
+
+def test_json_output_is_the_library_result(repo: Layout) -> None:
+    break_three_fields(repo)
+    code, output = invoke("validate", "--root", str(repo.root), "--json")
+    expected = [p.to_dict() for p in check_dataset(repo).problems]
+    assert code == 1
+    assert json.loads(output) == {"valid": False, "files_checked": check_dataset(repo).files_checked, "problems": expected}
+
+
+def test_github_format_annotates_each_problem(repo: Layout) -> None:
+    name = break_three_fields(repo)
+    code, output = invoke("validate", "--root", str(repo.root), "--format", "github")
+    annotations = [line for line in output.splitlines() if line.startswith("::error ")]
+    assert code == 1
+    assert len(annotations) == 3
+    assert all(line.startswith(f"::error file={name},line=") for line in annotations)
+
+
+def test_outside_a_dataset_is_misuse(tmp_path: Path) -> None:
+    code, output = invoke("validate", "--root", str(tmp_path))
+    assert code == 2
+    assert f"Error: {tmp_path} is not a dataset repository (it has no records/ folder)" in output
+
+
+def test_unknown_option_is_misuse(real: Layout) -> None:
+    code, output = invoke("validate", "--colour")
+    assert code == 2
+    assert "No such option: --colour" in output

@@ -1,0 +1,48 @@
+"""The documentation keeps up with the code: every command has help and is in the README; every problem type is explained."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from belarus_releases import __version__
+from belarus_releases.cli import cli
+from belarus_releases.problems import TYPES
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+CONTRIBUTING = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+COMMANDS = sorted(cli.commands.values(), key=lambda command: command.name or "")
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command.name)
+def test_every_command_has_help_with_an_example(command: click.Command) -> None:
+    assert command.help, f"{command.name} has no help"
+    assert "Example:" in command.help, f"{command.name}'s help has no Example: block"
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: command.name)
+def test_every_command_is_in_the_readme(command: click.Command) -> None:
+    assert f"belarus-releases {command.name}" in README
+
+
+def test_readme_first_screen_has_the_two_setup_commands() -> None:
+    first_screen = "\n".join(README.splitlines()[:40])
+    assert "make serve" in first_screen
+    assert "make test" in first_screen
+    assert "records/*.yml → load → validate → flatten" in first_screen
+
+
+@pytest.mark.parametrize("slug", sorted(TYPES))
+def test_every_problem_type_is_explained_for_contributors(slug: str) -> None:
+    assert re.search(rf"^\| `{re.escape(slug)}` \| {re.escape(TYPES[slug])} \|$", CONTRIBUTING, re.MULTILINE), (
+        f"CONTRIBUTING.md's table of problem types lacks the row for {slug}: | `{slug}` | {TYPES[slug]} |"
+    )
+
+
+def test_citation_version_matches_the_package() -> None:
+    citation = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    assert f"\nversion: {__version__}\n" in citation
