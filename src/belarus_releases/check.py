@@ -2,10 +2,12 @@
 
 This is what `validate` runs and what `build` runs first. Per-file work (load, schema, record rules) is
 independent for each file, so it can later be spread over processes or skipped for unchanged files.
+No exception escapes: anything unexpected becomes an `internal-error` problem on the file it happened in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .crossref import crossref_problems
@@ -15,10 +17,15 @@ from .problems import Problem
 from .provenance import provenance_problems
 from .validate import schema_validator, validate_loaded
 
+# A record with one of these does not have the shape the rules across files expect, so they skip it.
+# Any other problem (an unquoted date, a bad quote) leaves the data usable: it is checked further, so that
+# one run reports every problem.
+SHAPE_PROBLEMS = frozenset({"schema", "unknown-field", "missing-field", "unsafe-path", "internal-error"})
+
 
 @dataclass
 class CheckResult:
-    """Everything `check_dataset` found: the records that are valid on their own, the registries, every problem."""
+    """Everything `check_dataset` found: the records whose data has the schema's shape, the registries, every problem."""
 
     records: list[Loaded] = field(default_factory=list)
     people: Loaded | None = None
@@ -37,7 +44,10 @@ def record_files(layout: Layout) -> tuple[list[str], list[Problem]]:
     if layout.records.is_dir():
         for path in sorted(layout.records.iterdir()):
             relative = layout.relative(path)
-            if path.suffix == ".yml" and path.is_file() and not path.is_symlink():
+            if path.is_symlink() and path.suffix in (".yaml", ".yml", ".json"):
+                problems.append(Problem(relative, 0, 0, "unsafe-path",
+                                        "this record is a symbolic link; replace it with the record file itself"))
+            elif path.suffix == ".yml" and path.is_file():
                 names.append(relative)
             elif path.suffix in (".yaml", ".yml", ".json"):
                 problems.append(Problem(relative, 0, 0, "bad-file-name",
@@ -45,16 +55,34 @@ def record_files(layout: Layout) -> tuple[list[str], list[Problem]]:
     return names, problems
 
 
+def internal_error(file: str, error: BaseException) -> Problem:
+    """The last resort: a bug in the checker, reported on the file being checked instead of as a traceback."""
+    return Problem(file, 1, 1, "internal-error",
+                   f"the checker failed on this file ({type(error).__name__}); please report this, attaching the file")
+
+
+def guarded(file: str, stage: Callable[[], list[Problem]]) -> list[Problem]:
+    """Run one stage; an unexpected exception becomes one located problem."""
+    try:
+        return stage()
+    except (Exception, RecursionError) as error:
+        return [internal_error(file, error)]
+
+
 def check_file(layout: Layout, relative: str, schema: str) -> tuple[Loaded, list[Problem]]:
     """Load one file and validate it against one schema: the unit of work that parallelises."""
-    loaded = load_file(layout.root, relative)
-    problems = loaded.problems + validate_loaded(loaded, schema_validator(layout.schema(schema)), is_record=schema == "record")
-    return loaded, problems
+    try:
+        loaded = load_file(layout.root, relative)
+        return loaded, loaded.problems + validate_loaded(loaded, schema_validator(layout.schema(schema)),
+                                                         is_record=schema == "record")
+    except (Exception, RecursionError) as error:
+        return Loaded(relative), [internal_error(relative, error)]
 
 
 def _check_registry(layout: Layout, result: CheckResult, relative: str, schema: str) -> Loaded:
     if not (layout.root / relative).is_file():
-        result.problems.append(Problem(relative, 0, 0, "missing-file", f"{relative} is missing"))
+        result.problems.append(Problem(relative, 0, 0, "missing-file",
+                                       f"{relative} is missing; restore it from the main branch"))
         return Loaded(relative)
     loaded, problems = check_file(layout, relative, schema)
     result.files_checked += 1
@@ -64,21 +92,33 @@ def _check_registry(layout: Layout, result: CheckResult, relative: str, schema: 
     return loaded
 
 
+def _id_taken(layout: Layout, loaded: Loaded, problems: list[Problem]) -> list[Problem]:
+    """A record whose id is another record's file name is a duplicate id: say so, naming the other file."""
+    record_id = loaded.data.get("id") if isinstance(loaded.data, dict) else None
+    other = f"records/{record_id}.yml"
+    if not isinstance(record_id, str) or other == loaded.file or not (layout.root / other).is_file():
+        return problems
+    return [Problem(p.file, p.line, p.col, "duplicate-id",
+                    f"the id '{record_id}' is already the id of {other}; give this record its own id and name the file after it")
+            if p.type == "id-mismatch" else p for p in problems]
+
+
 def check_dataset(layout: Layout) -> CheckResult:
-    """Every problem in the dataset, sorted by file, line and column."""
+    """Every problem in the dataset, sorted by file, line and column, each reported once."""
     result = CheckResult()
     names, result.problems = record_files(layout)
     for relative in names:
         loaded, problems = check_file(layout, relative, "record")
         result.files_checked += 1
-        result.problems.extend(problems)
-        if not problems:
+        result.problems.extend(_id_taken(layout, loaded, problems))
+        if loaded.data is not None and not any(p.type in SHAPE_PROBLEMS for p in problems):
             result.records.append(loaded)
     result.people = _check_registry(layout, result, layout.relative(layout.people), "people")
     result.sources = _check_registry(layout, result, layout.relative(layout.source_registry), "sources")
-    if result.people.data is not None and result.sources.data is not None:
-        result.problems.extend(crossref_problems(layout, result.records, result.people, result.sources,
-                                                  complete=len(result.records) == len(names)))
-        result.problems.extend(provenance_problems(layout, result.records, result.people, result.sources))
-    result.problems.sort()
+    people, sources = result.people, result.sources
+    complete = len(result.records) == len(names)
+    result.problems.extend(guarded(sources.file, lambda: crossref_problems(layout, result.records, people, sources,
+                                                                            complete=complete)))
+    result.problems.extend(guarded(sources.file, lambda: provenance_problems(layout, result.records, people, sources)))
+    result.problems = sorted(set(result.problems))
     return result

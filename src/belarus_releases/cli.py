@@ -15,7 +15,8 @@ from .report import FORMATS, render
 def _layout(root: str) -> Layout:
     layout = Layout(Path(root).resolve())
     if not layout.records.is_dir():
-        raise click.UsageError(f"{root} is not a dataset repository (it has no records/ folder); run this from the repository's top folder")
+        raise click.UsageError(f"{root} is not a dataset repository (it has no records/ folder); "
+                               "run this from the repository's top folder")
     return layout
 
 
@@ -48,3 +49,61 @@ def validate(root: str, fmt: str, as_json: bool) -> None:
     result = check_dataset(_layout(root))
     click.echo(render(result, "json" if as_json else fmt), nl=False)
     raise SystemExit(0 if result.ok else 1)
+
+
+@cli.command()
+@root_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on; 0.0.0.0 for every interface.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--get", "path", metavar="PATH", help="Print the body of one response for PATH and exit; starts no server.")
+def serve(root: str, host: str, port: int, path: str | None) -> None:
+    """Publish the built database with Datasette: read-only, time-limited, with security headers.
+
+    With --get, exits 1 when the response is an HTTP error.
+
+    Example:
+
+    \b
+        belarus-releases serve
+        belarus-releases serve --get /belarus-releases/events.json
+    """
+    # Imported here: Datasette is slow to import, and the other commands don't need it.
+    from .serve import ServeError, fetch
+    from .serve import serve as run
+
+    layout = _layout(root)
+    try:
+        if path is None:
+            run(layout, host=host, port=port)
+            return
+        page = fetch(layout, path)
+    except ServeError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(page.text)
+    raise SystemExit(1 if page.status >= 400 else 0)
+
+
+@cli.command()
+@root_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="How to print problems: text, json or github.")
+def build(root: str, fmt: str) -> None:
+    """Check the dataset, then write build/ (CSV, JSON, SQLite) and datapackage.json.
+
+    Writes nothing unless every check passes; exits 1 with the problems otherwise.
+
+    Example:
+
+    \b
+        belarus-releases build
+        datasette build/belarus-releases.db -m metadata.yml
+    """
+    from dataclasses import replace
+
+    from .build import build_dataset
+
+    result = build_dataset(_layout(root))
+    if not result.ok:
+        click.echo(render(replace(result.check, problems=result.problems), fmt), nl=False)
+        raise SystemExit(1)
+    click.echo(f"Built {len(result.rows)} tables ({sum(result.rows.values()):,} rows) into build/ and datapackage.json.")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import difflib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,29 +30,35 @@ def source_references(record: dict[str, Any]) -> Iterator[tuple[str, JsonPath]]:
 
 
 def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded, *, complete: bool) -> list[Problem]:
-    """Problems across files; unused entries only when `complete` (every record was readable and valid)."""
+    """Problems across files. A registry that is missing or invalid (data None) is left out of the checks that need it,
+    so one mistake in it hides nothing else; unused entries only when `complete` (every record was readable and valid)."""
     problems = [*_duplicates(records, people, sources)]
-    person_ids = {entry["id"] for entry in _entries(people, "people")}
-    source_files = {entry["file"] for entry in _entries(sources, "sources")}
-    used_people: set[str] = set()
-    cited: set[str] = set()
-    for loaded in records:
-        for person, path in person_references(loaded.data):
-            used_people.add(person)
-            if person not in person_ids:
-                problems.append(at(loaded.file, loaded.position(path), "unknown-person",
-                                   f"no person with id '{person}' in registry/people.yml"))
-        for file, path in source_references(loaded.data):
-            cited.add(file)
-            if file not in source_files:
-                problems.append(at(loaded.file, loaded.position(path), "unknown-source",
-                                   f"'{file}' is not listed in registry/sources.yml"))
-    problems.extend(_evidence_files(people, source_files))
-    problems.extend(_source_files(layout, sources))
+    used_people = {person for loaded in records for person, _ in person_references(loaded.data)}
+    cited = {file for loaded in records for file, _ in source_references(loaded.data)}
+    if people.data is not None:
+        person_ids = {entry["id"] for entry in _entries(people, "people")}
+        problems.extend(_dangling(records, person_references, person_ids, "unknown-person",
+                                  "no person with id '{}' in registry/people.yml; add them there or fix the id"))
+    if sources.data is not None:
+        source_files = {entry["file"] for entry in _entries(sources, "sources")}
+        problems.extend(_dangling(records, source_references, source_files, "unknown-source",
+                                  "'{}' is not listed in registry/sources.yml; add an entry for it there or fix the name"))
+        problems.extend(_evidence_files(people, source_files))
+        problems.extend(_source_files(layout, sources))
     if complete and records:  # while a record is broken its references are unknown, so nothing is called unused
         problems.extend(_unused(people, "people", "id", used_people, "no record names this person"))
         problems.extend(_unused(sources, "sources", "file", cited, "no record cites this source"))
     return problems
+
+
+def _dangling(records: list[Loaded], references: Callable[[dict[str, Any]], Iterator[tuple[str, JsonPath]]],
+              known: set[str], type_: str, message: str) -> Iterator[Problem]:
+    for loaded in records:
+        for name, path in references(loaded.data):
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                advice = f" (did you mean '{close[0]}'?)" if close else ""
+                yield at(loaded.file, loaded.position(path), type_, message.format(name) + advice)
 
 
 def _duplicates(records: list[Loaded], people: Loaded, sources: Loaded) -> Iterator[Problem]:
@@ -67,7 +74,7 @@ def _duplicates(records: list[Loaded], people: Loaded, sources: Loaded) -> Itera
             if entry[field] in seen:
                 first = registry.position((key, seen[entry[field]], field))
                 yield at(registry.file, registry.position((key, number, field)), "duplicate-id",
-                         f"'{entry[field]}' is listed twice (first at line {first[0]})")
+                         f"'{entry[field]}' is listed twice (first at line {first[0]}); keep one entry")
             seen.setdefault(entry[field], number)
 
 
@@ -76,8 +83,10 @@ def _evidence_files(people: Loaded, source_files: set[str]) -> Iterator[Problem]
         for r, role in enumerate(person.get("roles", [])):
             for e, evidence in enumerate(role.get("evidence", [])):
                 if evidence["file"] not in source_files:
-                    yield at(people.file, people.position(("people", p, "roles", r, "evidence", e, "file")),
-                             "unknown-source", f"'{evidence['file']}' is not listed in registry/sources.yml")
+                    where = people.position(("people", p, "roles", r, "evidence", e, "file"))
+                    yield at(people.file, where, "unknown-source",
+                             f"'{evidence['file']}' is not listed in registry/sources.yml; "
+                             "add an entry for it there or fix the name")
 
 
 def source_path(layout: Layout, file: str) -> Path | None:
@@ -97,7 +106,7 @@ def _source_files(layout: Layout, sources: Loaded) -> Iterator[Problem]:
         if (layout.sources / file).is_symlink():
             yield at(sources.file, where, "unsafe-path", f"sources/{file} is a symbolic link; copy the document in instead")
         elif source_path(layout, file) is None:
-            yield at(sources.file, where, "unknown-source", f"there is no file sources/{file}")
+            yield at(sources.file, where, "unknown-source", f"there is no file sources/{file}; add the file or fix the name")
     if layout.sources.is_dir():
         for path in sorted(layout.sources.iterdir()):
             if path.name not in listed and not path.name.startswith("."):

@@ -37,6 +37,10 @@ class Layout:
         return self.root / "metadata.yml"
 
     @property
+    def readme(self) -> Path:
+        return self.root / "README.md"
+
+    @property
     def datapackage(self) -> Path:
         return self.root / "datapackage.json"
 

@@ -2,14 +2,12 @@
 
 The parser is driven event by event (libyaml when present), so that anchors, aliases, tags,
 duplicate keys and runaway nesting are refused the moment they appear, before any value is built.
-Scalars keep the type the contributor meant: only `null`, `true`/`false` and plain whole numbers are
-typed; everything else stays text, and anything another YAML tool would read differently
-(`NO`, `01234`, `1:20`, `1.10`, an unquoted date) is reported so that it gets quoted.
+Scalars keep the type the contributor meant (see scalars.py); forbidden characters written as
+escapes in double-quoted text ("\u202E") are caught here, since the scan of the raw file cannot see them.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +16,8 @@ from typing import Any
 import yaml
 
 from .problems import Position, Problem, at
-from .text_checks import LineIndex, check_values, scan_characters
+from .scalars import scalar_value, show_tag
+from .text_checks import LineIndex, check_values, describe, forbidden_characters, scan_characters
 
 Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -26,23 +25,6 @@ MAX_BYTES = 256 * 1024
 MAX_DEPTH = 10
 
 JsonPath = tuple[str | int, ...]
-
-_NULL = re.compile(r"^(~|null|Null|NULL)?$")
-_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_INT = re.compile(r"^-?(0|[1-9][0-9]{0,14})$")
-# What YAML 1.1 loaders (PyYAML among them) would turn into something other than the text written.
-_AMBIGUOUS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$"), "a true/false value"),
-    (re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?$"), "a date object"),
-    (re.compile(r"^[-+]?0[0-7_]+$"), "an octal number"),
-    (re.compile(r"^[-+]?0[0-9_]+$"), "a number without its leading zero"),
-    (re.compile(r"^[-+]?0(x[0-9a-fA-F_]+|b[01_]+|o[0-7_]+)$"), "a number in another base"),
-    (re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$"), "a base-60 number"),
-    (re.compile(r"^[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+]?[0-9]+)?$"), "a decimal number"),
-    (re.compile(r"^[-+]?(\.inf|\.Inf|\.INF)$|^\.(nan|NaN|NAN)$"), "a special number"),
-    (re.compile(r"^[-+]?[0-9][0-9_]*([eE][-+]?[0-9]+)?$"), "a number"),
-]
-
 
 @dataclass
 class Loaded:
@@ -52,6 +34,7 @@ class Loaded:
     data: Any = None
     values: dict[JsonPath, Position] = field(default_factory=dict)
     keys: dict[JsonPath, Position] = field(default_factory=dict)
+    ends: dict[JsonPath, Position] = field(default_factory=dict)  # where each scalar's text ends
     problems: list[Problem] = field(default_factory=list)
 
     def position(self, path: JsonPath, *, key: bool = False) -> Position:
@@ -73,9 +56,16 @@ def load_file(root: Path, relative: str) -> Loaded:
     path = root / relative
     size = path.stat().st_size
     if size > MAX_BYTES:
-        return Loaded(relative, problems=[Problem(relative, 1, 1, "file-too-large",
-                                                  f"the file is {size:,} bytes; the limit is {MAX_BYTES:,} bytes")])
+        return Loaded(relative, problems=[_too_large(relative, size)])
     return load_bytes(path.read_bytes(), relative)
+
+
+_EMPTY = "the file has no record in it; write the record (an existing record is a good start), or delete the file"
+
+
+def _too_large(name: str, size: int) -> Problem:
+    return Problem(name, 1, 1, "file-too-large",
+                   f"the file is {size:,} bytes; the limit is {MAX_BYTES:,} bytes: split it or shorten the quotes")
 
 
 def load_bytes(raw: bytes, name: str) -> Loaded:
@@ -87,40 +77,56 @@ def load_bytes(raw: bytes, name: str) -> Loaded:
     loaded.problems.extend(scan_characters(text, name))
     if any(p.type == "control-character" for p in loaded.problems):
         return loaded  # the YAML reader refuses these too; one message per character is enough
+    _parse(loaded, text)
+    if loaded.data is None and not loaded.problems:
+        loaded.problems.append(Problem(name, 1, 1, "empty-file", _EMPTY))
+    elif loaded.data is not None and not isinstance(loaded.data, dict):
+        kind = "a list" if isinstance(loaded.data, list) else "a single value"
+        loaded.problems.append(Problem(name, 1, 1, "not-a-mapping",
+                                       f"the file holds {kind}, not a mapping of fields; "
+                                       "write the record as `field: value` lines"))
+        loaded.data = None
+    elif loaded.data is not None:
+        loaded.problems.extend(check_values(loaded.data, loaded.values, text, name, loaded.ends))
+    _clamp(loaded, LineIndex(text))
+    return loaded
+
+
+def _clamp(loaded: Loaded, index: LineIndex) -> None:
+    """Keep every position inside the file, so that editors and annotations can show it."""
+    for table in (loaded.values, loaded.keys, loaded.ends):
+        for path, (line, col) in table.items():
+            table[path] = index.clamp(line, col)
+    loaded.problems = [index.clamp_problem(problem) for problem in loaded.problems]
+
+
+def _parse(loaded: Loaded, text: str) -> None:
     try:
-        loaded.data = _Builder(loaded).build(text)
+        loaded.data = _Builder(loaded, text).build()
     except _Stop:
         loaded.data = None
     except yaml.MarkedYAMLError as error:
         loaded.data = None
-        loaded.problems.append(_syntax_problem(name, error, text))
+        loaded.problems.append(_syntax_problem(loaded.file, error, text))
     except yaml.YAMLError as error:
         loaded.data = None
-        loaded.problems.append(Problem(name, 1, 1, "yaml-syntax", str(error)))
-    if loaded.data is None and not loaded.problems:
-        loaded.problems.append(Problem(name, 1, 1, "empty-file", "the file has no record in it"))
-    elif loaded.data is not None and not isinstance(loaded.data, dict):
-        kind = "a list" if isinstance(loaded.data, list) else "a single value"
-        loaded.problems.append(Problem(name, 1, 1, "not-a-mapping", f"the file holds {kind}, not a mapping of fields"))
-        loaded.data = None
-    else:
-        loaded.problems.extend(check_values(loaded.data, loaded.values, text, name))
-    return loaded
+        loaded.problems.append(Problem(loaded.file, 1, 1, "yaml-syntax", f"{error}; check the YAML syntax"))
 
 
 def _decode(raw: bytes, loaded: Loaded) -> str | None:
     name = loaded.file
     if len(raw) > MAX_BYTES:
-        loaded.problems.append(Problem(name, 1, 1, "file-too-large", f"the file is {len(raw):,} bytes; the limit is {MAX_BYTES:,} bytes"))
+        loaded.problems.append(_too_large(name, len(raw)))
         return None
     if not raw.strip():
-        loaded.problems.append(Problem(name, 1, 1, "empty-file", "the file has no record in it"))
+        loaded.problems.append(Problem(name, 1, 1, "empty-file", _EMPTY))
         return None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and (raw[0] == 0 or raw[1] == 0)):
         loaded.problems.append(Problem(name, 1, 1, "not-utf8", "the file is UTF-16; save it as UTF-8"))
         return None
     if raw.startswith(b"\xef\xbb\xbf"):
-        loaded.problems.append(Problem(name, 1, 1, "byte-order-mark", "the file starts with a UTF-8 byte-order mark (U+FEFF); save it without one"))
+        loaded.problems.append(Problem(name, 1, 1, "byte-order-mark",
+                                       "the file starts with a UTF-8 byte-order mark (U+FEFF); save it without one"))
         return None
     try:
         return raw.decode("utf-8")
@@ -128,48 +134,39 @@ def _decode(raw: bytes, loaded: Loaded) -> str | None:
         line = raw.count(b"\n", 0, error.start) + 1
         col = len(raw[raw.rfind(b"\n", 0, error.start) + 1:error.start].decode("utf-8", "replace")) + 1
         byte = raw[error.start:error.start + 1].hex()
-        loaded.problems.append(Problem(name, line, col, "not-utf8", f"byte 0x{byte} is not UTF-8 (is the file in cp1251 or another code page?); save it as UTF-8"))
+        loaded.problems.append(Problem(name, line, col, "not-utf8",
+                                       f"byte 0x{byte} is not UTF-8 (is the file in cp1251 or another code page?); "
+                                       "save it as UTF-8"))
         return None
 
 
 def _syntax_problem(name: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
     mark = error.problem_mark or error.context_mark
+    if error.context_mark and "end of stream" in (error.problem or ""):
+        mark = error.context_mark  # an unclosed quote or bracket: point at where it opened, not at the end of the file
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    message = " ".join(part for part in (error.context, error.problem) if part) or "the YAML cannot be read"
+    context, began = error.context or "", error.context_mark
+    if context and began and began is not mark and error.problem_mark and began.line != error.problem_mark.line:
+        context += f" (which began at line {began.line + 1}, column {began.column + 1})"
+    message = " ".join(part for part in (context, error.problem) if part) or "the YAML cannot be read"
     if mark and text[LineIndex(text).offset(line, col):][:1] == "\t":
-        message += " (a tab): indent with spaces, not tabs"
-    return Problem(name, line, col, "yaml-syntax", message)
-
-
-def _scalar_value(event: yaml.ScalarEvent) -> tuple[Any, str | None]:
-    """The value a scalar stands for, and, for plain text another YAML tool would read differently, what it would read."""
-    text = unicodedata.normalize("NFC", event.value)
-    if event.style:  # quoted or block text is always text
-        return text, None
-    if _NULL.match(text):
-        return None, None
-    if text in _BOOL:
-        return _BOOL[text], None
-    if _INT.match(text):
-        return int(text), None
-    for pattern, meaning in _AMBIGUOUS:
-        if pattern.match(text):
-            return text, meaning
-    return text, None
+        return Problem(name, line, col, "yaml-syntax", message + " (a tab): indent with spaces, not tabs")
+    return Problem(name, line, col, "yaml-syntax", message + "; check the quotes, brackets and indentation here")
 
 
 class _Builder:
     """Builds plain data from parser events, keeping positions and refusing unsafe constructs."""
 
-    def __init__(self, loaded: Loaded) -> None:
+    def __init__(self, loaded: Loaded, text: str) -> None:
         self.loaded = loaded
         self.name = loaded.file
+        self.text = text
 
     def fail(self, mark: Any, type_: str, message: str) -> None:
         self.loaded.problems.append(at(self.name, _pos(mark), type_, message))
 
-    def build(self, text: str) -> Any:
-        parser = Loader(text)
+    def build(self) -> Any:
+        parser = Loader(self.text)
         try:
             return self._document(parser)
         finally:
@@ -183,7 +180,8 @@ class _Builder:
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
-                    self.fail(event.start_mark, "multiple-documents", "a second YAML document starts here")
+                    self.fail(event.start_mark, "multiple-documents",
+                              "a second YAML document starts here; one record per file: move it to its own file")
                     raise _Stop
             elif isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
                 continue
@@ -199,28 +197,40 @@ class _Builder:
             self.fail(event.start_mark, "yaml-anchor", f"anchor &{event.anchor} is not allowed; write the value out in full")
             raise _Stop
         if event.tag is not None:
-            self.fail(event.start_mark, "yaml-tag", f"tag {event.tag} is not allowed; remove it, and quote the value if it is text")
+            self.fail(event.start_mark, "yaml-tag",
+                      f"tag {show_tag(event.tag)} is not allowed; remove it, and quote the value if it is text")
             raise _Stop
         if depth > MAX_DEPTH:
-            self.fail(event.start_mark, "too-deep", f"values are nested more than {MAX_DEPTH} levels deep; no record needs that")
+            self.fail(event.start_mark, "too-deep", f"values are nested more than {MAX_DEPTH} levels deep, "
+                      "which no record needs; check the indentation and brackets")
             raise _Stop
 
     def _node(self, parser: Any, event: Any, path: JsonPath, depth: int) -> Any:
         self._check_node(event, depth)
         self.loaded.values[path] = _pos(event.start_mark)
         if isinstance(event, yaml.ScalarEvent):
-            value, meaning = _scalar_value(event)
-            if meaning:
-                self.fail(event.start_mark, "ambiguous-value",
-                          f"`{event.value}` is read by other YAML tools as {meaning}; put it in quotes: '{event.value}'")
+            self.loaded.ends[path] = _pos(event.end_mark)
+            value, ambiguity = scalar_value(event.value, event.style)
+            if ambiguity:
+                self.fail(event.start_mark, "ambiguous-value", ambiguity)
+            if event.style == '"':
+                self._escapes(event)
             return value
         if isinstance(event, yaml.SequenceStartEvent):
             items: list[Any] = []
             while not parser.check_event(yaml.SequenceEndEvent):
-                items.append(self._node(parser, parser.get_event(), path + (len(items),), depth + 1))
+                items.append(self._node(parser, parser.get_event(), (*path, len(items)), depth + 1))
             parser.get_event()
             return items
         return self._mapping(parser, path, depth)
+
+    def _escapes(self, event: yaml.ScalarEvent) -> None:
+        """Forbidden characters that a double-quoted scalar makes from escapes such as \\u202E."""
+        start, end = event.start_mark, event.end_mark
+        written = self.text[start.index:end.index] if start and end else ""
+        for type_, char in forbidden_characters(event.value):
+            if char not in written:
+                self.fail(event.start_mark, type_, f"{describe(char)}, written as an escape in this text; delete the escape")
 
     def _mapping(self, parser: Any, path: JsonPath, depth: int) -> dict[str, Any]:
         mapping: dict[str, Any] = {}
@@ -229,20 +239,21 @@ class _Builder:
             key = self._key(key_event, depth)
             value_event = parser.get_event()
             if key in mapping:
-                first = self.loaded.keys[path + (key,)]
+                first = self.loaded.keys[(*path, key)]
                 self.fail(key_event.start_mark, "duplicate-key",
                           f"key '{key}' appears twice in this mapping (first at line {first[0]}, column {first[1]}); keep one")
-                self._node(parser, value_event, path + ("\0duplicate",), depth + 1)
+                self._node(parser, value_event, (*path, "\x00duplicate"), depth + 1)
                 continue
-            self.loaded.keys[path + (key,)] = _pos(key_event.start_mark)
-            mapping[key] = self._node(parser, value_event, path + (key,), depth + 1)
+            self.loaded.keys[(*path, key)] = _pos(key_event.start_mark)
+            mapping[key] = self._node(parser, value_event, (*path, key), depth + 1)
         parser.get_event()
         return mapping
 
     def _key(self, event: Any, depth: int) -> str:
         self._check_node(event, depth + 1)
         if not isinstance(event, yaml.ScalarEvent):
-            self.fail(event.start_mark, "complex-key", "a mapping key must be a plain word, not a list or mapping")
+            self.fail(event.start_mark, "complex-key",
+                      "a mapping key must be a plain field name; write one here, not a list or mapping")
             raise _Stop
         if event.value == "<<" and not event.style:
             self.fail(event.start_mark, "yaml-merge-key", "merge keys (<<) are not allowed; write the keys out in full")

@@ -49,7 +49,7 @@ def numbers_in(text: str) -> set[int]:
     text = text.translate(_APOSTROPHES).lower()
     found = {int(re.sub(r"\D", "", match)) for match in _DIGITS.findall(text)}
     run: list[int] = []
-    for token in _TOKEN.findall(text) + [""]:
+    for token in [*_TOKEN.findall(text), ""]:
         value = WORDS.get(token)
         if value is not None:
             run.append(value)

@@ -12,7 +12,7 @@ from typing import Any
 TYPES: dict[str, str] = {
     # reading the file
     "missing-file": "A file the dataset needs is missing: restore it from the main branch.",
-    "empty-file": "The file is empty: start from `belarus-releases new`.",
+    "empty-file": "The file is empty: write the record in it, or delete the file.",
     "file-too-large": "The file is larger than the size cap: split the content or shorten the quotes.",
     "not-utf8": "The file is not UTF-8 text: save it again as UTF-8 without a byte-order mark.",
     "byte-order-mark": "The file starts with a byte-order mark: save it as UTF-8 without BOM.",
@@ -29,7 +29,7 @@ TYPES: dict[str, str] = {
     "complex-key": "Mapping keys must be plain words: use a field name from the schema.",
     "too-deep": "The file is nested deeper than any record needs: check the indentation.",
     "multiple-documents": "One record per file: remove the extra '---' document.",
-    "ambiguous-value": "Other YAML tools read this value differently: put it in quotes.",
+    "ambiguous-value": "Other YAML tools read this value differently: put text in quotes; write counts as plain whole numbers.",
     "not-a-mapping": "The top level of the file must be a mapping of field names to values.",
     # content
     "mixed-script": "A word mixes Latin and Cyrillic letters that look alike: retype it in one alphabet.",
@@ -50,11 +50,18 @@ TYPES: dict[str, str] = {
     "bad-support": "The quote claims to support a fact the record does not have.",
     # provenance
     "quote-not-found": "The quote does not occur in the cited source file: copy it exactly.",
-    "count-not-in-quote": "No supporting quote writes this number in digits or words: quote the sentence with the number, or say how it was derived in count_basis.",
+    "count-not-in-quote": ("No supporting quote writes this number in digits or words: "
+                           "quote the sentence with the number, or say how it was derived in count_basis."),
     "fact-unsupported": "No quote supports this fact: add a quote and list the fact in its supports.",
     "variant-not-found": "The name form does not occur in any source file: copy it exactly from a source.",
     "ambiguous-name": "The same name form is listed for two people.",
     "unused-entry": "Nothing refers to this registry entry or source file: cite it or remove it.",
+    # the checker itself
+    "internal-error": "The checker failed on this file: please report it, attaching the file.",
+    # build
+    "metadata-invalid": "metadata.yml does not match the built tables: describe every table and column; name only real ones.",
+    "package-invalid": "The built tables fail a Frictionless or SQLite check: nothing was published; report this build bug.",
+    "build-failed": "Writing the outputs failed (disk full, permissions): fix the cause and build again; nothing was changed.",
 }
 
 

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-from .crossref import source_path
+from .crossref import source_path, source_references
 from .layout import Layout
 from .load import JsonPath, Loaded
 from .problems import Problem, at
@@ -77,7 +77,7 @@ def _people_problems(people: Loaded, texts: dict[str, str]) -> Iterator[Problem]
     owner: dict[str, str] = {}
     for p, person in enumerate(people.data.get("people", [])):
         for form, path in _name_forms(person):
-            where = people.position(("people", p) + path)
+            where = people.position(("people", p, *path))
             key = normalise(form).casefold()
             if owner.setdefault(key, person["id"]) != person["id"]:
                 yield at(people.file, where, "ambiguous-name", f"'{form}' is also listed for '{owner[key]}'")
@@ -88,14 +88,19 @@ def _people_problems(people: Loaded, texts: dict[str, str]) -> Iterator[Problem]
                 text = texts.get(evidence["file"])
                 wanted = normalise(evidence["text"])
                 if text is not None and wanted not in text:
-                    yield at(people.file, people.position(("people", p, "roles", r, "evidence", e, "text")),
-                             "quote-not-found", f"the quote does not occur in sources/{evidence['file']}: {mismatch(wanted, text)}")
+                    where = people.position(("people", p, "roles", r, "evidence", e, "text"))
+                    yield at(people.file, where, "quote-not-found",
+                             f"the quote does not occur in sources/{evidence['file']}: {mismatch(wanted, text)}")
 
 
 def provenance_problems(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded) -> list[Problem]:
-    files = [entry["file"] for entry in (sources.data or {}).get("sources", [])]
-    texts = read_sources(layout, files)
+    """Quotes against their source files; name forms and role evidence too when the people registry is valid.
+
+    Quotes are checked against any safe file under sources/, listed or not, so that a registry mistake hides nothing."""
+    listed = [entry["file"] for entry in (sources.data or {}).get("sources", [])]
+    cited = [file for record in records for file, _ in source_references(record.data)]
+    texts = read_sources(layout, sorted(set(listed + cited)))
     problems = [problem for record in records for problem in _quote_problems(record, texts)]
-    if people.data:
-        problems.extend(_people_problems(people, texts))
+    if people.data and sources.data:  # name forms are looked for in the listed sources, so both registries must be valid
+        problems.extend(_people_problems(people, {file: texts[file] for file in listed if file in texts}))
     return problems

@@ -27,7 +27,8 @@ def _id_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]:
     name = PurePosixPath(loaded.file).name
     if name != f"{record['id']}.yml":
         yield at(loaded.file, loaded.position(("id",)), "id-mismatch",
-                 f"the id is '{record['id']}' but the file is named '{name}'; the id must be the file name without .yml")
+                 f"the id is '{record['id']}' but the file is named '{name}'; "
+                 "the id must be the file name without .yml: fix the id, or rename the file")
 
 
 def date_span(date: dict[str, Any]) -> tuple[dt.date, dt.date]:
@@ -53,17 +54,24 @@ def _date_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]:
     earliest, latest = date.get("earliest"), date.get("latest")
     if earliest and latest and latest < earliest:
         yield at(loaded.file, loaded.position(("date", "latest")), "date-mismatch",
-                 f"latest ({latest}) is before earliest ({earliest})")
+                 f"latest ({latest}) is before earliest ({earliest}); swap them or correct one")
         return
-    low, high = date_span(date)
+    try:
+        low, high = date_span(date)
+    except ValueError:  # year 0000: the pattern allows it, the calendar does not
+        yield at(loaded.file, loaded.position(("date", "value")), "date-mismatch",
+                 f"{date.get('value')} is not a real date; correct the year")
+        return
     if low > high:
         yield at(loaded.file, loaded.position(("date", "value")), "date-mismatch",
-                 f"the value {date.get('value')} lies outside earliest..latest ({earliest or '…'} to {latest or '…'})")
+                 f"the value {date.get('value')} lies outside earliest..latest ({earliest or '…'} to {latest or '…'}); "
+                 "correct the value or the bounds")
         return
     try:
         id_date = dt.date.fromisoformat(record["id"][:10])
     except ValueError:
-        yield at(loaded.file, loaded.position(("id",)), "date-mismatch", f"the id starts with {record['id'][:10]}, which is not a real date")
+        yield at(loaded.file, loaded.position(("id",)), "date-mismatch",
+                 f"the id starts with {record['id'][:10]}, which is not a real date; start it with the event date")
         return
     if not low <= id_date <= high:
         yield at(loaded.file, loaded.position(("id",)), "date-mismatch",
@@ -84,17 +92,17 @@ def _count_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]
     count, low, high = release.get("count"), release.get("low"), release.get("high")
     where = loaded.position(("release",))
     if release["qualifier"] == "exact" and count is None:
-        yield at(loaded.file, where, "count-range", "qualifier exact needs a count")
+        yield at(loaded.file, where, "count-range", "qualifier exact needs a count; add release.count or change the qualifier")
     pairs = [("low", low, "count", count), ("count", count, "high", high), ("low", low, "high", high)]
     for small_name, small, big_name, big in pairs:
         if small is not None and big is not None and small > big:
             yield at(loaded.file, loaded.position(("release", small_name)), "count-range",
-                     f"{small_name} ({small}) is greater than {big_name} ({big})")
+                     f"{small_name} ({small}) is greater than {big_name} ({big}); correct one of them")
     most = high if high is not None else count
     foreign = release.get("foreign_nationals")
     if foreign is not None and most is not None and release["qualifier"] != "at-least" and foreign > most:
         yield at(loaded.file, loaded.position(("release", "foreign_nationals")), "count-range",
-                 f"foreign_nationals ({foreign}) is more than the number released ({most})")
+                 f"foreign_nationals ({foreign}) is more than the number released ({most}); correct one of them")
 
 
 def facts(record: dict[str, Any]) -> dict[str, JsonPath]:
@@ -124,12 +132,16 @@ def _quotes(record: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str, Any]]]
 def _support_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]:
     stated = facts(record)
     supported: dict[str, list[str]] = {}
+    claims: dict[str, list[tuple[int, int]]] = {}
     for path, quote in _quotes(record):
         for number, fact in enumerate(quote["supports"]):
             if fact not in stated:
-                yield at(loaded.file, loaded.position(path + ("supports", number)), "bad-support",
-                         f"this quote says it supports '{fact}', which the record does not state")
+                claims.setdefault(fact, []).append(loaded.position((*path, "supports", number)))
             supported.setdefault(fact, []).append(quote["text"])
+    for fact, places in claims.items():  # one problem per missing fact, however many quotes claim it
+        also = f" (so do the quotes at lines {', '.join(str(line) for line, _ in places[1:])})" if len(places) > 1 else ""
+        yield at(loaded.file, places[0], "bad-support",
+                 f"this quote says it supports '{fact}', which the record does not state{also}")
     optional = {"release.status"}
     for fact, where in stated.items():
         if fact not in supported and fact not in optional:

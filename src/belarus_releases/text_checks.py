@@ -10,6 +10,7 @@ import bisect
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from .problems import Problem
@@ -17,14 +18,18 @@ from .problems import Problem
 MAX_PER_TYPE = 20
 
 _CHARACTER_CLASSES: list[tuple[str, re.Pattern[str]]] = [
-    ("control-character", re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")),
+    # C0 and C1 controls (tab, LF and CR before LF excepted), and the characters YAML counts as line breaks
+    # but editors may not (NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR), which would shift every line number after them
+    ("control-character", re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]|\r(?!\n)")),
     ("bidi-character", re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")),
     ("invisible-character", re.compile("[\u200b\u200c\u200d\u2060-\u2064\ufeff\u00ad\u180e]")),
 ]
+Path = tuple[str | int, ...]
 _WORD = re.compile(r"\w+")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _CYRILLIC = re.compile(r"[\u0400-\u052f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_LONE_CR = re.compile(r"\r(?!\n)")  # already a control character
 _NUMBER_TEXT = re.compile(r"^[-+]?[0-9]+([.,][0-9]+)?$")
 
 
@@ -42,8 +47,20 @@ class LineIndex:
     def offset(self, line: int, col: int) -> int:
         return self.starts[min(line, len(self.starts)) - 1] + col - 1
 
+    def clamp(self, line: int, col: int) -> tuple[int, int]:
+        """The nearest place inside the file: libyaml reports the end of a file without a final newline on the line after it."""
+        line = max(1, min(line, len(self.starts)))
+        end = self.starts[line] - 1 if line < len(self.starts) else len(self.text)
+        return line, max(1, min(col, end - self.starts[line - 1] + 1))
 
-def _describe(char: str) -> str:
+    def clamp_problem(self, problem: Problem) -> Problem:
+        if problem.line == 0:
+            return problem
+        line, col = self.clamp(problem.line, problem.col)
+        return problem if (line, col) == (problem.line, problem.col) else replace(problem, line=line, col=col)
+
+
+def describe(char: str) -> str:
     name = unicodedata.name(char, "")
     return f"U+{ord(char):04X}" + (f" {name}" if name else "")
 
@@ -54,13 +71,28 @@ def scan_characters(text: str, file: str) -> list[Problem]:
     problems: list[Problem] = []
     for type_, pattern in _CHARACTER_CLASSES:
         matches = list(pattern.finditer(text))
+        if matches and type_ == "control-character" and "\n" not in text.replace("\r\n", ""):
+            matches = [m for m in matches if m.group() != "\r"] or matches[:1]  # old Mac line ends: say it once
         for match in matches[:MAX_PER_TYPE]:
             line, col = index.position(match.start())
-            problems.append(Problem(file, line, col, type_, f"{_describe(match.group()[0])} here; delete it"))
+            problems.append(Problem(file, line, col, type_, _advice(match.group())))
         if len(matches) > MAX_PER_TYPE:
             line, col = index.position(matches[MAX_PER_TYPE].start())
-            problems.append(Problem(file, line, col, type_, f"{len(matches) - MAX_PER_TYPE} more like it from here on"))
+            more = len(matches) - MAX_PER_TYPE
+            problems.append(Problem(file, line, col, type_, f"{more} more like it from here on; delete them"))
     return problems
+
+
+def _advice(char: str) -> str:
+    if char == "\r":
+        return "U+000D CARRIAGE RETURN without a line feed here; save the file with LF line ends"
+    return f"{describe(char)} here; delete it"
+
+
+def forbidden_characters(value: str) -> list[tuple[str, str]]:
+    """The problem type and the character, for each distinct forbidden character in a value."""
+    return [(type_, char) for type_, pattern in _CHARACTER_CLASSES
+            for char in dict.fromkeys(match.group()[0] for match in pattern.finditer(value))]
 
 
 def _strings(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -68,10 +100,10 @@ def _strings(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tup
         yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _strings(item, path + (key,))
+            yield from _strings(item, (*path, key))
     elif isinstance(value, list):
         for number, item in enumerate(value):
-            yield from _strings(item, path + (number,))
+            yield from _strings(item, (*path, number))
 
 
 def mixed_script_words(value: str) -> list[str]:
@@ -79,26 +111,49 @@ def mixed_script_words(value: str) -> list[str]:
     return [w for w in _WORD.findall(value) if _LATIN.search(w) and _CYRILLIC.search(w)]
 
 
-def check_values(data: Any, positions: dict[tuple[str | int, ...], tuple[int, int]], text: str | None, file: str) -> list[Problem]:
-    """Mixed-script words and formula-like text in every string value of a loaded file."""
+def _odd_letters(word: str) -> tuple[str, re.Pattern[str], str]:
+    """The script most of the word is in, and the pattern and name of the letters from the other one."""
+    if len(_LATIN.findall(word)) > len(_CYRILLIC.findall(word)):
+        return "Latin", _CYRILLIC, "Cyrillic"
+    return "Cyrillic", _LATIN, "Latin"
+
+
+def _mixed_script(index: LineIndex | None, span: tuple[tuple[int, int], tuple[int, int]], word: str, file: str) -> Problem:
+    main, odd, odd_name = _odd_letters(word)
+    letters = list(dict.fromkeys(odd.findall(word)))
+    shown = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in letters)
+    start = span[0]
+    found = _find(index, span, word)
+    first_odd = next(odd.finditer(word)).start()
+    where = (found[0], found[1] + first_odd) if found else start
+    return Problem(file, *where, "mixed-script",
+                   f"'{word}' is {main} but has the {odd_name} letter(s) {shown}, which look the same; retype it in one alphabet")
+
+
+def check_values(data: Any, positions: dict[Path, tuple[int, int]], text: str | None, file: str,
+                 ends: dict[Path, tuple[int, int]] | None = None) -> list[Problem]:
+    """Mixed-script words and formula-like text in every string value of a loaded file.
+
+    A mixed-script word is located at its odd letter when the word stands verbatim between the value's start
+    and end (`ends`); otherwise (written with escapes, or not in NFC) at the start of the value."""
     index = LineIndex(text) if text is not None else None
     problems: list[Problem] = []
     for path, value in _strings(data):
         start = positions.get(path, (1, 1))
-        for word in mixed_script_words(value):
-            where = _find(index, start, word)
-            latin = "".join(sorted(set(_LATIN.findall(word))))
-            problems.append(Problem(file, *where, "mixed-script",
-                                    f"'{word}' mixes Cyrillic with the Latin letter(s) '{latin}'; retype it in one alphabet"))
-        if value.startswith(_FORMULA_START) and not _NUMBER_TEXT.match(value):
-            shown = repr(value[:1]) if value[0] in "\t\r" else f"'{value[0]}'"
+        span = (start, (ends or {}).get(path, start))
+        problems.extend(_mixed_script(index, span, word, file) for word in dict.fromkeys(mixed_script_words(value)))
+        if value.startswith(_FORMULA_START) and not _NUMBER_TEXT.match(value) and not _LONE_CR.match(value):
+            shown = {"\t": "a tab", "\r": "a carriage return"}.get(value[0], f"'{value[0]}'")
             problems.append(Problem(file, *start, "formula-like",
-                                    f"text starting with {shown} runs as a formula in spreadsheets; reword it so it starts with a letter or digit"))
+                                    f"text starting with {shown} runs as a formula in spreadsheets; "
+                                    "reword it so it starts with a letter or digit"))
     return problems
 
 
-def _find(index: LineIndex | None, start: tuple[int, int], word: str) -> tuple[int, int]:
+def _find(index: LineIndex | None, span: tuple[tuple[int, int], tuple[int, int]], word: str) -> tuple[int, int] | None:
+    """Where the whole word first stands verbatim in the value's text; None if it does not."""
     if index is None:
-        return start
-    found = index.text.find(word, index.offset(*start))
-    return index.position(found) if found >= 0 else start
+        return None
+    begin, end = index.offset(*span[0]), index.offset(*span[1])
+    match = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)").search(index.text, begin, max(end, begin))
+    return index.position(match.start()) if match else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,38 +36,71 @@ def validate_loaded(loaded: Loaded, validator: jsonschema.Draft202012Validator, 
     problems = sorted(set(schema_problems(loaded, validator)))
     if is_record and not problems:
         problems.extend(record_problems(loaded))
-    return problems
+    # a value the loader already called ambiguous (`count: 52.0`) gets that one message, not a second one
+    ambiguous = {(p.line, p.col) for p in loaded.problems if p.type == "ambiguous-value"}
+    return [p for p in problems if (p.line, p.col) not in ambiguous]
 
 
 def schema_problems(loaded: Loaded, validator: jsonschema.Draft202012Validator) -> Iterable[Problem]:
-    for error in validator.iter_errors(loaded.data):
+    errors = list(validator.iter_errors(loaded.data))
+    typos = {(tuple(e.absolute_path), _close_match(key, _schema(e))) for e in errors if e.validator == "additionalProperties"
+             for key in _extra_keys(e)}
+    for error in errors:
+        if error.validator == "required" and (tuple(error.absolute_path), _missing(error)) in typos:
+            continue  # `tittle:` is reported once, as a typo of `title`, not also as a missing title
         yield from _explain(loaded, error)
+
+
+def _schema(error: ValidationError) -> dict[str, Any]:
+    return dict(error.schema) if isinstance(error.schema, Mapping) else {}
+
+
+def _rule(error: ValidationError) -> Any:
+    """The value of the schema keyword that failed (typed loosely: it is whatever the schema says)."""
+    return error.validator_value
+
+
+def _instance(error: ValidationError) -> Any:
+    return error.instance
+
+
+def _extra_keys(error: ValidationError) -> list[str]:
+    return sorted(set(_instance(error)) - set(_schema(error).get("properties", {})))
+
+
+def _close_match(key: str, schema: dict[str, Any]) -> str | None:
+    close = difflib.get_close_matches(key, sorted(schema.get("properties", {})), n=1)
+    return close[0] if close else None
+
+
+def _missing(error: ValidationError) -> str:
+    return str(error.message).split("'")[1]
 
 
 def _explain(loaded: Loaded, error: ValidationError) -> Iterable[Problem]:
     path: JsonPath = tuple(error.absolute_path)
     where = loaded.position(path)
     field = ".".join(str(p) for p in path) or "the file"
-    hint = _description(error.schema)
+    schema = _schema(error)
     if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        for key in sorted(set(error.instance) - set(allowed)):
-            close = difflib.get_close_matches(key, allowed, n=1)
-            advice = f"did you mean '{close[0]}'?" if close else f"the fields allowed here are: {', '.join(allowed)}"
-            yield at(loaded.file, loaded.position(path + (key,), key=True), "unknown-field",
+        allowed = sorted(schema.get("properties", {}))
+        for key in _extra_keys(error):
+            close = _close_match(key, schema)
+            advice = f"did you mean '{close}'?" if close else f"the fields allowed here are: {', '.join(allowed)}"
+            yield at(loaded.file, loaded.position((*path, key), key=True), "unknown-field",
                      f"unknown field '{key}' in {field}; {advice}")
     elif error.validator == "required":
-        missing = str(error.message).split("'")[1]
-        property_schema = error.schema.get("properties", {}).get(missing, {})
+        missing = _missing(error)
+        property_schema = schema.get("properties", {}).get(missing, {})
         yield at(loaded.file, where, "missing-field",
                  f"{field} needs the field '{missing}'" + _suffix(_description(property_schema)))
     elif error.validator == "anyOf":
-        options = [" and ".join(sub.get("required", [])) for sub in error.validator_value if "required" in sub]
+        options = [" and ".join(sub.get("required", [])) for sub in _rule(error) if "required" in sub]
         yield at(loaded.file, where, "missing-field", f"{field} needs at least one of: {', '.join(options)}")
     elif error.validator == "not":
         yield at(loaded.file, where, "schema", f"{field}: {_not_message(error)}")
     else:
-        yield at(loaded.file, where, _type_for(error), f"{field}: {_message(error)}" + _suffix(hint))
+        yield at(loaded.file, where, _type_for(error), f"{field}: {_message(error)}" + _suffix(_description(schema)))
 
 
 def _type_for(error: ValidationError) -> str:
@@ -78,34 +111,56 @@ def _type_for(error: ValidationError) -> str:
     return "schema"
 
 
+def _shown(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return _kind(value)
+    if isinstance(value, str):
+        return f'"{value}"' if len(value) <= 60 else f'"{value[:50]}…"'
+    return json.dumps(value)
+
+
+_MESSAGES: dict[str, str] = {
+    "const": "{shown} must be {rule}",
+    "pattern": "{shown} is not in the expected form",
+    "format": "{shown} is not a real {text} (YYYY-MM-DD)",
+    "minLength": "is shorter than {rule} characters",
+    "maxLength": "is longer than {rule} characters ({length}); shorten it",
+    "minimum": "{shown} is less than {rule}",
+    "maximum": "{shown} is more than {rule}",
+    "minItems": "needs at least {rule} items",
+    "maxItems": "has more than {rule} items",
+    "uniqueItems": "lists the same item twice",
+}
+
+
 def _message(error: ValidationError) -> str:
-    value = error.instance
-    shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, (dict, list)) else type(value).__name__
-    rule = error.validator
-    if rule == "type":
-        wanted = error.validator_value
-        wanted_text = " or ".join(wanted) if isinstance(wanted, list) else wanted
-        return f"{shown} is {_kind(value)}, expected {_article(wanted_text)}"
-    if rule == "enum":
-        choices = error.validator_value
-        if len(choices) > 12:
+    value, rule, name = _instance(error), _rule(error), str(error.validator)
+    shown = _shown(value)
+    if name == "type":
+        wanted_text = " or ".join(rule) if isinstance(rule, list) else str(rule)
+        return f"{shown} is {_kind(value)}, expected {_article(wanted_text)}{_type_advice(value, wanted_text)}"
+    if name == "enum":
+        if len(rule) > 12:
             return f"{shown} is not one of the allowed codes"
-        return f"{shown} is not one of: {', '.join(map(str, choices))}"
-    if rule == "const":
-        return f"{shown} must be {json.dumps(error.validator_value)}"
-    if rule == "pattern":
-        return f"{shown} is not in the expected form"
-    if rule == "format":
-        return f"{shown} is not a real {error.validator_value} (YYYY-MM-DD)"
-    if rule in ("minItems", "minLength"):
-        return "must not be empty" if error.validator_value == 1 else str(error.message)
-    if rule == "uniqueItems":
-        return "lists the same item twice"
-    return str(error.message)
+        return f"{shown} is not one of: {', '.join(map(str, rule))}"
+    if name in ("minItems", "minLength") and rule == 1:
+        return "must not be empty"
+    template = _MESSAGES.get(name, "does not meet the schema's '{name}' rule")
+    length = len(value) if isinstance(value, (str, list)) else 0
+    return template.format(shown=shown, rule=json.dumps(rule, ensure_ascii=False), text=rule, name=name, length=length)
+
+
+def _type_advice(value: Any, wanted: str) -> str:
+    if wanted == "string" and isinstance(value, (int, float, bool)):
+        return "; put it in quotes"
+    if wanted == "integer" and isinstance(value, str):
+        return "; write the number in digits, without quotes" if value.strip().isdigit() else "; write a number in digits"
+    return ""
 
 
 def _not_message(error: ValidationError) -> str:
-    forbidden = error.validator_value.get("required", [])
+    rule = _rule(error)
+    forbidden = rule.get("required", []) if isinstance(rule, dict) else []
     return f"leave out {' and '.join(forbidden)} here" if forbidden else "this combination of values is not allowed"
 
 

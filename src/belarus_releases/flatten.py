@@ -1,0 +1,158 @@
+"""Stage 3, flatten: valid records and the two registries -> related tables, rows sorted by primary key.
+
+Rows are plain dicts with every column of the table (None where the record says nothing); lists stay
+Python lists here and each writer decides how to write them. Nothing is checked again: the input is
+what `check_dataset` accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .check import CheckResult
+from .record_rules import date_span
+from .tables import TABLES, Table
+
+Row = dict[str, Any]
+Tables = dict[str, list[Row]]
+
+NAME_LANGS = ("en", "ru", "uk", "be")
+
+
+def flatten(result: CheckResult) -> Tables:
+    """The tables for everything `check_dataset` found valid."""
+    records = [loaded.data for loaded in result.records]
+    people = (result.people.data or {}).get("people", []) if result.people else []
+    sources = (result.sources.data or {}).get("sources", []) if result.sources else []
+    return flatten_data(records, people, sources)
+
+
+def flatten_data(records: Iterable[dict[str, Any]], people: Iterable[dict[str, Any]],
+                 sources: Iterable[dict[str, Any]]) -> Tables:
+    """The tables for plain record, person and source dicts (as in records/*.yml and registry/*.yml)."""
+    rows: Tables = {table.name: [] for table in TABLES}
+    for record in records:
+        for name, row in record_rows(record):
+            rows[name].append(row)
+    for person in people:
+        for name, row in person_rows(person):
+            rows[name].append(row)
+    rows["sources"].extend(source_row(source) for source in sources)
+    return {table.name: _complete(table, rows[table.name]) for table in TABLES}
+
+
+def _complete(table: Table, rows: list[Row]) -> list[Row]:
+    """Rows with exactly the table's columns, in column order, sorted by primary key."""
+    names = table.column_names
+    shaped = [{name: row.get(name) for name in names} for row in rows]
+    shaped.sort(key=table.sort_key)
+    return shaped
+
+
+def sort_date(record: dict[str, Any]) -> dt.date:
+    """The first possible day of the event; when only a latest day is known, the day the id starts with."""
+    low, _ = date_span(record["date"])
+    return low if low != dt.date.min else dt.date.fromisoformat(record["id"][:10])
+
+
+def release_min(release: dict[str, Any] | None) -> int | None:
+    """The lowest number of people the record allows: low when given, else the count unless it is only an upper bound."""
+    if not release:
+        return None
+    if release.get("low") is not None:
+        return int(release["low"])
+    if release.get("count") is not None and release["qualifier"] != "up-to":
+        return int(release["count"])
+    return None
+
+
+def record_rows(record: dict[str, Any]) -> Iterator[tuple[str, Row]]:
+    """Every row one event record contributes, as (table name, row)."""
+    event_id = record["id"]
+    yield "events", event_row(record)
+    for type_ in record["types"]:
+        yield "event_types", {"event_id": event_id, "type": type_}
+    for position, official in enumerate(record.get("officials", [])):
+        yield "event_officials", {"event_id": event_id, "position": position, "person_id": official["person"],
+                                  "role": official["role"], "side": official["side"]}
+    release = record.get("release")
+    if release:
+        yield "releases", release_row(event_id, release)
+        for person in release.get("people", []):
+            yield "released_people", {"event_id": event_id, "person_id": person}
+    for position, change in enumerate(record.get("sanctions_changes", [])):
+        yield "sanctions_changes", {"event_id": event_id, "position": position, **change}
+    for position, (file, quote) in enumerate(_quotes(record)):
+        yield "quotes", {"event_id": event_id, "position": position, "source_file": file,
+                         "text": quote["text"], "supports": list(quote["supports"])}
+
+
+def _quotes(record: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for source in record["sources"]:
+        for quote in source["quotes"]:
+            yield source["file"], quote
+
+
+def event_row(record: dict[str, Any]) -> Row:
+    date, location, release = record["date"], record.get("location", {}), record.get("release", {})
+    first_day = sort_date(record)
+    return {
+        "id": record["id"], "date": date.get("value"), "date_precision": date["precision"],
+        "date_earliest": date.get("earliest"), "date_latest": date.get("latest"), "date_basis": date.get("basis"),
+        "sort_date": first_day.isoformat(), "year": first_day.year,
+        "title": record["title"], "summary": record["summary"], "types": list(record["types"]),
+        "location_place": location.get("place"), "location_country": location.get("country"),
+        "release_status": release.get("status"), "release_scope": release_scope(release),
+        "release_count": release.get("count"),
+        "release_qualifier": release.get("qualifier"), "release_low": release.get("low"),
+        "release_high": release.get("high"), "release_min": release_min(release),
+        "source_count": len({source["file"] for source in record["sources"]}),
+        "quote_count": sum(len(source["quotes"]) for source in record["sources"]),
+        "notes": record.get("notes"),
+    }
+
+
+def release_scope(release: dict[str, Any]) -> str | None:
+    """single unless the record says aggregate; None when the event has no release."""
+    return release.get("scope", "single") if release else None
+
+
+def release_row(event_id: str, release: dict[str, Any]) -> Row:
+    return {"event_id": event_id, **{key: value for key, value in release.items() if key != "people"},
+            "scope": release_scope(release),
+            "nationalities": _list_or_none(release.get("nationalities")),
+            "destinations": _list_or_none(release.get("destinations"))}
+
+
+def _list_or_none(values: list[Any] | None) -> list[Any] | None:
+    """A list that says something, or None: an empty list states nothing, so it is written as an empty cell."""
+    return list(values) if values else None
+
+
+def person_rows(person: dict[str, Any]) -> Iterator[tuple[str, Row]]:
+    """The people row, every name form, and every role of one registry entry."""
+    person_id, names = person["id"], person["name"]
+    yield "people", {"id": person_id, **{f"name_{lang}": names.get(lang) for lang in NAME_LANGS},
+                     "notes": person.get("notes")}
+    for lang, name, kind in _name_forms(person):
+        yield "person_names", {"person_id": person_id, "lang": lang, "name": name, "kind": kind}
+    for position, role in enumerate(person.get("roles", [])):
+        yield "person_roles", {"person_id": person_id, "position": position, "title": role["title"],
+                               "side": role["side"], "from_date": role.get("from"), "until_date": role.get("until")}
+
+
+def _name_forms(person: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
+    """Display names first, then variants; a form already listed for the same language is not repeated."""
+    seen: set[tuple[str, str]] = set()
+    forms = [(lang, person["name"][lang], "display") for lang in NAME_LANGS if person["name"].get(lang)]
+    forms += [(v["lang"], v["text"], v.get("kind")) for v in person.get("variants", [])]
+    for lang, name, kind in forms:
+        if (lang, name) not in seen:
+            seen.add((lang, name))
+            yield lang, name, kind
+
+
+def source_row(source: dict[str, Any]) -> Row:
+    return {**source, "relays": _list_or_none(source.get("relays"))}

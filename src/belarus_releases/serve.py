@@ -1,0 +1,128 @@
+"""Stage 5, serve: the built database through Datasette, immutable, with tight limits and security headers.
+
+`make_datasette` is what the tests and `belarus-releases serve` share; `serve` runs it under uvicorn the way
+`datasette serve` does, and `fetch` answers one request without a server (like `datasette --get`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+import yaml
+from datasette.app import Datasette
+from datasette.plugins import pm
+
+from . import datasette_plugin
+from .layout import Layout
+
+# Names and defaults: datasette/app.py SETTINGS and docs/settings.rst (0.65).
+SETTINGS: dict[str, Any] = {
+    # Suggesting facets runs a query per column on every table page: over 10x less throughput on this data.
+    "suggest_facets": False,
+    # Any one query (a runaway recursive CTE, say) gets one second; then SQLite's progress handler stops it.
+    "sql_time_limit_ms": 1000,
+    # Facets the metadata asks for are small GROUP BYs; 500 ms leaves room for them while two cores are busy.
+    "facet_time_limit_ms": 500,
+    "max_returned_rows": 1000,
+    # SQLite drops the GIL while it runs, so two per core: a slow query or a CSV stream holds one thread for
+    # up to the time limit while the others answer pages. With the default 3, three runaway queries at once
+    # stalled every page for a second (scripts/load_test.py); 4 threads kept the row page near 35 ms.
+    "num_sql_threads": 4,
+    # The whole database is public and small, so offering the .db file itself is a feature.
+    "allow_download": True,
+    # Arbitrary SQL stays on: Datasette accepts only SELECT statements, on a database opened read-only.
+    "default_allow_sql": True,
+}
+
+
+class ServeError(Exception):
+    """The dataset cannot be served."""
+
+
+class DatabaseMissing(ServeError):
+    """The database has not been built yet."""
+
+
+class UnsafeMetadata(ServeError):
+    """metadata.yml would make Datasette render contributor text as HTML or link to a script."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One response, as `fetch` returns it."""
+
+    status: int
+    content_type: str
+    text: str
+
+
+def unsafe_metadata_keys(value: Any, path: str = "") -> list[str]:
+    """Keys that Datasette renders unescaped (`*_html`) and links that are not http(s), as dotted paths."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            renders_html = str(key).endswith("_html")
+            bad_link = str(key).endswith("_url") and not str(item).startswith(("https://", "http://"))
+            if renders_html or bad_link:
+                found.append(where)
+            found.extend(unsafe_metadata_keys(item, where))
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            found.extend(unsafe_metadata_keys(item, f"{path}[{number}]"))
+    return found
+
+
+def load_metadata(layout: Layout) -> dict[str, Any]:
+    """metadata.yml, refused if it holds anything Datasette would render as HTML."""
+    name = layout.relative(layout.metadata)
+    if not layout.metadata.is_file():
+        raise ServeError(f"{name} does not exist; restore it from the main branch")
+    metadata = yaml.safe_load(layout.metadata.read_text(encoding="utf-8")) or {}
+    if not isinstance(metadata, dict):
+        raise ServeError(f"{name} must be a mapping")
+    unsafe = unsafe_metadata_keys(metadata)
+    if unsafe:
+        raise UnsafeMetadata(f"{name} has {', '.join(unsafe)}: use plain description (never *_html) and http(s) links only")
+    return metadata
+
+
+def make_datasette(layout: Layout) -> Datasette:
+    """Datasette for the built database: immutable, metadata.yml, SETTINGS, and the security-headers plugin.
+
+    :param layout: the dataset repository; its database must have been built.
+    :raises DatabaseMissing: when build/belarus-releases.db does not exist.
+    """
+    if not layout.database.is_file():
+        raise DatabaseMissing(f"{layout.relative(layout.database)} does not exist; run `belarus-releases build` first")
+    metadata = load_metadata(layout)
+    # The plugin manager is global; registering the module twice would raise.
+    if not pm.is_registered(datasette_plugin):
+        pm.register(datasette_plugin, name="belarus_releases.datasette_plugin")
+    # When `rich` is installed (frictionless pulls it in), Datasette 0.65 prints every 4xx and 5xx with a rich
+    # traceback and its locals: about 250 ms of event-loop time per error, so a few bad URLs a second would stall
+    # the site. Without it, 5xx errors still print a plain traceback and 4xx ones are left to the access log.
+    # (Looked up after datasette.app: importing this module first would register it half-built as a plugin.)
+    default_errors: Any = importlib.import_module("datasette.handle_exception")
+    default_errors.rich = None
+    return Datasette(immutables=[str(layout.database)], metadata=metadata, settings=dict(SETTINGS))
+
+
+async def _get(datasette: Datasette, path: str) -> Page:
+    response = await datasette.client.get(path, follow_redirects=True)
+    return Page(response.status_code, response.headers.get("content-type", ""), response.text)
+
+
+def fetch(layout: Layout, path: str) -> Page:
+    """Answer one GET request in process, without starting a server."""
+    return asyncio.run(_get(make_datasette(layout), path))
+
+
+def serve(layout: Layout, host: str = "127.0.0.1", port: int = 8001) -> None:
+    """Serve the dataset over HTTP until interrupted, with the options `datasette serve` gives uvicorn."""
+    app = make_datasette(layout).app()
+    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on", workers=1)

@@ -1,0 +1,66 @@
+"""Helpers for the build-stage tests: a small valid dataset, byte snapshots, and SQL dumps.
+
+The dataset under tests/fixtures/valid/build-dataset/ (five records, both registries) is valid against the
+five real source files and cites each of them, so the build tests do not depend on the real records.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from belarus_releases.layout import Layout
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "valid" / "build-dataset"
+
+
+def use_fixture_dataset(layout: Layout) -> Layout:
+    """Replace the records and registries of a repository copy with the build fixture dataset."""
+    for part in ("records", "registry"):
+        shutil.rmtree(layout.root / part, ignore_errors=True)
+        shutil.copytree(FIXTURE / part, layout.root / part)
+    return layout
+
+
+def fixture_data() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The fixture's records, people and sources as plain data (for tests that skip the checks)."""
+    records = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted((FIXTURE / "records").glob("*.yml"))]
+    people = yaml.safe_load((FIXTURE / "registry" / "people.yml").read_text(encoding="utf-8"))["people"]
+    sources = yaml.safe_load((FIXTURE / "registry" / "sources.yml").read_text(encoding="utf-8"))["sources"]
+    return records, people, sources
+
+
+def record_path(layout: Layout, record_id: str) -> Path:
+    return layout.records / f"{record_id}.yml"
+
+
+def edit_record(layout: Layout, record_id: str, old: str, new: str) -> None:
+    """Replace text in one record file (the text must be there)."""
+    path = record_path(layout, record_id)
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def snapshot(layout: Layout) -> dict[str, bytes]:
+    """The bytes of every file the build may touch: everything under build/ (hidden files too) and datapackage.json."""
+    files: dict[str, bytes] = {}
+    if layout.build.exists():
+        for path in sorted(layout.build.rglob("*")):
+            files[layout.relative(path)] = path.read_bytes() if path.is_file() else b"<dir>"
+    if layout.datapackage.exists():
+        files[layout.relative(layout.datapackage)] = layout.datapackage.read_bytes()
+    return files
+
+
+def dump(database: Path) -> list[str]:
+    """The database as SQL statements (what `sqlite3 .dump` prints, via Python's iterdump)."""
+    connection = sqlite3.connect(database)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()

@@ -1,0 +1,112 @@
+"""Helpers for the serving tests: a built copy of the dataset, a record full of markup, and a real server.
+
+The record's title, summary, notes and quote carry <script> and onerror payloads. To the toolkit they are only
+text, so it must accept them and Datasette must show them as text. Each payload, if it ever ran, would leave a
+mark (a `data-xss` attribute or an XSS-… document title) that the browser tests look for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from belarus_releases.build import build_dataset
+from belarus_releases.layout import Layout
+
+DATABASE = "belarus-releases"
+MARKUP_ID = "2025-03-03-inert-markup-test"
+MARKUP_SOURCE = "zz-inert-markup-test.txt"
+MARKUP = {
+    "title": 'Inert <script>document.title="XSS-TITLE"</script> markup test',
+    "summary": "A summary with <img src=x onerror=\"document.body.setAttribute('data-xss','summary')\"> inside",
+    "notes": "Notes with <svg onload=\"document.body.setAttribute('data-xss','notes')\"></svg> and "
+             '<script>document.title="XSS-NOTES"</script> inside',
+    "quote": 'A quote with <script>document.body.setAttribute("data-xss","quote")</script> and '
+             "<img src=x onerror=\"document.title='XSS-QUOTE'\"> inside",
+}
+
+
+def add_markup_record(layout: Layout) -> None:
+    """A valid record whose every free-text field is HTML, citing a source file that holds its quote."""
+    (layout.sources / MARKUP_SOURCE).write_text(f"Test document.\n\n{MARKUP['quote']}\n", encoding="utf-8")
+    registry = layout.source_registry.read_text(encoding="utf-8")
+    indent = re.search(r"^( *)- file:", registry, re.MULTILINE)
+    pad = indent.group(1) if indent else "  "
+    registry = registry.rstrip("\n") + (f"\n{pad}- file: {MARKUP_SOURCE}\n{pad}  title: Inert markup test document\n"
+                                        f"{pad}  language: en\n")
+    layout.source_registry.write_text(registry, encoding="utf-8")
+    # JSON strings are valid YAML double-quoted scalars, so every value is written exactly as it is.
+    record = "\n".join([
+        f"id: {MARKUP_ID}",
+        "date:",
+        "  value: '2025-03-03'",
+        "  precision: day",
+        f"title: {json.dumps(MARKUP['title'])}",
+        f"summary: {json.dumps(MARKUP['summary'])}",
+        "types: [statement]",
+        "sources:",
+        f"  - file: {MARKUP_SOURCE}",
+        "    quotes:",
+        f"      - text: {json.dumps(MARKUP['quote'])}",
+        "        supports: [event, date]",
+        f"notes: {json.dumps(MARKUP['notes'])}",
+        "",
+    ])
+    (layout.records / f"{MARKUP_ID}.yml").write_text(record, encoding="utf-8")
+
+
+def build(layout: Layout) -> Layout:
+    """Build the database with the real build stage, failing the test with its problems if it has any."""
+    result = build_dataset(layout)
+    assert result.ok, "the build failed:\n" + "\n".join(problem.to_text() for problem in result.problems)
+    assert layout.database.is_file(), f"build_dataset did not write {layout.database}"
+    return layout
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60  # a bound on start-up, not a measurement
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"{base}/-/versions.json", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer within 60 s:\n{log.read_text(errors='replace')}")
+
+
+@contextmanager
+def running_server(layout: Layout, log: Path) -> Iterator[str]:
+    """`belarus-releases serve` on a free port of 127.0.0.1, as a subprocess; yields its base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "belarus_releases", "serve", "--root", str(layout.root),
+               "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_up(f"http://127.0.0.1:{port}", process, log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,170 @@
+"""In real headless Chromium: markup in records stays inert text, and Datasette's pages still work under our CSP.
+
+A real server (`belarus-releases serve` on 127.0.0.1) serves a built copy of the dataset with a record whose
+title, summary, notes and quote are HTML payloads. Chromium loads each page once and dumps the DOM after its
+scripts have run; each payload, had it run, would have left a `data-xss` attribute or an XSS-… title.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from belarus_releases.layout import Layout
+from conftest import copy_dataset
+from served import DATABASE, MARKUP, MARKUP_ID, add_markup_record, build, running_server
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+REFLECTED = '"><script>document.title="XSS-REFLECTED"</script>'
+PAGES = {
+    "home": "/",
+    "database": f"/{DATABASE}",
+    "events": f"/{DATABASE}/events?id={MARKUP_ID}",
+    "row": f"/{DATABASE}/events/{MARKUP_ID}",
+    "quotes": f"/{DATABASE}/quotes?event_id={MARKUP_ID}",
+    "canned": f"/{DATABASE}/releases_over_time",
+    "sql": f"/{DATABASE}?sql=" + quote(f"select '{REFLECTED}' as echoed, title, summary, notes from events "
+                                       f"where id = '{MARKUP_ID}'"),
+    "search": f"/{DATABASE}/events?_search=" + quote(REFLECTED),
+}
+# Which payloads each page must show, as text.
+SHOWN = {"events": ("title", "summary", "notes"), "row": ("title", "summary", "notes"), "quotes": ("quote",),
+         "sql": ("title", "summary", "notes")}
+
+
+class Dom(HTMLParser):
+    """What the dumped DOM contains: every element with its attributes, script bodies, visible text, title."""
+
+    def __init__(self) -> None:
+        super().__init__()  # convert_charrefs: text arrives unescaped, as a reader sees it
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[str] = []
+        self.text: list[str] = []
+        self.title = ""
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+        self._open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._open:
+            del self._open[len(self._open) - 1 - self._open[::-1].index(tag):]
+
+    def handle_data(self, data: str) -> None:
+        where = self._open[-1] if self._open else ""
+        if where == "script":
+            self.scripts.append(data)
+        elif where == "title":
+            self.title += data
+        elif where != "style":
+            self.text.append(data)
+
+
+@dataclass
+class Visit:
+    dom: Dom
+    console: list[str]
+
+
+def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        str(CHROMIUM), "--headless", "--disable-gpu", "--no-first-run", f"--user-data-dir={profile}",
+        "--no-sandbox",  # CI containers run as root, where Chromium's sandbox cannot start
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",  # no traffic but ours
+        "--enable-logging=stderr", "--v=0",  # prints the page's console, CSP violations included
+        *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+def visit(url: str, profile: Path) -> Visit:
+    done = chromium(profile, "--virtual-time-budget=3000", "--dump-dom", url)
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = Dom()
+    dom.feed(done.stdout)
+    return Visit(dom, [line for line in done.stderr.splitlines() if ":CONSOLE" in line])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not CHROMIUM.exists():
+        if os.environ.get("BELARUS_RELEASES_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing and BELARUS_RELEASES_REQUIRE_BROWSER is set; apt-get install chromium")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    root = tmp_path_factory.mktemp("browser")
+    layout = build(_with_markup(copy_dataset(root / "repo")))
+    with running_server(layout, root / "server.log") as base:
+        yield base
+
+
+def _with_markup(layout: Layout) -> Layout:
+    add_markup_record(layout)
+    return layout
+
+
+@pytest.fixture(scope="module")
+def visits(server: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Visit]:
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    return {name: visit(server + path, profile) for name, path in PAGES.items()}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_payload_runs(visits: dict[str, Visit], page: str) -> None:
+    dom = visits[page].dom
+    assert not re.fullmatch(r"XSS-[A-Z]+", dom.title.strip()), "a payload set the document title"
+    assert [tag for tag, attributes in dom.elements if "data-xss" in attributes] == []
+    assert [tag for tag, attributes in dom.elements if attributes.get("src") == "x" or "onerror" in attributes
+            or "onload" in attributes] == []
+    assert [script for script in dom.scripts if "XSS-" in script or "data-xss" in script] == []
+
+
+@pytest.mark.parametrize("page", SHOWN)
+def test_payloads_show_as_text(visits: dict[str, Visit], page: str) -> None:
+    text = " ".join("".join(visits[page].dom.text).split())
+    for field_name in SHOWN[page]:
+        assert " ".join(MARKUP[field_name].split()) in text, f"{field_name} is not shown as text on {page}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_datasette_pages_run_without_csp_violations(visits: dict[str, Visit], page: str) -> None:
+    assert visits[page].console == []
+
+
+def test_own_scripts_run_under_the_csp(visits: dict[str, Visit]) -> None:
+    def classes(page: str) -> str:
+        return " ".join(str(attributes.get("class") or "") for _, attributes in visits[page].dom.elements)
+
+    assert "dropdown-menu" in classes("events"), "table.js (a 'self' script) did not add the column menus"
+    assert "CodeMirror" in classes("database"), "the SQL editor (external script + hashed inline script) did not start"
+
+
+def test_screenshot_of_the_events_table(server: str, tmp_path: Path) -> None:
+    shot = tmp_path / "events.png"
+    done = chromium(tmp_path / "profile", "--hide-scrollbars", "--window-size=1280,900", f"--screenshot={shot}",
+                    f"{server}/{DATABASE}/events")
+    assert done.returncode == 0, done.stderr[-2000:]
+    header = shot.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", header[16:24]) == (1280, 900)
+
+
+def test_the_checks_would_see_a_payload_that_ran(server: str, tmp_path: Path) -> None:
+    """A control: the same payloads in a plain page with no escaping and no CSP do run, and the checks see it."""
+    page = tmp_path / "raw.html"
+    page.write_text(f"<html><head><title>raw</title></head><body>{MARKUP['summary']}{MARKUP['title']}</body></html>",
+                    encoding="utf-8")
+    dom = visit(page.as_uri(), tmp_path / "profile").dom
+    assert dom.title == "XSS-TITLE"
+    assert [tag for tag, attributes in dom.elements if "data-xss" in attributes] == ["body"]

@@ -1,0 +1,150 @@
+"""Hostile and broken input: every case in tests/fixtures/invalid/ is refused with its exact located lines,
+exit code 1 and no traceback, through the library and the CLI, and a broken record changes nothing built."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from belarus_releases.check import check_dataset
+from belarus_releases.cli import cli
+from belarus_releases.layout import Layout
+from belarus_releases.load import MAX_BYTES
+from corpus import (
+    BASE_TARGET,
+    DATASETS,
+    SOURCE,
+    Case,
+    expected_type,
+    invalid_cases,
+    lines_for,
+    place,
+    prepare,
+    real_dataset_valid,
+    tree_bytes,
+)
+
+CASES = invalid_cases()
+
+
+@pytest.fixture(params=DATASETS)
+def dataset(request: pytest.FixtureRequest, repo: Layout) -> Layout:
+    if request.param == "real" and not real_dataset_valid():
+        pytest.skip("the real dataset does not validate cleanly yet")
+    return prepare(repo, request.param)
+
+
+def _validate(layout: Layout) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["validate", "--root", str(layout.root)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def test_the_corpus_has_one_defect_per_case() -> None:
+    assert len(CASES) >= 70
+    for case in CASES:
+        own = case.own_lines
+        assert own, f"{case.name}: the expected lines say nothing about {case.target}"
+        assert len({expected_type(line) for line in own}) == 1, f"{case.name}: more than one kind of problem"
+
+
+def test_the_base_dataset_is_valid(dataset: Layout) -> None:
+    code, output = _validate(dataset)
+    assert (code, output.endswith(" files checked, no problems.\n")) == (0, True), output
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_library_reports_exactly_the_expected_lines(dataset: Layout, case: Case) -> None:
+    place(dataset, case)
+    result = check_dataset(dataset)
+    got = [problem.to_text() for problem in result.problems]
+    if _is_mini(dataset):
+        assert got == list(case.expected)
+    assert [line for line in got if line.startswith(case.target + ":")] == list(case.own_lines)
+    assert not result.ok
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_cli_exits_1_with_the_expected_lines_and_no_traceback(dataset: Layout, case: Case) -> None:
+    place(dataset, case)
+    code, output = _validate(dataset)
+    assert code == 1
+    assert "Traceback" not in output
+    assert lines_for(output, case.target) == list(case.own_lines)
+    if _is_mini(dataset):
+        assert output.splitlines()[:-1] == list(case.expected)
+
+
+def _is_mini(layout: Layout) -> bool:
+    return [p.name for p in layout.sources.iterdir()] == [SOURCE]
+
+
+# Cases that cannot be committed as plain files
+
+
+def _one_line(layout: Layout, file: str) -> str:
+    code, output = _validate(layout)
+    assert code == 1 and "Traceback" not in output
+    lines = lines_for(output, file)
+    assert len(lines) == 1, output
+    return lines[0]
+
+
+def test_a_20_mb_record_is_refused_before_it_is_read(dataset: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = dataset.root / BASE_TARGET
+    with path.open("ab") as handle:
+        handle.truncate(20 * 1024 * 1024)
+    read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read") if self == path else read(self))
+    assert _one_line(dataset, BASE_TARGET) == (
+        f"{BASE_TARGET}:1:1: [file-too-large] the file is 20,971,520 bytes; the limit is {MAX_BYTES:,} bytes: "
+        "split it or shorten the quotes")
+
+
+def test_a_symlinked_record_is_refused(dataset: Layout) -> None:
+    path = dataset.root / BASE_TARGET
+    outside = dataset.root.parent / "outside.yml"
+    shutil.move(path, outside)
+    path.symlink_to(outside)
+    assert _one_line(dataset, BASE_TARGET) == (
+        f"{BASE_TARGET}:0:0: [unsafe-path] this record is a symbolic link; replace it with the record file itself")
+
+
+def test_a_symlinked_source_file_is_refused(dataset: Layout) -> None:
+    path = dataset.sources / SOURCE
+    outside = dataset.root.parent / SOURCE
+    shutil.move(path, outside)
+    path.symlink_to(outside)
+    line = _one_line(dataset, "registry/sources.yml")
+    assert line.endswith(f"[unsafe-path] sources/{SOURCE} is a symbolic link; copy the document in instead")
+
+
+def test_an_absolute_path_to_a_real_file_is_refused(dataset: Layout) -> None:
+    path = dataset.root / BASE_TARGET
+    absolute = str((dataset.sources / SOURCE).resolve())
+    path.write_text(path.read_text(encoding="utf-8").replace(f"file: {SOURCE}", f"file: {absolute}"), encoding="utf-8")
+    assert _one_line(dataset, BASE_TARGET).startswith(f"{BASE_TARGET}:23:11: [unsafe-path] sources.0.file: \"/")
+
+
+# A broken record changes nothing that was built
+
+_BUILD_CASES = [case for case in CASES if case.name in {
+    "alias-bomb", "duplicate-key", "not-utf8-cp1251", "bidi-right-to-left-override", "formula-equals",
+    "quote-not-found", "count-not-in-quote", "unknown-person", "duplicate-id", "tag-python-object-apply",
+    "three-mistakes", "yaml-syntax-unclosed-quote"}]
+
+
+@pytest.mark.parametrize("case", _BUILD_CASES, ids=lambda case: case.name)
+def test_a_broken_record_leaves_the_built_outputs_byte_identical(dataset: Layout, case: Case) -> None:
+    build = pytest.importorskip("belarus_releases.build")
+    first = build.build_dataset(dataset)
+    assert first.ok, first
+    before = tree_bytes(dataset.build, dataset.datapackage)
+    assert before
+    place(dataset, case)
+    again = build.build_dataset(dataset)
+    assert not again.ok
+    assert tree_bytes(dataset.build, dataset.datapackage) == before

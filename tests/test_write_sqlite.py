@@ -1,0 +1,175 @@
+"""write_sqlite: explicit types, primary and foreign keys, indexes, full-text search, determinism."""
+
+from __future__ import annotations
+
+import copy
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from belarus_releases.flatten import flatten_data
+from belarus_releases.tables import TABLES
+from belarus_releases.write_sqlite import SQLITE_TYPES, foreign_key_problems, statement_problems, write_sqlite
+from build_support import dump, fixture_data
+
+ROOT = Path(__file__).resolve().parent.parent
+DECLARED = {str: "TEXT", int: "INTEGER"}
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, list[dict[str, Any]]]:
+    records, people, sources = fixture_data()
+    records = copy.deepcopy(records)
+    records[0]["notes"] = "007"
+    return flatten_data(records, people, sources)
+
+
+@pytest.fixture(scope="module")
+def database(tables: dict[str, list[dict[str, Any]]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_sqlite(tables, tmp_path_factory.mktemp("db") / "belarus-releases.db")
+
+
+@pytest.fixture
+def db(database: Path) -> Iterator[sqlite3.Connection]:
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    yield connection
+    connection.close()
+
+
+def test_every_table_is_strict_with_declared_column_types(db: sqlite3.Connection) -> None:
+    for table in TABLES:
+        sql = db.execute("select sql from sqlite_master where type = 'table' and name = ?", (table.name,)).fetchone()[0]
+        assert sql.rstrip().endswith("STRICT"), table.name
+        info = db.execute(f'PRAGMA table_info("{table.name}")').fetchall()
+        assert [(row[1], row[2]) for row in info] == [(c.name, DECLARED[SQLITE_TYPES[c.type]]) for c in table.columns]
+        assert {row[1] for row in info if row[3]} == {c.name for c in table.columns if c.required} | set(table.primary_key)
+
+
+def test_primary_keys(db: sqlite3.Connection) -> None:
+    for table in TABLES:
+        info = db.execute(f'PRAGMA table_info("{table.name}")').fetchall()
+        pk = [name for _, name, *_rest, position in sorted(info, key=lambda row: row[5]) if position]
+        assert tuple(pk) == table.primary_key, table.name
+
+
+def test_foreign_keys_are_declared_and_hold(db: sqlite3.Connection, database: Path) -> None:
+    for table in TABLES:
+        declared = {(row[3], row[2], row[4]) for row in db.execute(f'PRAGMA foreign_key_list("{table.name}")')}
+        assert declared == {(fk.column, fk.other_table, fk.other_column) for fk in table.foreign_keys}, table.name
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert foreign_key_problems(database) == []
+
+
+def test_a_dangling_reference_is_found(tables: dict[str, list[dict[str, Any]]], tmp_path: Path) -> None:
+    broken = {name: list(rows) for name, rows in tables.items()}
+    dangling = {"event_id": "2025-06-21-kellogg-visits-minsk", "person_id": "nobody"}
+    broken["released_people"] = [*broken["released_people"], dangling]
+    problems = foreign_key_problems(write_sqlite(broken, tmp_path / "x.db"))
+    assert problems == ["released_people row 2: no people for its foreign key #0"]
+
+
+def test_rows_and_values_are_stored_as_given(db: sqlite3.Connection, tables: dict[str, list[dict[str, Any]]]) -> None:
+    for table in TABLES:
+        assert db.execute(f'select count(*) from "{table.name}"').fetchone()[0] == len(tables[table.name])
+    notes, notes_type, count, count_type, types = db.execute(
+        "select notes, typeof(notes), release_count, typeof(release_count), types from events where id = ?",
+        ("2025-02-12-smith-visits-minsk",)).fetchone()
+    assert (notes, notes_type) == ("007", "text")
+    assert (count, count_type) == (3, "integer")
+    assert types == '["visit","meeting","release"]'
+    facet = db.execute("select value, count(*) from events, json_each(events.types) group by value order by value").fetchall()
+    assert ("release", 3) in facet
+
+
+def test_strict_tables_refuse_wrong_types(database: Path, tmp_path: Path) -> None:
+    copy_path = tmp_path / "copy.db"
+    copy_path.write_bytes(database.read_bytes())
+    connection = sqlite3.connect(copy_path)
+    with pytest.raises(sqlite3.IntegrityError):
+        connection.execute("update events set year = 'soon'")
+    connection.close()
+
+
+def test_indexes_on_facet_and_sort_columns(db: sqlite3.Connection) -> None:
+    for table in TABLES:
+        indexed = {tuple(row[2] for row in db.execute(f'PRAGMA index_info("{index[1]}")'))
+                   for index in db.execute(f'PRAGMA index_list("{table.name}")')}
+        for columns in table.indexes:
+            assert columns in indexed, f"{table.name}{columns}"
+    assert {("sort_date",), ("year",), ("release_status",)} <= set(next(t for t in TABLES if t.name == "events").indexes)
+
+
+def search(db: sqlite3.Connection, table: str, query: str, column: str) -> list[Any]:
+    sql = f'select "{table}"."{column}" from "{table}_fts" join "{table}" on "{table}".rowid = "{table}_fts".rowid ' \
+          f'where "{table}_fts" match ? order by 1'
+    return [row[0] for row in db.execute(sql, (query,))]
+
+
+def test_full_text_search_finds_a_name_variant(db: sqlite3.Connection) -> None:
+    assert search(db, "person_names", "Коулл", "person_id") == ["john-coale"]
+    assert search(db, "person_names", "Коула", "person_id") == ["john-coale"]
+    assert set(search(db, "person_names", "коул*", "person_id")) == {"john-coale"}
+
+
+def test_full_text_search_on_events_and_quotes(db: sqlite3.Connection) -> None:
+    assert search(db, "events", "Belavia", "id") == ["2025-09-11-coale-visits-minsk"]
+    assert search(db, "events", "Tikhanovsky", "id") == ["2025-06-21-kellogg-visits-minsk"]
+    assert "2025-06-21-kellogg-visits-minsk" in search(db, "quotes", "Тихановский", "event_id")
+
+
+def test_same_tables_give_the_same_dump_and_bytes(tables: dict[str, list[dict[str, Any]]], tmp_path: Path) -> None:
+    first, second = write_sqlite(tables, tmp_path / "a.db"), write_sqlite(tables, tmp_path / "b.db")
+    assert dump(first) == dump(second)
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_refuses_to_overwrite(tables: dict[str, list[dict[str, Any]]], tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    path.write_bytes(b"keep")
+    with pytest.raises(FileExistsError):
+        write_sqlite(tables, path)
+    assert path.read_bytes() == b"keep"
+
+
+def test_canned_queries_in_metadata_run(db: sqlite3.Connection) -> None:
+    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
+    queries = metadata["databases"]["belarus-releases"]["queries"]
+    assert {"releases_over_time", "people_by_events", "sanctions_timeline"} <= set(queries)
+    for name, query in queries.items():
+        params = {"name": "Коулл"} if ":name" in query["sql"] else {}
+        assert db.execute(query["sql"], params).fetchall(), f"{name} returned nothing"
+
+
+def test_releases_over_time_running_total(db: sqlite3.Connection) -> None:
+    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
+    db.row_factory = sqlite3.Row
+    rows = db.execute(metadata["databases"]["belarus-releases"]["queries"]["releases_over_time"]["sql"]).fetchall()
+    released = "select id, release_min from events where release_status = 'released' order by sort_date, id"
+    expected = db.execute(released).fetchall()
+    assert [row["id"] for row in rows] == [row["id"] for row in expected]
+    total = 0
+    for row, wanted in zip(rows, expected, strict=True):
+        total += wanted["release_min"] or 0
+        assert row["running_total_at_least"] == total
+    assert total == 3 + 14 + 52  # the fixture's three releases, the proposed ones left out
+
+
+def test_person_by_name_query_finds_a_spelling(db: sqlite3.Connection) -> None:
+    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
+    sql = metadata["databases"]["belarus-releases"]["queries"]["person_by_name"]["sql"]
+    assert {row[0] for row in db.execute(sql, {"name": "Коулл"})} == {"john-coale"}
+    assert db.execute(sql, {"name": 'a "quoted" OR name'}).fetchall() == []  # no FTS syntax error
+
+
+def test_statement_problems_compile_without_running(database: Path, db: sqlite3.Connection) -> None:
+    before = db.execute("select count(*) from events").fetchone()[0]
+    statements = {"good": "select id from events where id = :id", "bad": "select nope from events",
+                  "bad_table": "select 1 from nowhere", "write": "delete from events"}
+    problems = statement_problems(database, statements)
+    assert set(problems) == {"bad", "bad_table"}
+    assert "nope" in problems["bad"] and "nowhere" in problems["bad_table"]
+    assert db.execute("select count(*) from events").fetchone()[0] == before > 0  # only compiled, never run
