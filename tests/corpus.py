@@ -18,7 +18,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from belarus_releases.check import check_dataset
 from belarus_releases.layout import Layout
 
 TESTS = Path(__file__).resolve().parent
@@ -84,11 +83,6 @@ def make_real(layout: Layout) -> Layout:
 
 
 @functools.cache
-def real_dataset_valid() -> bool:
-    """Whether the real dataset validates cleanly (it is written while these tests are; until then it is skipped)."""
-    return check_dataset(Layout(TESTS.parent)).ok
-
-
 def prepare(layout: Layout, dataset: str) -> Layout:
     """The dataset named by `dataset` in the repository copy `layout`, with the base record in it."""
     return make_mini(layout) if dataset == "mini" else make_real(layout)

@@ -7,6 +7,7 @@ mark (a `data-xss` attribute or an XSS-… document title) that the browser test
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -16,13 +17,20 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import markupsafe
+import pytest
+import yaml
+from datasette.app import Datasette
 
 from belarus_releases.build import build_dataset
 from belarus_releases.layout import Layout
+from conftest import copy_dataset
 
 DATABASE = "belarus-releases"
+RUNAWAY = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 MARKUP_ID = "2025-03-03-inert-markup-test"
 MARKUP_SOURCE = "zz-inert-markup-test.txt"
 MARKUP = {
@@ -70,6 +78,29 @@ def build(layout: Layout) -> Layout:
     assert result.ok, "the build failed:\n" + "\n".join(problem.to_text() for problem in result.problems)
     assert layout.database.is_file(), f"build_dataset did not write {layout.database}"
     return layout
+
+
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    """A copy of the real dataset plus the markup record, built with the real build stage."""
+    layout = copy_dataset(tmp_path_factory.mktemp("site") / "repo")
+    add_markup_record(layout)
+    return build(layout)
+
+
+def get(ds: Datasette, path: str) -> httpx.Response:
+    """One request through Datasette's in-process client."""
+    response: httpx.Response = asyncio.run(ds.client.get(path))
+    return response
+
+
+def metadata(layout: Layout) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(layout.metadata.read_text(encoding="utf-8"))
+    return data
+
+
+def escaped(text: str) -> str:
+    """Text as Datasette's templates write it into HTML."""
+    return str(markupsafe.escape(text))
 
 
 def free_port() -> int:

@@ -19,7 +19,6 @@ from urllib.parse import quote
 
 import pytest
 
-from belarus_releases.layout import Layout
 from conftest import copy_dataset
 from served import DATABASE, MARKUP, MARKUP_ID, add_markup_record, build, running_server
 
@@ -104,14 +103,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.fail(f"{CHROMIUM} is missing and BELARUS_RELEASES_REQUIRE_BROWSER is set; apt-get install chromium")
         pytest.skip(f"{CHROMIUM} is not installed")
     root = tmp_path_factory.mktemp("browser")
-    layout = build(_with_markup(copy_dataset(root / "repo")))
-    with running_server(layout, root / "server.log") as base:
-        yield base
-
-
-def _with_markup(layout: Layout) -> Layout:
+    layout = copy_dataset(root / "repo")
     add_markup_record(layout)
-    return layout
+    with running_server(build(layout), root / "server.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

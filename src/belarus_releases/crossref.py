@@ -32,7 +32,7 @@ def source_references(record: dict[str, Any]) -> Iterator[tuple[str, JsonPath]]:
 def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded, *, complete: bool) -> list[Problem]:
     """Problems across files. A registry that is missing or invalid (data None) is left out of the checks that need it,
     so one mistake in it hides nothing else; unused entries only when `complete` (every record was readable and valid)."""
-    problems = [*_duplicates(records, people, sources)]
+    problems = [*_duplicates(people, sources)]
     used_people = {person for loaded in records for person, _ in person_references(loaded.data)}
     cited = {file for loaded in records for file, _ in source_references(loaded.data)}
     if people.data is not None:
@@ -61,13 +61,9 @@ def _dangling(records: list[Loaded], references: Callable[[dict[str, Any]], Iter
                 yield at(loaded.file, loaded.position(path), type_, message.format(name) + advice)
 
 
-def _duplicates(records: list[Loaded], people: Loaded, sources: Loaded) -> Iterator[Problem]:
-    first_record: dict[str, str] = {}
-    for loaded in records:
-        other = first_record.setdefault(loaded.data["id"], loaded.file)
-        if other != loaded.file:
-            yield at(loaded.file, loaded.position(("id",)), "duplicate-id",
-                     f"the id '{loaded.data['id']}' is also the id of {other}")
+def _duplicates(people: Loaded, sources: Loaded) -> Iterator[Problem]:
+    # Record ids need no check here: each must equal its file name (record_rules), and file names are unique;
+    # a record that takes another's id is reported as duplicate-id by check.py.
     for registry, key, field in ((people, "people", "id"), (sources, "sources", "file")):
         seen: dict[str, int] = {}
         for number, entry in enumerate(_entries(registry, key)):

@@ -1,10 +1,13 @@
-"""A Datasette plugin that adds security headers to every response (Datasette 0.65 sends none of these).
+"""A Datasette plugin: security headers on every response (Datasette 0.65 sends none of these), and a cap on
+how many visitor-written SQL queries run at once.
 
 The Content-Security-Policy allows scripts only from this site and the few inline scripts that Datasette's own
 templates contain, each by the SHA-256 of its text. The hashes are worked out from the template *sources* at
 startup, never from rendered pages: hashing a rendered page would also bless anything reflected into it
 (the risk simonw/datasette#1362 warns about). An inline script that contains template code is left unhashed,
 so the browser refuses it, except table.html's one-liner whose only variable is the allow_facet setting.
+One script is refused on purpose: the "query took too long" error page (built in Python, not a template) has
+a line that resizes its textarea; without it the textarea is merely short.
 
 Styles keep 'unsafe-inline': Datasette writes `style="border-color: #…"` attributes and per-table <style>
 blocks built from column names, which cannot be hashed ahead of time. What that leaves open is CSS injection,
@@ -19,6 +22,7 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from typing import Any
+from urllib.parse import parse_qs
 
 import jinja2
 from pluggy import HookimplMarker
@@ -31,6 +35,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
+_VISITOR_SQL = {"sql", "_where"}
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 _TEMPLATE_CODE = ("{{", "{%", "{#")
 # table.html: `<script>DATASETTE_ALLOW_FACET = {{ datasette_allow_facet }};</script>`, "true" or "false".
@@ -103,11 +108,48 @@ def with_headers(app: ASGIApp, headers: list[tuple[bytes, bytes]]) -> ASGIApp:
     return wrapped
 
 
+def has_visitor_sql(scope: MutableMapping[str, Any]) -> bool:
+    """Whether the request carries SQL written by the visitor: ?sql= or a table page's ?_where=."""
+    query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
+    return bool(_VISITOR_SQL & set(query))
+
+
+def limit_visitor_sql(app: ASGIApp, limit: int) -> ASGIApp:
+    """ASGI middleware: at most `limit` requests with visitor-written SQL at once; the rest get 429 at once.
+
+    Each such query may hold an SQL thread for the whole time limit; capping them below num_sql_threads keeps
+    threads free for every other page, however many runaway queries arrive together.
+    """
+    running = 0
+
+    async def wrapped(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        nonlocal running
+        if scope["type"] != "http" or not has_visitor_sql(scope):
+            await app(scope, receive, send)
+        elif running >= limit:
+            await _too_many_queries(send)
+        else:
+            running += 1  # one event loop, and no await since the check: no lock needed
+            try:
+                await app(scope, receive, send)
+            finally:
+                running -= 1
+
+    return wrapped
+
+
+async def _too_many_queries(send: Send) -> None:
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"retry-after", b"1")]
+    await send({"type": "http.response.start", "status": 429, "headers": headers})
+    await send({"type": "http.response.body", "body": b"Too many SQL queries are running; try again in a second.\n"})
+
+
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
     headers = security_headers(content_security_policy(inline_script_hashes(datasette.jinja_env)))
+    sql_limit = max(1, int(datasette.setting("num_sql_threads")) // 2)
 
     def wrap(app: ASGIApp) -> ASGIApp:
-        return with_headers(app, headers)
+        return with_headers(limit_visitor_sql(app, sql_limit), headers)  # 429s get the headers too
 
     return wrap

@@ -15,6 +15,7 @@ from .crossref import source_path, source_references
 from .layout import Layout
 from .load import JsonPath, Loaded
 from .problems import Problem, at
+from .text_checks import forbidden_characters, mixed_script_words
 
 _MARKS = str.maketrans({c: '"' for c in "«»„“”‟″"} | {c: "'" for c in "‘’‚‛ʼ′`"})
 _SPACE = re.compile(r"\s+")
@@ -51,6 +52,12 @@ def mismatch(quote: str, source: str) -> str:
             f"where the source has «{found}»")
 
 
+def already_reported(value: str) -> bool:
+    """A quote with a forbidden character or a mixed-script word has its problem reported at that character;
+    saying also that it is not in the source would be a second message for one mistake."""
+    return bool(forbidden_characters(value) or mixed_script_words(value))
+
+
 def _quote_problems(record: Loaded, texts: dict[str, str]) -> Iterator[Problem]:
     for s, source in enumerate(record.data["sources"]):
         text = texts.get(source["file"])
@@ -58,7 +65,7 @@ def _quote_problems(record: Loaded, texts: dict[str, str]) -> Iterator[Problem]:
             continue
         for q, quote in enumerate(source["quotes"]):
             wanted = normalise(quote["text"])
-            if wanted not in text:
+            if wanted not in text and not already_reported(quote["text"]):
                 path: JsonPath = ("sources", s, "quotes", q, "text")
                 yield at(record.file, record.position(path), "quote-not-found",
                          f"the quote does not occur in sources/{source['file']}: {mismatch(wanted, text)}")

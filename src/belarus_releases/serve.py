@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,7 @@ import yaml
 from datasette.app import Datasette
 from datasette.plugins import pm
 
-from . import datasette_plugin
+from . import datasette_plugin, datasette_workarounds
 from .layout import Layout
 
 # Names and defaults: datasette/app.py SETTINGS and docs/settings.rst (0.65).
@@ -30,7 +29,8 @@ SETTINGS: dict[str, Any] = {
     "max_returned_rows": 1000,
     # SQLite drops the GIL while it runs, so two per core: a slow query or a CSV stream holds one thread for
     # up to the time limit while the others answer pages. With the default 3, three runaway queries at once
-    # stalled every page for a second (scripts/load_test.py); 4 threads kept the row page near 35 ms.
+    # stalled every page for a second (scripts/load_test.py); with 4, and the plugin letting visitor SQL use
+    # at most half of them at once, the row page stayed near 35 ms under any number of runaway queries.
     "num_sql_threads": 4,
     # The whole database is public and small, so offering the .db file itself is a feature.
     "allow_download": True,
@@ -56,7 +56,6 @@ class Page:
     """One response, as `fetch` returns it."""
 
     status: int
-    content_type: str
     text: str
 
 
@@ -67,7 +66,7 @@ def unsafe_metadata_keys(value: Any, path: str = "") -> list[str]:
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
             renders_html = str(key).endswith("_html")
-            bad_link = str(key).endswith("_url") and not str(item).startswith(("https://", "http://"))
+            bad_link = str(key).endswith("_url") and item is not None and not str(item).startswith(("https://", "http://"))
             if renders_html or bad_link:
                 found.append(where)
             found.extend(unsafe_metadata_keys(item, where))
@@ -92,7 +91,7 @@ def load_metadata(layout: Layout) -> dict[str, Any]:
 
 
 def make_datasette(layout: Layout) -> Datasette:
-    """Datasette for the built database: immutable, metadata.yml, SETTINGS, and the security-headers plugin.
+    """Datasette for the built database: immutable, with metadata.yml, SETTINGS, our plugin and workarounds.
 
     :param layout: the dataset repository; its database must have been built.
     :raises DatabaseMissing: when build/belarus-releases.db does not exist.
@@ -103,18 +102,13 @@ def make_datasette(layout: Layout) -> Datasette:
     # The plugin manager is global; registering the module twice would raise.
     if not pm.is_registered(datasette_plugin):
         pm.register(datasette_plugin, name="belarus_releases.datasette_plugin")
-    # When `rich` is installed (frictionless pulls it in), Datasette 0.65 prints every 4xx and 5xx with a rich
-    # traceback and its locals: about 250 ms of event-loop time per error, so a few bad URLs a second would stall
-    # the site. Without it, 5xx errors still print a plain traceback and 4xx ones are left to the access log.
-    # (Looked up after datasette.app: importing this module first would register it half-built as a plugin.)
-    default_errors: Any = importlib.import_module("datasette.handle_exception")
-    default_errors.rich = None
+    datasette_workarounds.apply()
     return Datasette(immutables=[str(layout.database)], metadata=metadata, settings=dict(SETTINGS))
 
 
 async def _get(datasette: Datasette, path: str) -> Page:
     response = await datasette.client.get(path, follow_redirects=True)
-    return Page(response.status_code, response.headers.get("content-type", ""), response.text)
+    return Page(response.status_code, response.text)
 
 
 def fetch(layout: Layout, path: str) -> Page:

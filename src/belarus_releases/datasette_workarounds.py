@@ -1,0 +1,60 @@
+"""Two fixes for Datasette 0.65 as it runs here, each one a way for a few anonymous requests to stall the site.
+
+Both change process-wide state, so `apply` is idempotent and `make_datasette` calls it. Remove a fix when the
+Datasette or CPython release that makes it unnecessary is the oldest one pyproject.toml allows.
+"""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from datasette.database import Database
+
+_APPLIED = "_belarus_releases_frees_failed_cursors"
+
+
+def apply() -> None:
+    _quiet_client_errors()
+    _free_failed_cursors_in_their_thread()
+
+
+def _quiet_client_errors() -> None:
+    """No rich tracebacks for 4xx and 5xx responses.
+
+    When `rich` is installed (frictionless pulls it in), Datasette prints every error response as a rich
+    traceback with its locals: about 250 ms of event-loop time each, so a few bad URLs a second stall the site.
+    Without it, 5xx errors still print a plain traceback; 4xx ones are left to the access log.
+    """
+    # Looked up, not imported at the top: importing this module before datasette.app registers it half-built.
+    default_errors: Any = importlib.import_module("datasette.handle_exception")
+    default_errors.rich = None
+
+
+def _free_failed_cursors_in_their_thread() -> None:
+    """Free the cursor of a query that failed in the SQL thread that ran it, not later in the event loop.
+
+    A query that fails while running (`select json('x')`, a write refused by the read-only file) leaves its
+    SQLite statement in use; the exception's traceback keeps the cursor alive until the event loop drops it,
+    and resetting the statement then waits for that connection's mutex. If a slow query is running on the same
+    connection, the whole event loop waits with it: alternating the two froze every page for up to the time
+    limit (scripts/load_test.py). Clearing the traceback's frames in the SQL thread frees the cursor there.
+    """
+    if getattr(Database, _APPLIED, False):
+        return
+    execute_fn = Database.execute_fn
+
+    async def execute_fn_freeing_cursors(self: Any, fn: Callable[[Any], Any]) -> Any:
+        def run(conn: Any) -> Any:
+            try:
+                return fn(conn)
+            except BaseException as error:
+                traceback.clear_frames(error.__traceback__)
+                raise
+
+        return await execute_fn(self, run)
+
+    Database.execute_fn = execute_fn_freeing_cursors
+    setattr(Database, _APPLIED, True)
