@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from belarus_releases import __version__
 from belarus_releases.cli import cli
+from belarus_releases.layout import Layout
 from belarus_releases.problems import TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,3 +48,18 @@ def test_every_problem_type_is_explained_for_contributors(slug: str) -> None:
 def test_citation_version_matches_the_package() -> None:
     citation = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
     assert f"\nversion: {__version__}\n" in citation
+
+
+def test_readme_validate_session_is_what_validate_prints(repo: Layout) -> None:
+    """The README's first-screen session, replayed: the same four mistakes give exactly the output shown."""
+    path = repo.records / "2025-06-21-kellogg-visits-minsk-14-released.yml"
+    text = path.read_text(encoding="utf-8")
+    for old, new in [("  value: '2025-06-21'", "  value: 2025-06-21"), ("\nsummary:", "\nsumary:"),
+                     ("  count: 14", "  count: 15"), ("блогер Сергей Тихановский", "блогер Сергей Тихоновский")]:
+        assert old in text
+        text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    shown = README.split("$ belarus-releases validate\n", 1)[1].split("```", 1)[0]
+    result = CliRunner().invoke(cli, ["validate", "--root", str(repo.root)])
+    assert result.exit_code == 1
+    assert result.output == shown

@@ -149,3 +149,11 @@ def test_serving_before_building_is_a_clear_error(repo: Layout) -> None:
         make_datasette(repo)
     result = CliRunner().invoke(cli, ["serve", "--root", str(repo.root), "--get", "/"])
     assert (result.exit_code, result.output) == (1, f"Error: {message}\n")
+
+
+def test_site_stylesheet_is_linked_and_served(ds: Datasette) -> None:
+    page = get(ds, f"/{DATABASE}/events")
+    stylesheet = get(ds, "/assets/site.css")
+    assert '<link rel="stylesheet" href="/assets/site.css">' in page.text
+    assert stylesheet.status_code == 200
+    assert "dl.column-descriptions" in stylesheet.text

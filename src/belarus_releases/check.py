@@ -18,9 +18,9 @@ from .provenance import provenance_problems
 from .validate import schema_validator, validate_loaded
 
 # A record with one of these does not have the shape the rules across files expect, so they skip it.
-# Any other problem (an unquoted date, a bad quote) leaves the data usable: it is checked further, so that
-# one run reports every problem.
-SHAPE_PROBLEMS = frozenset({"schema", "unknown-field", "missing-field", "unsafe-path", "internal-error"})
+# Any other problem (an unquoted date, a typo'd field name, a bad quote) leaves the data usable: it is
+# checked further, so that one run reports every problem.
+SHAPE_PROBLEMS = frozenset({"schema", "missing-field", "unsafe-path", "internal-error"})
 
 
 @dataclass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -90,6 +91,10 @@ def load_metadata(layout: Layout) -> dict[str, Any]:
     return metadata
 
 
+ASSETS = "assets"
+STATIC = Path(__file__).resolve().parent / "static"
+
+
 def make_datasette(layout: Layout) -> Datasette:
     """Datasette for the built database: immutable, with metadata.yml, SETTINGS, our plugin and workarounds.
 
@@ -103,7 +108,9 @@ def make_datasette(layout: Layout) -> Datasette:
     if not pm.is_registered(datasette_plugin):
         pm.register(datasette_plugin, name="belarus_releases.datasette_plugin")
     datasette_workarounds.apply()
-    return Datasette(immutables=[str(layout.database)], metadata=metadata, settings=dict(SETTINGS))
+    metadata.setdefault("extra_css_urls", []).append(f"/{ASSETS}/site.css")
+    return Datasette(immutables=[str(layout.database)], metadata=metadata, settings=dict(SETTINGS),
+                     static_mounts=[(ASSETS, str(STATIC))])
 
 
 async def _get(datasette: Datasette, path: str) -> Page:

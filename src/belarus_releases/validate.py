@@ -30,11 +30,12 @@ def schema_validator(schema_path: Path) -> jsonschema.Draft202012Validator:
 
 
 def validate_loaded(loaded: Loaded, validator: jsonschema.Draft202012Validator, *, is_record: bool) -> list[Problem]:
-    """Schema problems, then (for records that pass the schema) the rules across their fields."""
+    """Schema problems, then (for records in the schema's shape) the rules across their fields."""
     if loaded.data is None:
         return []
     problems = sorted(set(schema_problems(loaded, validator)))
-    if is_record and not problems:
+    # An unknown field (a typo) leaves every known field in shape, so the record's own rules still run.
+    if is_record and all(p.type == "unknown-field" for p in problems):
         problems.extend(record_problems(loaded))
     # a value the loader already called ambiguous (`count: 52.0`) gets that one message, not a second one
     ambiguous = {(p.line, p.col) for p in loaded.problems if p.type == "ambiguous-value"}
