@@ -6,8 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from datasette.app import Datasette
 
 from belarus_releases.layout import Layout
+from belarus_releases.serve import make_datasette
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET_PARTS = ("records", "registry", "sources", "schema", "metadata.yml", "datapackage.json", "README.md")
@@ -34,3 +36,17 @@ def repo(tmp_path: Path) -> Layout:
 def real() -> Layout:
     """The repository itself, read-only: never write through this."""
     return Layout(ROOT)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    """A built copy of the real dataset (plus a record carrying markup payloads), shared by the serving tests."""
+    from served import built_site
+
+    return built_site(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def ds(site: Layout) -> Datasette:
+    """Datasette for `site`, as `belarus-releases serve` makes it."""
+    return make_datasette(site)

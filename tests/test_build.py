@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from belarus_releases import build as build_module
-from belarus_releases.build import build_dataset
+from belarus_releases.build import BuildResult, build_dataset
 from belarus_releases.check import check_dataset
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
@@ -116,25 +116,26 @@ def test_invalid_record_without_a_previous_build_writes_nothing(dataset: Layout)
     assert snapshot(dataset) == before
 
 
-def test_invalid_metadata_changes_nothing(built: Layout) -> None:
+def _build_with_metadata_edit(built: Layout, old: str, new: str) -> BuildResult:
+    """Build after replacing `old` with `new` in metadata.yml, checking that nothing built changed."""
     before = snapshot(built)
     text = built.metadata.read_text(encoding="utf-8")
-    built.metadata.write_text(text.replace("          title: English headline", "          titel: English headline", 1),
-                              encoding="utf-8")
+    assert old in text
+    built.metadata.write_text(text.replace(old, new, 1), encoding="utf-8")
     result = build_dataset(built)
-    assert {p.type for p in result.problems} == {"metadata-invalid"}
     assert snapshot(built) == before
+    return result
+
+
+def test_invalid_metadata_changes_nothing(built: Layout) -> None:
+    result = _build_with_metadata_edit(built, "          title: English headline", "          titel: English headline")
+    assert {p.type for p in result.problems} == {"metadata-invalid"}
 
 
 def test_a_canned_query_that_does_not_compile_fails_the_build(built: Layout) -> None:
-    before = snapshot(built)
-    text = built.metadata.read_text(encoding="utf-8")
-    built.metadata.write_text(text.replace("            release_min as released_at_least,", "            release_minimum,", 1),
-                              encoding="utf-8")
-    result = build_dataset(built)
+    result = _build_with_metadata_edit(built, "            release_min as released_at_least,", "            release_minimum,")
     assert [(p.type, p.file) for p in result.problems] == [("metadata-invalid", "metadata.yml")]
     assert "releases_over_time" in result.problems[0].message and "release_minimum" in result.problems[0].message
-    assert snapshot(built) == before
 
 
 def test_a_package_that_fails_validation_is_not_published(built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,17 +17,7 @@ from datasette.app import DEFAULT_SETTINGS, Datasette
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
 from belarus_releases.serve import SETTINGS, DatabaseMissing, make_datasette
-from served import DATABASE, MARKUP_ID, built_site, escaped, get, metadata
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Layout:
-    return built_site(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def ds(site: Layout) -> Datasette:
-    return make_datasette(site)
+from served import DATABASE, MARKUP_ID, escaped, get, metadata
 
 
 def database_metadata(layout: Layout) -> dict[str, Any]:

@@ -21,19 +21,9 @@ from datasette.app import Datasette
 from belarus_releases.layout import Layout
 from belarus_releases.serve import UnsafeMetadata, make_datasette
 from conftest import copy_dataset
-from served import DATABASE, MARKUP, MARKUP_ID, RUNAWAY, built_site, escaped, get, metadata
+from served import DATABASE, MARKUP, MARKUP_ID, RUNAWAY, escaped, get, metadata
 
 HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": "no-referrer"}
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Layout:
-    return built_site(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def ds(site: Layout) -> Datasette:
-    return make_datasette(site)
 
 
 def csp(response: httpx.Response) -> dict[str, list[str]]:
