@@ -15,6 +15,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,9 +45,9 @@ def make_repository(target: Path, count: int) -> Layout:
     return Layout(target)
 
 
-def timed(label: str, count: int, action: object) -> None:
+def timed(label: str, count: int, action: Callable[[], object]) -> None:
     start = time.perf_counter()
-    result = action()  # type: ignore[operator]
+    result = action()
     seconds = time.perf_counter() - start
     ok = getattr(result, "ok", None)
     print(f"{label:<10} {count:>7} records  {seconds:8.2f} s  {count / seconds:8.0f} records/s  ok={ok}")
@@ -58,8 +60,8 @@ def main() -> None:
     for count in counts:
         with tempfile.TemporaryDirectory() as folder:
             layout = make_repository(Path(folder), count)
-            timed("validate", count, lambda layout=layout: check_dataset(layout))
-            timed("build", count, lambda layout=layout: build_dataset(layout))
+            timed("validate", count, partial(check_dataset, layout))
+            timed("build", count, partial(build_dataset, layout))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory {peak:.0f} MiB")
 

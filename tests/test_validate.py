@@ -93,6 +93,29 @@ def test_a_typo_is_one_unknown_field_not_also_a_missing_field(mini: Layout) -> N
                                                     "did you mean 'summary'?"]
 
 
+TYPOS_OF_FIELDS_THE_RULES_READ = {"id": ("id: 2025", "NOid: 2025", 1, "id"), "date": ("\ndate:", "\ndat:", 2, "date"),
+                                  "sources": ("\nsources:", "\nsourcs:", 22, "sources"),
+                                  "person": ("- person:", "- persn:", 14, "person")}
+
+
+@pytest.mark.parametrize("typo", TYPOS_OF_FIELDS_THE_RULES_READ.values(), ids=TYPOS_OF_FIELDS_THE_RULES_READ.keys())
+def test_a_typo_of_a_field_the_rules_read_is_one_unknown_field_not_a_crash(mini: Layout, typo: tuple[str, str, int, str]) -> None:
+    old, new, line, field = typo
+    _edit(mini, R, old, new)
+    problems = check_dataset(mini).problems
+    assert "internal-error" not in {p.type for p in problems}
+    [problem] = [p for p in problems if p.file == R]
+    assert (problem.line, problem.type) == (line, "unknown-field")
+    assert problem.message.endswith(f"did you mean '{field}'?")
+
+
+def test_an_ambiguous_value_where_a_list_belongs_is_one_message_not_a_crash(mini: Layout) -> None:
+    path = mini.root / R
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[:text.index("    quotes:\n")] + "    quotes: NO\n", encoding="utf-8")
+    assert [line.split("] ")[0] for line in _lines(mini)] == [f"{R}:24:13: [ambiguous-value"]
+
+
 def test_an_unknown_field_with_no_close_match_lists_the_fields_allowed(mini: Layout) -> None:
     [line] = _record(mini, "  place: Minsk", "  place: Minsk\n  mayor: nobody")
     assert line == f"{R}:12:3: [unknown-field] unknown field 'mayor' in location; the fields allowed here are: country, place"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .crossref import crossref_problems
 from .layout import Layout
@@ -17,10 +18,7 @@ from .problems import Problem
 from .provenance import provenance_problems
 from .validate import schema_validator, validate_loaded
 
-# A record with one of these does not have the shape the rules across files expect, so they skip it.
-# Any other problem (an unquoted date, a typo'd field name, a bad quote) leaves the data usable: it is
-# checked further, so that one run reports every problem.
-SHAPE_PROBLEMS = frozenset({"schema", "missing-field", "unsafe-path", "internal-error"})
+T = TypeVar("T")
 
 
 @dataclass
@@ -61,22 +59,28 @@ def internal_error(file: str, error: BaseException) -> Problem:
                    f"the checker failed on this file ({type(error).__name__}); please report this, attaching the file")
 
 
-def guarded(file: str, stage: Callable[[], list[Problem]]) -> list[Problem]:
-    """Run one stage; an unexpected exception becomes one located problem."""
+def guarded(file: str, stage: Callable[[], T], failed: Callable[[Problem], T]) -> T:
+    """Run one stage; an unexpected exception becomes one located problem, which `failed` makes the stage's result."""
     try:
         return stage()
     except (Exception, RecursionError) as error:
-        return [internal_error(file, error)]
+        return failed(internal_error(file, error))
 
 
 def check_file(layout: Layout, relative: str, schema: str) -> tuple[Loaded, list[Problem]]:
-    """Load one file and validate it against one schema: the unit of work that parallelises."""
-    try:
+    """Load one file and validate it against one schema: the unit of work that parallelises.
+
+    A file the checker fails on comes back without data, so no later rule reads it."""
+    def load_and_validate() -> tuple[Loaded, list[Problem]]:
         loaded = load_file(layout.root, relative)
-        return loaded, loaded.problems + validate_loaded(loaded, schema_validator(layout.schema(schema)),
-                                                         is_record=schema == "record")
-    except (Exception, RecursionError) as error:
-        return Loaded(relative), [internal_error(relative, error)]
+        validator = schema_validator(layout.schema(schema))
+        return loaded, loaded.problems + validate_loaded(loaded, validator, is_record=schema == "record")
+
+    return guarded(relative, load_and_validate, lambda problem: (Loaded(relative), [problem]))
+
+
+def _alone(problem: Problem) -> list[Problem]:
+    return [problem]
 
 
 def _check_registry(layout: Layout, result: CheckResult, relative: str, schema: str) -> Loaded:
@@ -111,14 +115,16 @@ def check_dataset(layout: Layout) -> CheckResult:
         loaded, problems = check_file(layout, relative, "record")
         result.files_checked += 1
         result.problems.extend(_id_taken(layout, loaded, problems))
-        if loaded.data is not None and not any(p.type in SHAPE_PROBLEMS for p in problems):
+        # Only a record in the schema's shape goes on to the rules across files. Other problems (an unquoted
+        # date, a typo'd field name, a bad quote) leave it usable, so that one run reports every problem.
+        if loaded.in_shape:
             result.records.append(loaded)
     result.people = _check_registry(layout, result, layout.relative(layout.people), "people")
     result.sources = _check_registry(layout, result, layout.relative(layout.source_registry), "sources")
     people, sources = result.people, result.sources
     complete = len(result.records) == len(names)
-    result.problems.extend(guarded(sources.file, lambda: crossref_problems(layout, result.records, people, sources,
-                                                                            complete=complete)))
-    result.problems.extend(guarded(sources.file, lambda: provenance_problems(layout, result.records, people, sources)))
+    result.problems += guarded(sources.file, lambda: crossref_problems(layout, result.records, people, sources,
+                                                                       complete=complete), _alone)
+    result.problems += guarded(sources.file, lambda: provenance_problems(layout, result.records, people, sources), _alone)
     result.problems = sorted(set(result.problems))
     return result

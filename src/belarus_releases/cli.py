@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -98,9 +99,7 @@ def build(root: str, fmt: str) -> None:
         belarus-releases build
         datasette build/belarus-releases.db -m metadata.yml
     """
-    from dataclasses import replace
-
-    from .build import build_dataset
+    from .build import build_dataset  # imported here: validate needs neither sqlite-utils nor the writers
 
     result = build_dataset(_layout(root))
     if not result.ok:

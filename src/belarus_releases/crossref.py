@@ -8,25 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from .layout import Layout
-from .load import JsonPath, Loaded
-from .problems import Problem, at
-
-
-def _entries(registry: Loaded, key: str) -> list[dict[str, Any]]:
-    data = registry.data or {}
-    return [entry for entry in data.get(key, []) if isinstance(entry, dict)]
-
-
-def person_references(record: dict[str, Any]) -> Iterator[tuple[str, JsonPath]]:
-    for number, official in enumerate(record.get("officials", [])):
-        yield official["person"], ("officials", number, "person")
-    for number, person in enumerate(record.get("release", {}).get("people", [])):
-        yield person, ("release", "people", number)
-
-
-def source_references(record: dict[str, Any]) -> Iterator[tuple[str, JsonPath]]:
-    for number, source in enumerate(record["sources"]):
-        yield source["file"], ("sources", number, "file")
+from .load import Loaded
+from .problems import JsonPath, Problem, at
+from .walk import entries, person_references, role_evidence, source_references
 
 
 def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded, *, complete: bool) -> list[Problem]:
@@ -36,11 +20,11 @@ def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sou
     used_people = {person for loaded in records for person, _ in person_references(loaded.data)}
     cited = {file for loaded in records for file, _ in source_references(loaded.data)}
     if people.data is not None:
-        person_ids = {entry["id"] for entry in _entries(people, "people")}
+        person_ids = {entry["id"] for entry in entries(people, "people")}
         problems.extend(_dangling(records, person_references, person_ids, "unknown-person",
                                   "no person with id '{}' in registry/people.yml; add them there or fix the id"))
     if sources.data is not None:
-        source_files = {entry["file"] for entry in _entries(sources, "sources")}
+        source_files = {entry["file"] for entry in entries(sources, "sources")}
         problems.extend(_dangling(records, source_references, source_files, "unknown-source",
                                   "'{}' is not listed in registry/sources.yml; add an entry for it there or fix the name"))
         problems.extend(_evidence_files(people, source_files))
@@ -66,7 +50,7 @@ def _duplicates(people: Loaded, sources: Loaded) -> Iterator[Problem]:
     # a record that takes another's id is reported as duplicate-id by check.py.
     for registry, key, field in ((people, "people", "id"), (sources, "sources", "file")):
         seen: dict[str, int] = {}
-        for number, entry in enumerate(_entries(registry, key)):
+        for number, entry in enumerate(entries(registry, key)):
             if entry[field] in seen:
                 first = registry.position((key, seen[entry[field]], field))
                 yield at(registry.file, registry.position((key, number, field)), "duplicate-id",
@@ -75,14 +59,11 @@ def _duplicates(people: Loaded, sources: Loaded) -> Iterator[Problem]:
 
 
 def _evidence_files(people: Loaded, source_files: set[str]) -> Iterator[Problem]:
-    for p, person in enumerate(_entries(people, "people")):
-        for r, role in enumerate(person.get("roles", [])):
-            for e, evidence in enumerate(role.get("evidence", [])):
-                if evidence["file"] not in source_files:
-                    where = people.position(("people", p, "roles", r, "evidence", e, "file"))
-                    yield at(people.file, where, "unknown-source",
-                             f"'{evidence['file']}' is not listed in registry/sources.yml; "
-                             "add an entry for it there or fix the name")
+    for p, person in enumerate(entries(people, "people")):
+        for path, evidence in role_evidence(person):
+            if evidence["file"] not in source_files:
+                yield at(people.file, people.position(("people", p, *path, "file")), "unknown-source",
+                         f"'{evidence['file']}' is not listed in registry/sources.yml; add an entry for it there or fix the name")
 
 
 def source_path(layout: Layout, file: str) -> Path | None:
@@ -95,7 +76,7 @@ def source_path(layout: Layout, file: str) -> Path | None:
 
 def _source_files(layout: Layout, sources: Loaded) -> Iterator[Problem]:
     listed = set()
-    for number, entry in enumerate(_entries(sources, "sources")):
+    for number, entry in enumerate(entries(sources, "sources")):
         file = entry["file"]
         listed.add(file)
         where = sources.position(("sources", number, "file"))
@@ -111,7 +92,7 @@ def _source_files(layout: Layout, sources: Loaded) -> Iterator[Problem]:
 
 
 def _unused(registry: Loaded, key: str, field: str, used: set[str], message: str) -> Iterator[Problem]:
-    for number, entry in enumerate(_entries(registry, key)):
+    for number, entry in enumerate(entries(registry, key)):
         if entry[field] not in used:
             yield at(registry.file, registry.position((key, number, field)), "unused-entry",
                      f"'{entry[field]}': {message}; cite it from a record or remove it")

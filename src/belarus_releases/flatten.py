@@ -14,18 +14,17 @@ from typing import Any
 from .check import CheckResult
 from .record_rules import date_span
 from .tables import TABLES, Table
+from .walk import NAME_LANGS, entries, name_forms, quotes
 
 Row = dict[str, Any]
 Tables = dict[str, list[Row]]
-
-NAME_LANGS = ("en", "ru", "uk", "be")
 
 
 def flatten(result: CheckResult) -> Tables:
     """The tables for everything `check_dataset` found valid."""
     records = [loaded.data for loaded in result.records]
-    people = (result.people.data or {}).get("people", []) if result.people else []
-    sources = (result.sources.data or {}).get("sources", []) if result.sources else []
+    people = entries(result.people, "people") if result.people else []
+    sources = entries(result.sources, "sources") if result.sources else []
     return flatten_data(records, people, sources)
 
 
@@ -84,15 +83,9 @@ def record_rows(record: dict[str, Any]) -> Iterator[tuple[str, Row]]:
             yield "released_people", {"event_id": event_id, "person_id": person}
     for position, change in enumerate(record.get("sanctions_changes", [])):
         yield "sanctions_changes", {"event_id": event_id, "position": position, **change}
-    for position, (file, quote) in enumerate(_quotes(record)):
+    for position, (_, file, quote) in enumerate(quotes(record)):
         yield "quotes", {"event_id": event_id, "position": position, "source_file": file,
                          "text": quote["text"], "supports": list(quote["supports"])}
-
-
-def _quotes(record: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for source in record["sources"]:
-        for quote in source["quotes"]:
-            yield source["file"], quote
 
 
 def event_row(record: dict[str, Any]) -> Row:
@@ -136,22 +129,14 @@ def person_rows(person: dict[str, Any]) -> Iterator[tuple[str, Row]]:
     person_id, names = person["id"], person["name"]
     yield "people", {"id": person_id, **{f"name_{lang}": names.get(lang) for lang in NAME_LANGS},
                      "notes": person.get("notes")}
-    for lang, name, kind in _name_forms(person):
-        yield "person_names", {"person_id": person_id, "lang": lang, "name": name, "kind": kind}
+    seen: set[tuple[str, str]] = set()
+    for _, lang, name, kind in name_forms(person):
+        if (lang, name) not in seen:  # a form already listed for the same language is not repeated
+            seen.add((lang, name))
+            yield "person_names", {"person_id": person_id, "lang": lang, "name": name, "kind": kind}
     for position, role in enumerate(person.get("roles", [])):
         yield "person_roles", {"person_id": person_id, "position": position, "title": role["title"],
                                "side": role["side"], "from_date": role.get("from"), "until_date": role.get("until")}
-
-
-def _name_forms(person: dict[str, Any]) -> Iterator[tuple[str, str, str | None]]:
-    """Display names first, then variants; a form already listed for the same language is not repeated."""
-    seen: set[tuple[str, str]] = set()
-    forms = [(lang, person["name"][lang], "display") for lang in NAME_LANGS if person["name"].get(lang)]
-    forms += [(v["lang"], v["text"], v.get("kind")) for v in person.get("variants", [])]
-    for lang, name, kind in forms:
-        if (lang, name) not in seen:
-            seen.add((lang, name))
-            yield lang, name, kind
 
 
 def source_row(source: dict[str, Any]) -> Row:

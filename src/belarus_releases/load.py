@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .problems import Position, Problem, at
+from .problems import JsonPath, Position, Problem, at
 from .scalars import scalar_value, show_tag
 from .text_checks import LineIndex, check_values, describe, forbidden_characters, scan_characters
 
@@ -24,7 +24,6 @@ Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 10
 
-JsonPath = tuple[str | int, ...]
 
 @dataclass
 class Loaded:
@@ -36,6 +35,8 @@ class Loaded:
     keys: dict[JsonPath, Position] = field(default_factory=dict)
     ends: dict[JsonPath, Position] = field(default_factory=dict)  # where each scalar's text ends
     problems: list[Problem] = field(default_factory=list)
+    # Set by validation: the schema found nothing wrong but unknown fields, and the rules that read fields could run.
+    in_shape: bool = False
 
     def position(self, path: JsonPath, *, key: bool = False) -> Position:
         """Where `path` stands, or its nearest ancestor that does (a missing field points at its parent)."""
@@ -74,10 +75,11 @@ def load_bytes(raw: bytes, name: str) -> Loaded:
     text = _decode(raw, loaded)
     if text is None:
         return loaded
-    loaded.problems.extend(scan_characters(text, name))
+    index = LineIndex(text)
+    loaded.problems.extend(scan_characters(index, name))
     if any(p.type == "control-character" for p in loaded.problems):
         return loaded  # the YAML reader refuses these too; one message per character is enough
-    _parse(loaded, text)
+    _parse(loaded, index)
     if loaded.data is None and not loaded.problems:
         loaded.problems.append(Problem(name, 1, 1, "empty-file", _EMPTY))
     elif loaded.data is not None and not isinstance(loaded.data, dict):
@@ -87,8 +89,8 @@ def load_bytes(raw: bytes, name: str) -> Loaded:
                                        "write the record as `field: value` lines"))
         loaded.data = None
     elif loaded.data is not None:
-        loaded.problems.extend(check_values(loaded.data, loaded.values, text, name, loaded.ends))
-    _clamp(loaded, LineIndex(text))
+        loaded.problems.extend(check_values(loaded.data, loaded.values, index, name, loaded.ends))
+    _clamp(loaded, index)
     return loaded
 
 
@@ -100,14 +102,14 @@ def _clamp(loaded: Loaded, index: LineIndex) -> None:
     loaded.problems = [index.clamp_problem(problem) for problem in loaded.problems]
 
 
-def _parse(loaded: Loaded, text: str) -> None:
+def _parse(loaded: Loaded, index: LineIndex) -> None:
     try:
-        loaded.data = _Builder(loaded, text).build()
+        loaded.data = _Builder(loaded, index.text).build()
     except _Stop:
         loaded.data = None
     except yaml.MarkedYAMLError as error:
         loaded.data = None
-        loaded.problems.append(_syntax_problem(loaded.file, error, text))
+        loaded.problems.append(_syntax_problem(loaded.file, error, index))
     except yaml.YAMLError as error:
         loaded.data = None
         loaded.problems.append(Problem(loaded.file, 1, 1, "yaml-syntax", f"{error}; check the YAML syntax"))
@@ -140,7 +142,7 @@ def _decode(raw: bytes, loaded: Loaded) -> str | None:
         return None
 
 
-def _syntax_problem(name: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
+def _syntax_problem(name: str, error: yaml.MarkedYAMLError, index: LineIndex) -> Problem:
     mark = error.problem_mark or error.context_mark
     if error.context_mark and "end of stream" in (error.problem or ""):
         mark = error.context_mark  # an unclosed quote or bracket: point at where it opened, not at the end of the file
@@ -149,7 +151,7 @@ def _syntax_problem(name: str, error: yaml.MarkedYAMLError, text: str) -> Proble
     if context and began and began is not mark and error.problem_mark and began.line != error.problem_mark.line:
         context += f" (which began at line {began.line + 1}, column {began.column + 1})"
     message = " ".join(part for part in (context, error.problem) if part) or "the YAML cannot be read"
-    if mark and text[LineIndex(text).offset(line, col):][:1] == "\t":
+    if mark and index.text[index.offset(line, col):][:1] == "\t":
         return Problem(name, line, col, "yaml-syntax", message + " (a tab): indent with spaces, not tabs")
     return Problem(name, line, col, "yaml-syntax", message + "; check the quotes, brackets and indentation here")
 

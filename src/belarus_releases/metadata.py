@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from .layout import Layout
-from .load import JsonPath, Loaded, load_file
-from .problems import Problem, at
+from .load import Loaded, load_file
+from .problems import JsonPath, Problem, at
 from .tables import BY_NAME, TABLES, Table
 
 REQUIRED_TEXT = ("title", "description", "license", "license_url", "source", "version")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from .text_checks import QUOTE_MARKS
+
 _FORMS: dict[int, str] = {
     1: "один одна одно одне одного одной одній одному одним одною одном одну",
     2: "два две дві двух двох двум двом двумя двома двое двоє двоих",
@@ -39,14 +41,13 @@ _FORMS: dict[int, str] = {
 }
 WORDS: dict[str, int] = {form: value for value, forms in _FORMS.items() for form in forms.split()}
 
-_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'"})
 _DIGITS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d])|\d+")
 _TOKEN = re.compile(r"[\w']+")
 
 
 def numbers_in(text: str) -> set[int]:
     """Every number the text writes, in digits or as a run of number words ("пятьдесят два" is 52)."""
-    text = text.translate(_APOSTROPHES).lower()
+    text = text.translate(QUOTE_MARKS).lower()  # so that п’ять and пʼять are both п'ять
     found = {int(re.sub(r"\D", "", match)) for match in _DIGITS.findall(text)}
     run: list[int] = []
     for token in [*_TOKEN.findall(text), ""]:

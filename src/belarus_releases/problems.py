@@ -87,6 +87,7 @@ class Problem:
 
 
 Position = tuple[int, int]
+JsonPath = tuple[str | int, ...]  # keys and list indexes from the top of a file's data down to one value
 
 
 def at(file: str, position: Position, type_: str, message: str) -> Problem:

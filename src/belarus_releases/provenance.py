@@ -1,28 +1,20 @@
 """Provenance: every quote and every name form occurs verbatim in the source files it is tied to.
 
-Comparison is after normalising Unicode (NFC), whitespace and the style of quote marks and apostrophes,
-so «…», “…” and "…" match each other; letters, digits and dashes must be exact.
+Comparison is after `normalise` (text_checks.py): Unicode (NFC), whitespace and the style of quote marks and
+apostrophes, so «…», “…” and "…" match each other; letters, digits and dashes must be exact.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
-from typing import Any
 
-from .crossref import source_path, source_references
+from .crossref import source_path
 from .layout import Layout
-from .load import JsonPath, Loaded
+from .load import Loaded
 from .problems import Problem, at
-from .text_checks import forbidden_characters, mixed_script_words
-
-_MARKS = str.maketrans({c: '"' for c in "«»„“”‟″"} | {c: "'" for c in "‘’‚‛ʼ′`"})
-_SPACE = re.compile(r"\s+")
-
-
-def normalise(text: str) -> str:
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text).translate(_MARKS)).strip()
+from .text_checks import forbidden_characters, mixed_script_words, normalise
+from .walk import entries, name_forms, quotes, role_evidence, source_references
 
 
 def read_sources(layout: Layout, files: list[str]) -> dict[str, str]:
@@ -59,52 +51,42 @@ def already_reported(value: str) -> bool:
 
 
 def _quote_problems(record: Loaded, texts: dict[str, str]) -> Iterator[Problem]:
-    for s, source in enumerate(record.data["sources"]):
-        text = texts.get(source["file"])
+    for path, file, quote in quotes(record.data):
+        text = texts.get(file)
         if text is None:
             continue
-        for q, quote in enumerate(source["quotes"]):
-            wanted = normalise(quote["text"])
-            if wanted not in text and not already_reported(quote["text"]):
-                path: JsonPath = ("sources", s, "quotes", q, "text")
-                yield at(record.file, record.position(path), "quote-not-found",
-                         f"the quote does not occur in sources/{source['file']}: {mismatch(wanted, text)}")
-
-
-def _name_forms(person: dict[str, Any]) -> Iterator[tuple[str, JsonPath]]:
-    for lang in ("ru", "uk", "be"):
-        if person["name"].get(lang):
-            yield person["name"][lang], ("name", lang)
-    for number, variant in enumerate(person.get("variants", [])):
-        yield variant["text"], ("variants", number, "text")
+        wanted = normalise(quote["text"])
+        if wanted not in text and not already_reported(quote["text"]):
+            yield at(record.file, record.position((*path, "text")), "quote-not-found",
+                     f"the quote does not occur in sources/{file}: {mismatch(wanted, text)}")
 
 
 def _people_problems(people: Loaded, texts: dict[str, str]) -> Iterator[Problem]:
     everything = "\n".join(texts.values())
     owner: dict[str, str] = {}
-    for p, person in enumerate(people.data.get("people", [])):
-        for form, path in _name_forms(person):
+    for p, person in enumerate(entries(people, "people")):
+        for path, _lang, form, _kind in name_forms(person):
+            if path == ("name", "en"):
+                continue  # the canonical English name is not how the Russian and Ukrainian sources write it
             where = people.position(("people", p, *path))
             key = normalise(form).casefold()
             if owner.setdefault(key, person["id"]) != person["id"]:
                 yield at(people.file, where, "ambiguous-name", f"'{form}' is also listed for '{owner[key]}'")
             if not re.search(rf"(?<!\w){re.escape(normalise(form))}(?!\w)", everything):
                 yield at(people.file, where, "variant-not-found", f"'{form}' does not occur as a word in any source file")
-        for r, role in enumerate(person.get("roles", [])):
-            for e, evidence in enumerate(role.get("evidence", [])):
-                text = texts.get(evidence["file"])
-                wanted = normalise(evidence["text"])
-                if text is not None and wanted not in text:
-                    where = people.position(("people", p, "roles", r, "evidence", e, "text"))
-                    yield at(people.file, where, "quote-not-found",
-                             f"the quote does not occur in sources/{evidence['file']}: {mismatch(wanted, text)}")
+        for path, evidence in role_evidence(person):
+            text = texts.get(evidence["file"])
+            wanted = normalise(evidence["text"])
+            if text is not None and wanted not in text:
+                yield at(people.file, people.position(("people", p, *path, "text")), "quote-not-found",
+                         f"the quote does not occur in sources/{evidence['file']}: {mismatch(wanted, text)}")
 
 
 def provenance_problems(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded) -> list[Problem]:
     """Quotes against their source files; name forms and role evidence too when the people registry is valid.
 
     Quotes are checked against any safe file under sources/, listed or not, so that a registry mistake hides nothing."""
-    listed = [entry["file"] for entry in (sources.data or {}).get("sources", [])]
+    listed = [entry["file"] for entry in entries(sources, "sources")]
     cited = [file for record in records for file, _ in source_references(record.data)]
     texts = read_sources(layout, sorted(set(listed + cited)))
     problems = [problem for record in records for problem in _quote_problems(record, texts)]

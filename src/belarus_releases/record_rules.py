@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
-from .load import JsonPath, Loaded
+from .load import Loaded
 from .numbers import numbers_in
-from .problems import Problem, at
+from .problems import JsonPath, Problem, at
+from .walk import quotes
 
 RELEASE_NUMBERS = ("count", "low", "high", "foreign_nationals")
 RELEASE_LISTS = ("nationalities", "people", "destinations")
@@ -123,17 +124,11 @@ def facts(record: dict[str, Any]) -> dict[str, JsonPath]:
     return found
 
 
-def _quotes(record: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
-    for s, source in enumerate(record["sources"]):
-        for q, quote in enumerate(source["quotes"]):
-            yield ("sources", s, "quotes", q), quote
-
-
 def _support_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]:
     stated = facts(record)
     supported: dict[str, list[str]] = {}
     claims: dict[str, list[tuple[int, int]]] = {}
-    for path, quote in _quotes(record):
+    for path, _, quote in quotes(record):
         for number, fact in enumerate(quote["supports"]):
             if fact not in stated:
                 claims.setdefault(fact, []).append(loaded.position((*path, "supports", number)))

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-import yaml
 from datasette.app import Datasette
 from datasette.plugins import pm
 
 from . import datasette_plugin, datasette_workarounds
 from .layout import Layout
+from .load import load_file
 
 # Names and defaults: datasette/app.py SETTINGS and docs/settings.rst (0.65).
 SETTINGS: dict[str, Any] = {
@@ -78,13 +78,14 @@ def unsafe_metadata_keys(value: Any, path: str = "") -> list[str]:
 
 
 def load_metadata(layout: Layout) -> dict[str, Any]:
-    """metadata.yml, refused if it holds anything Datasette would render as HTML."""
+    """metadata.yml, read as the build reads it (load.py), refused if it holds anything Datasette would render as HTML."""
     name = layout.relative(layout.metadata)
     if not layout.metadata.is_file():
         raise ServeError(f"{name} does not exist; restore it from the main branch")
-    metadata = yaml.safe_load(layout.metadata.read_text(encoding="utf-8")) or {}
-    if not isinstance(metadata, dict):
-        raise ServeError(f"{name} must be a mapping")
+    loaded = load_file(layout.root, name)
+    if loaded.data is None:
+        raise ServeError("\n".join([f"{name} cannot be read:", *(problem.to_text() for problem in loaded.problems)]))
+    metadata: dict[str, Any] = loaded.data
     unsafe = unsafe_metadata_keys(metadata)
     if unsafe:
         raise UnsafeMetadata(f"{name} has {', '.join(unsafe)}: use plain description (never *_html) and http(s) links only")

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from .problems import Problem
+from .problems import JsonPath, Position, Problem
 
 MAX_PER_TYPE = 20
 
@@ -24,13 +24,21 @@ _CHARACTER_CLASSES: list[tuple[str, re.Pattern[str]]] = [
     ("bidi-character", re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")),
     ("invisible-character", re.compile("[\u200b\u200c\u200d\u2060-\u2064\ufeff\u00ad\u180e]")),
 ]
-Path = tuple[str | int, ...]
 _WORD = re.compile(r"\w+")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _CYRILLIC = re.compile(r"[\u0400-\u052f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LONE_CR = re.compile(r"\r(?!\n)")  # already a control character
 _NUMBER_TEXT = re.compile(r"^[-+]?[0-9]+([.,][0-9]+)?$")
+# Sources and contributors write quote marks and apostrophes in many styles (« “ ’ ʼ); read as one, a quote
+# copied from a source with its marks retyped still matches, and п’ять is still a number word.
+QUOTE_MARKS = str.maketrans({c: '"' for c in "«»„“”‟″"} | {c: "'" for c in "‘’‚‛ʼ′`"})
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Text as quotes are compared with sources: NFC, one space for any run of whitespace, plain quote marks."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFC", text).translate(QUOTE_MARKS)).strip()
 
 
 class LineIndex:
@@ -40,14 +48,14 @@ class LineIndex:
         self.text = text
         self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
-    def position(self, offset: int) -> tuple[int, int]:
+    def position(self, offset: int) -> Position:
         line = bisect.bisect_right(self.starts, offset)
         return line, offset - self.starts[line - 1] + 1
 
     def offset(self, line: int, col: int) -> int:
         return self.starts[min(line, len(self.starts)) - 1] + col - 1
 
-    def clamp(self, line: int, col: int) -> tuple[int, int]:
+    def clamp(self, line: int, col: int) -> Position:
         """The nearest place inside the file: libyaml reports the end of a file without a final newline on the line after it."""
         line = max(1, min(line, len(self.starts)))
         end = self.starts[line] - 1 if line < len(self.starts) else len(self.text)
@@ -65,9 +73,9 @@ def describe(char: str) -> str:
     return f"U+{ord(char):04X}" + (f" {name}" if name else "")
 
 
-def scan_characters(text: str, file: str) -> list[Problem]:
+def scan_characters(index: LineIndex, file: str) -> list[Problem]:
     """Every forbidden character in the file, each at its line and column (at most MAX_PER_TYPE of a kind)."""
-    index = LineIndex(text)
+    text = index.text
     problems: list[Problem] = []
     for type_, pattern in _CHARACTER_CLASSES:
         matches = list(pattern.finditer(text))
@@ -95,7 +103,7 @@ def forbidden_characters(value: str) -> list[tuple[str, str]]:
             for char in dict.fromkeys(match.group()[0] for match in pattern.finditer(value))]
 
 
-def _strings(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def _strings(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str]]:
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, dict):
@@ -118,7 +126,7 @@ def _odd_letters(word: str) -> tuple[str, re.Pattern[str], str]:
     return "Cyrillic", _LATIN, "Latin"
 
 
-def _mixed_script(index: LineIndex | None, span: tuple[tuple[int, int], tuple[int, int]], word: str, file: str) -> Problem:
+def _mixed_script(index: LineIndex, span: tuple[Position, Position], word: str, file: str) -> Problem:
     main, odd, odd_name = _odd_letters(word)
     letters = list(dict.fromkeys(odd.findall(word)))
     shown = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in letters)
@@ -130,17 +138,16 @@ def _mixed_script(index: LineIndex | None, span: tuple[tuple[int, int], tuple[in
                    f"'{word}' is {main} but has the {odd_name} letter(s) {shown}, which look the same; retype it in one alphabet")
 
 
-def check_values(data: Any, positions: dict[Path, tuple[int, int]], text: str | None, file: str,
-                 ends: dict[Path, tuple[int, int]] | None = None) -> list[Problem]:
+def check_values(data: Any, positions: dict[JsonPath, Position], index: LineIndex, file: str,
+                 ends: dict[JsonPath, Position]) -> list[Problem]:
     """Mixed-script words and formula-like text in every string value of a loaded file.
 
     A mixed-script word is located at its odd letter when the word stands verbatim between the value's start
     and end (`ends`); otherwise (written with escapes, or not in NFC) at the start of the value."""
-    index = LineIndex(text) if text is not None else None
     problems: list[Problem] = []
     for path, value in _strings(data):
         start = positions.get(path, (1, 1))
-        span = (start, (ends or {}).get(path, start))
+        span = (start, ends.get(path, start))
         problems.extend(_mixed_script(index, span, word, file) for word in dict.fromkeys(mixed_script_words(value)))
         if value.startswith(_FORMULA_START) and not _NUMBER_TEXT.match(value) and not _LONE_CR.match(value):
             shown = {"\t": "a tab", "\r": "a carriage return"}.get(value[0], f"'{value[0]}'")
@@ -150,10 +157,8 @@ def check_values(data: Any, positions: dict[Path, tuple[int, int]], text: str | 
     return problems
 
 
-def _find(index: LineIndex | None, span: tuple[tuple[int, int], tuple[int, int]], word: str) -> tuple[int, int] | None:
+def _find(index: LineIndex, span: tuple[Position, Position], word: str) -> Position | None:
     """Where the whole word first stands verbatim in the value's text; None if it does not."""
-    if index is None:
-        return None
     begin, end = index.offset(*span[0]), index.offset(*span[1])
     match = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)").search(index.text, begin, max(end, begin))
     return index.position(match.start()) if match else None

@@ -16,8 +16,8 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from .load import JsonPath, Loaded
-from .problems import Problem, at
+from .load import Loaded
+from .problems import JsonPath, Problem, at
 from .record_rules import record_problems
 
 
@@ -33,17 +33,29 @@ def validate_loaded(loaded: Loaded, validator: jsonschema.Draft202012Validator, 
     """Schema problems, then (for records in the schema's shape) the rules across their fields."""
     if loaded.data is None:
         return []
-    problems = sorted(set(schema_problems(loaded, validator)))
+    errors = list(validator.iter_errors(loaded.data))
+    problems = sorted(set(schema_problems(loaded, errors)))
     # An unknown field (a typo) leaves every known field in shape, so the record's own rules still run.
-    if is_record and all(p.type == "unknown-field" for p in problems):
-        problems.extend(record_problems(loaded))
+    loaded.in_shape = all(p.type == "unknown-field" for p in problems)
+    if is_record and loaded.in_shape:
+        problems.extend(_readable_record_problems(loaded, errors))
     # a value the loader already called ambiguous (`count: 52.0`) gets that one message, not a second one
     ambiguous = {(p.line, p.col) for p in loaded.problems if p.type == "ambiguous-value"}
     return [p for p in problems if (p.line, p.col) not in ambiguous]
 
 
-def schema_problems(loaded: Loaded, validator: jsonschema.Draft202012Validator) -> Iterable[Problem]:
-    errors = list(validator.iter_errors(loaded.data))
+def _readable_record_problems(loaded: Loaded, errors: list[ValidationError]) -> list[Problem]:
+    """The record's own rules, unless they read a required field whose name has a typo (so it is missing)."""
+    try:
+        return record_problems(loaded)
+    except KeyError:
+        if all(error.validator == "additionalProperties" for error in errors):
+            raise  # every required field is there: this is a bug, for check.py to report
+        loaded.in_shape = False  # the rules, here and across files, wait until the typo is fixed
+        return []
+
+
+def schema_problems(loaded: Loaded, errors: list[ValidationError]) -> Iterable[Problem]:
     typos = {(tuple(e.absolute_path), _close_match(key, _schema(e))) for e in errors if e.validator == "additionalProperties"
              for key in _extra_keys(e)}
     for error in errors:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,27 +75,31 @@ def _index(db: sqlite_utils.Database, table: Table) -> None:
         db.table(table.name).enable_fts(table.search, fts_version="FTS5", create_triggers=False)
 
 
-def foreign_key_problems(path: Path) -> list[str]:
-    """What `PRAGMA foreign_key_check` finds, one line per row whose reference does not resolve."""
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+@contextmanager
+def read_only(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection that cannot change the database at `path`, closed on leaving the block."""
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        found = connection.execute("PRAGMA foreign_key_check").fetchall()
+        yield connection
     finally:
         connection.close()
+
+
+def foreign_key_problems(path: Path) -> list[str]:
+    """What `PRAGMA foreign_key_check` finds, one line per row whose reference does not resolve."""
+    with read_only(path) as connection:
+        found = connection.execute("PRAGMA foreign_key_check").fetchall()
     return [f"{table} row {rowid}: no {parent} for its foreign key #{key}" for table, rowid, parent, key in found]
 
 
 def statement_problems(path: Path, statements: dict[str, str]) -> dict[str, str]:
     """For each named SQL statement that SQLite cannot compile against the database, the error (nothing is run)."""
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     problems = {}
-    try:
+    with read_only(path) as connection:
         for name, sql in statements.items():
             parameters = dict.fromkeys(re.findall(r"(?<!:):([A-Za-z_]\w*)", sql))
             try:
                 connection.execute(f"EXPLAIN {sql}", parameters).fetchall()
             except sqlite3.Error as error:
                 problems[name] = str(error)
-    finally:
-        connection.close()
     return problems

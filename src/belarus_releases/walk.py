@@ -1,0 +1,56 @@
+"""Walks over what records and registry entries list, each item with its JSON path, written once for every stage.
+
+The rules (record_rules, crossref, provenance) need the paths to locate problems; flatten needs the items in order.
+They take data that passed the schema, so required keys are read directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .load import Loaded
+from .problems import JsonPath
+
+NAME_LANGS = ("en", "ru", "uk", "be")
+
+
+def entries(registry: Loaded, key: str) -> list[dict[str, Any]]:
+    """The entries of a registry file (`people` or `sources`); none when it is missing or invalid (data None)."""
+    data = registry.data or {}
+    return [entry for entry in data.get(key, []) if isinstance(entry, dict)]
+
+
+def person_references(record: dict[str, Any]) -> Iterator[tuple[str, JsonPath]]:
+    for number, official in enumerate(record.get("officials", [])):
+        yield official["person"], ("officials", number, "person")
+    for number, person in enumerate(record.get("release", {}).get("people", [])):
+        yield person, ("release", "people", number)
+
+
+def source_references(record: dict[str, Any]) -> Iterator[tuple[str, JsonPath]]:
+    for number, source in enumerate(record["sources"]):
+        yield source["file"], ("sources", number, "file")
+
+
+def quotes(record: dict[str, Any]) -> Iterator[tuple[JsonPath, str, dict[str, Any]]]:
+    """Every quote of a record in order, with its path and the source file it quotes."""
+    for s, source in enumerate(record["sources"]):
+        for q, quote in enumerate(source["quotes"]):
+            yield ("sources", s, "quotes", q), source["file"], quote
+
+
+def name_forms(person: dict[str, Any]) -> Iterator[tuple[JsonPath, str, str, str | None]]:
+    """Display names (in NAME_LANGS order), then variants: path, language, the name as written, and its kind."""
+    for lang in NAME_LANGS:
+        if person["name"].get(lang):
+            yield ("name", lang), lang, person["name"][lang], "display"
+    for number, variant in enumerate(person.get("variants", [])):
+        yield ("variants", number, "text"), variant["lang"], variant["text"], variant.get("kind")
+
+
+def role_evidence(person: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
+    """Every evidence quote of a person's roles, with its path inside the person's entry."""
+    for r, role in enumerate(person.get("roles", [])):
+        for e, evidence in enumerate(role.get("evidence", [])):
+            yield ("roles", r, "evidence", e), evidence
