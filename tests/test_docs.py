@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 import pytest
+import yaml
 from click.testing import CliRunner
 
-from belarus_releases import __version__
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
 from belarus_releases.problems import TYPES
@@ -45,9 +45,10 @@ def test_every_problem_type_is_explained_for_contributors(slug: str) -> None:
     )
 
 
-def test_citation_version_matches_the_package() -> None:
+def test_citation_names_the_dataset_version_from_metadata() -> None:
     citation = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
-    assert f"\nversion: {__version__}\n" in citation
+    version = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))["version"]
+    assert f"\nversion: {version}\n" in citation
 
 
 def test_readme_validate_session_is_what_validate_prints(repo: Layout) -> None:
