@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -184,7 +185,8 @@ def test_changed_record_changes_the_outputs(built: Layout) -> None:
 def test_cli_build_succeeds_with_a_summary(dataset: Layout) -> None:
     result = CliRunner().invoke(cli, ["build", "--root", str(dataset.root)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"Built {len(TABLES)} tables (")
+    rows = sum(len(json.loads((dataset.build / f"{table.name}.json").read_text(encoding="utf-8"))) for table in TABLES)
+    assert result.output == f"Built {len(TABLES)} tables ({rows} rows) into build/ and datapackage.json.\n"
     assert dataset.database.is_file()
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
 
+from belarus_releases import __version__
 from belarus_releases.check import check_dataset
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
@@ -89,3 +92,15 @@ def test_unknown_option_is_misuse(real: Layout) -> None:
     code, output = invoke("validate", "--colour")
     assert code == 2
     assert "Error: No such option '--colour'." in output
+
+
+def test_python_m_runs_the_same_cli(real: Layout) -> None:
+    result = subprocess.run([sys.executable, "-m", "belarus_releases", "validate", "--root", str(real.root)],
+                            capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.endswith("files checked, no problems.\n")
+
+
+def test_version_option() -> None:
+    code, output = invoke("--version")
+    assert (code, output) == (0, f"belarus-releases, version {__version__}\n")
