@@ -14,6 +14,7 @@ import yaml
 
 from belarus_releases.layout import Layout
 from belarus_releases.provenance import normalise
+from belarus_releases.walk import name_forms
 
 WORD = re.compile(r"[А-ЯЁІЇЄҐA-Z][\w'’]+")
 
@@ -23,8 +24,8 @@ def people(layout: Layout) -> list[dict[str, Any]]:
 
 
 def forms(person: dict[str, Any]) -> list[str]:
-    names = [person["name"][lang] for lang in ("ru", "uk", "be") if person["name"].get(lang)]
-    return names + [variant["text"] for variant in person.get("variants", [])]
+    """The Cyrillic display names first, then every variant (English is not a form the sources use)."""
+    return [text for _, lang, text, _ in name_forms(person) if lang != "en"]
 
 
 def surname_stems(person: dict[str, Any]) -> set[str]:
