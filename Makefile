@@ -1,20 +1,31 @@
 # Two commands set everything up on a fresh machine: `make serve` and `make test`.
-# Each target creates the virtual environment first when it is missing or pyproject.toml changed.
+# Every target first makes .venv from requirements.lock (exact versions with hashes), and again whenever the
+# lock or pyproject.toml changes. `make lock` is the one way to change the lock.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
+LOCK = requirements.lock
 INSTALLED = $(VENV)/.installed
 PORT ?= 8001
+# Two workers: the machines this runs on (CI's included) have two cores.
+PYTEST_WORKERS ?= 2
 
-.PHONY: install validate build serve test lint typecheck overview bench clean
+.PHONY: install lock validate build serve test lint typecheck test-newest bench clean
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(INSTALLED)
+
+# Resolves pyproject.toml's ranges to the newest releases, for every platform and Python 3.11+, with hashes.
+# Commit the result on its own, after `make test` passes with it.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --universal --python-version 3.11 \
+	  --generate-hashes --quiet --custom-compile-command "make lock" --output-file $(LOCK) $(LOCK_FLAGS)
 
 validate: install
 	$(BIN)/belarus-releases validate
@@ -32,7 +43,17 @@ typecheck: install
 	$(BIN)/mypy
 
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
+
+# The suite against the newest releases that pyproject.toml allows, ignoring the lock: what the weekly workflow
+# runs, so that an upgrade that breaks something is seen before the lock moves.
+test-newest:
+	rm -rf .venv-newest
+	$(PYTHON) -m venv .venv-newest
+	.venv-newest/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	.venv-newest/bin/python -m pip install --quiet --disable-pip-version-check --upgrade -e ".[test]"
+	touch .venv-newest/.installed
+	$(MAKE) test VENV=.venv-newest
 
 bench: build
 	$(BIN)/python scripts/bench_build.py
