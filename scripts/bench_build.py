@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from belarus_releases.build import build_dataset  # noqa: E402
-from belarus_releases.check import check_dataset  # noqa: E402
+from belarus_releases.check.dataset import check_dataset  # noqa: E402
+from belarus_releases.export.build import build_dataset  # noqa: E402
 from belarus_releases.layout import Layout  # noqa: E402
 
 PARTS = ("registry", "sources", "schema", "metadata.yml", "README.md")

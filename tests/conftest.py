@@ -9,7 +9,7 @@ import pytest
 from datasette.app import Datasette
 
 from belarus_releases.layout import Layout
-from belarus_releases.serve import make_datasette
+from belarus_releases.site.serve import make_datasette
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET_PARTS = ("records", "registry", "sources", "schema", "metadata.yml", "datapackage.json", "README.md")

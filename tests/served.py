@@ -25,7 +25,7 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from belarus_releases.build import build_dataset
+from belarus_releases.export.build import build_dataset
 from belarus_releases.layout import Layout
 from conftest import copy_dataset
 

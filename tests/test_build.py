@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from belarus_releases import build as build_module
-from belarus_releases.build import BuildResult, build_dataset
-from belarus_releases.check import check_dataset
+from belarus_releases.check.dataset import check_dataset
 from belarus_releases.cli import cli
+from belarus_releases.export import build as build_module
+from belarus_releases.export.build import BuildResult, build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES
 from build_support import dump, edit_record, snapshot, use_fixture_dataset

@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from belarus_releases import __version__
-from belarus_releases.check import check_dataset
+from belarus_releases.check.dataset import check_dataset
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from belarus_releases.check import check_dataset
-from belarus_releases.flatten import flatten, flatten_data, release_min, sort_date
+from belarus_releases.check.dataset import check_dataset
+from belarus_releases.export.flatten import flatten, flatten_data, release_min, sort_date
 from belarus_releases.layout import Layout
 from belarus_releases.tables import BY_NAME, TABLES
 from build_support import fixture_data, use_fixture_dataset

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from belarus_releases.build import build_dataset
-from belarus_releases.check import check_dataset
+from belarus_releases.check.dataset import check_dataset
+from belarus_releases.check.yaml_reader import MAX_BYTES
 from belarus_releases.cli import cli
+from belarus_releases.export.build import build_dataset
 from belarus_releases.layout import Layout
-from belarus_releases.load import MAX_BYTES
 from corpus import (
     BASE_TARGET,
     DATASETS,

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from belarus_releases import load
-from belarus_releases.load import MAX_BYTES, MAX_DEPTH, load_bytes
+from belarus_releases.check import yaml_reader
+from belarus_releases.check.yaml_reader import MAX_BYTES, MAX_DEPTH, load_bytes
 from corpus import BASE_RECORD, FIXTURES
 
 NAME = "records/x.yml"
@@ -22,7 +22,7 @@ NAME = "records/x.yml"
 def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Every test runs with the C loader (when present) and with the pure-Python one."""
     if request.param == "python":
-        monkeypatch.setattr(load, "Loader", yaml.SafeLoader)
+        monkeypatch.setattr(yaml_reader, "Loader", yaml.SafeLoader)
     elif not hasattr(yaml, "CSafeLoader"):
         pytest.skip("libyaml is not installed")
     yield request.param
@@ -195,7 +195,7 @@ def test_an_alias_bomb_is_refused_at_its_first_anchor_in_bounded_memory() -> Non
 
 
 def test_a_file_over_the_size_cap_is_refused_without_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(load, "Loader", None)  # parsing would fail loudly
+    monkeypatch.setattr(yaml_reader, "Loader", None)  # parsing would fail loudly
     raw = b"a: " + b"x" * MAX_BYTES
     assert _only(raw) == (f"{NAME}:1:1: [file-too-large] the file is {len(raw):,} bytes; the limit is {MAX_BYTES:,} bytes: "
                           "split it or shorten the quotes")

@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
+from belarus_releases.check.provenance import normalise
 from belarus_releases.layout import Layout
-from belarus_releases.provenance import normalise
-from belarus_releases.walk import name_forms
+from belarus_releases.record import name_forms
 
 WORD = re.compile(r"[А-ЯЁІЇЄҐA-Z][\w'’]+")
 

@@ -6,10 +6,10 @@ import sqlite3
 
 import pytest
 
-from belarus_releases.build import build_dataset
+from belarus_releases.check.metadata import load_metadata
+from belarus_releases.export.build import build_dataset
+from belarus_releases.export.overview import END, START, OverviewError, canned_query, overview_table, with_overview
 from belarus_releases.layout import Layout
-from belarus_releases.metadata import load_metadata
-from belarus_releases.overview import END, START, OverviewError, canned_query, overview_table, with_overview
 
 
 def section(readme: str) -> str:

@@ -12,11 +12,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from belarus_releases.check import check_dataset
+from belarus_releases.check.dataset import check_dataset
+from belarus_releases.check.schema import schema_validator, validate_loaded
+from belarus_releases.check.yaml_reader import Loaded, load_bytes
 from belarus_releases.layout import Layout
-from belarus_releases.load import Loaded, load_bytes
 from belarus_releases.problems import TYPES, Problem
-from belarus_releases.validate import schema_validator, validate_loaded
 from corpus import BASE_RECORD, BASE_TARGET, MINI, SOURCE
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from belarus_releases.check import check_dataset
+from belarus_releases.check.dataset import check_dataset
+from belarus_releases.check.numbers import numbers_in
+from belarus_releases.check.provenance import normalise
+from belarus_releases.check.yaml_reader import JsonPath, Loaded, load_file
 from belarus_releases.layout import Layout
-from belarus_releases.load import JsonPath, Loaded, load_file
-from belarus_releases.numbers import numbers_in
 from belarus_releases.problems import Problem
-from belarus_releases.provenance import normalise
 from corpus import DATASETS, prepare
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from belarus_releases.check import CheckResult, check_dataset
+from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
 from belarus_releases.problems import TYPES, Problem

@@ -16,7 +16,7 @@ from datasette.app import DEFAULT_SETTINGS, Datasette
 
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
-from belarus_releases.serve import SETTINGS, DatabaseMissing, make_datasette
+from belarus_releases.site.serve import SETTINGS, DatabaseMissing, make_datasette
 from served import DATABASE, MARKUP_ID, escaped, get, metadata
 
 

@@ -19,7 +19,7 @@ import yaml
 from datasette.app import Datasette
 
 from belarus_releases.layout import Layout
-from belarus_releases.serve import UnsafeMetadata, make_datasette
+from belarus_releases.site.serve import UnsafeMetadata, make_datasette
 from conftest import copy_dataset
 from served import DATABASE, MARKUP, MARKUP_ID, RUNAWAY, escaped, get, metadata
 

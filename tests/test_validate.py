@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from belarus_releases import check as check_module
-from belarus_releases.check import check_dataset
+from belarus_releases.check import dataset as check_module
+from belarus_releases.check.dataset import check_dataset
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
 from belarus_releases.problems import TYPES, Problem

@@ -8,11 +8,8 @@ from typing import Any
 
 import pytest
 
-from belarus_releases.flatten import flatten_data
-from belarus_releases.layout import Layout
-from belarus_releases.metadata import database_name, load_metadata
-from belarus_releases.tables import BY_NAME, TABLES
-from belarus_releases.write_datapackage import (
+from belarus_releases.check.metadata import database_name, load_metadata
+from belarus_releases.export.datapackage import (
     GENERATED_BY,
     datapackage_descriptor,
     license_id,
@@ -20,7 +17,10 @@ from belarus_releases.write_datapackage import (
     validate_package,
     write_datapackage,
 )
-from belarus_releases.write_tables import write_table_files
+from belarus_releases.export.files import write_table_files
+from belarus_releases.export.flatten import flatten_data
+from belarus_releases.layout import Layout
+from belarus_releases.tables import BY_NAME, TABLES
 from build_support import fixture_data
 
 

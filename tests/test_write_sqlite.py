@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from belarus_releases.flatten import flatten_data
+from belarus_releases.export.flatten import flatten_data
+from belarus_releases.export.sqlite import SQLITE_TYPES, foreign_key_problems, statement_problems, write_sqlite
 from belarus_releases.tables import TABLES
-from belarus_releases.write_sqlite import SQLITE_TYPES, foreign_key_problems, statement_problems, write_sqlite
 from build_support import dump, fixture_data
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from belarus_releases.flatten import flatten_data
+from belarus_releases.export.files import csv_cell, write_csv, write_json, write_table_files
+from belarus_releases.export.flatten import flatten_data
 from belarus_releases.tables import BY_NAME, TABLES
-from belarus_releases.write_tables import csv_cell, write_csv, write_json, write_table_files
 from build_support import fixture_data
 
 TRICKY_NOTES = 'Line one, with a comma\nline two with "quotes"'

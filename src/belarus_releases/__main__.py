@@ -1,3 +1,3 @@
-from .cli import cli
+from belarus_releases.cli import cli
 
 cli(prog_name="belarus-releases")

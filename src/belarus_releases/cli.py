@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .check import check_dataset
-from .layout import Layout
-from .report import FORMATS, render
+from belarus_releases import __version__
+from belarus_releases.check.dataset import check_dataset
+from belarus_releases.layout import Layout
+from belarus_releases.report import FORMATS, render
 
 
 def _layout(root: str) -> Layout:
@@ -69,8 +69,8 @@ def serve(root: str, host: str, port: int, path: str | None) -> None:
         belarus-releases serve --get /belarus-releases/events.json
     """
     # Imported here: Datasette is slow to import, and the other commands don't need it.
-    from .serve import ServeError, fetch
-    from .serve import serve as run
+    from belarus_releases.site.serve import ServeError, fetch
+    from belarus_releases.site.serve import serve as run
 
     layout = _layout(root)
     try:
@@ -99,7 +99,7 @@ def build(root: str, fmt: str) -> None:
         belarus-releases build
         datasette build/belarus-releases.db -m metadata.yml
     """
-    from .build import build_dataset  # imported here: validate needs neither sqlite-utils nor the writers
+    from belarus_releases.export.build import build_dataset  # imported here: validate needs neither sqlite-utils nor the writers
 
     result = build_dataset(_layout(root))
     if not result.ok:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from .check import CheckResult
-from .problems import Problem
+from belarus_releases.check.dataset import CheckResult
+from belarus_releases.problems import Problem
 
 FORMATS = ("text", "json", "github")
 

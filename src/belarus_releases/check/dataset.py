@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .crossref import crossref_problems
-from .layout import Layout
-from .load import Loaded, load_file
-from .problems import Problem
-from .provenance import provenance_problems
-from .validate import schema_validator, validate_loaded
+from belarus_releases.check.crossref import crossref_problems
+from belarus_releases.check.provenance import provenance_problems
+from belarus_releases.check.schema import schema_validator, validate_loaded
+from belarus_releases.check.yaml_reader import Loaded, load_file
+from belarus_releases.layout import Layout
+from belarus_releases.problems import Problem
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .text_checks import QUOTE_MARKS
+from belarus_releases.check.characters import QUOTE_MARKS
 
 _FORMS: dict[int, str] = {
     1: "один одна одно одне одного одной одній одному одним одною одном одну",

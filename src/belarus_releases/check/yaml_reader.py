@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from .problems import JsonPath, Position, Problem, at
-from .scalars import scalar_value, show_tag
-from .text_checks import LineIndex, check_values, describe, forbidden_characters, scan_characters
+from belarus_releases.check.characters import LineIndex, check_values, describe, forbidden_characters, scan_characters
+from belarus_releases.check.scalars import scalar_value, show_tag
+from belarus_releases.problems import JsonPath, Position, Problem, at
 
 Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .layout import Layout
-from .load import Loaded, load_file
-from .problems import JsonPath, Problem, at
-from .tables import BY_NAME, TABLES, Table
+from belarus_releases.check.yaml_reader import Loaded, load_file
+from belarus_releases.layout import Layout
+from belarus_releases.problems import JsonPath, Problem, at
+from belarus_releases.tables import BY_NAME, TABLES, Table
 
 REQUIRED_TEXT = ("title", "description", "license", "license_url", "source", "version")
 COLUMN_SETTINGS = ("sort", "sort_desc", "label_column")

@@ -11,10 +11,10 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .check import CheckResult
-from .record_rules import date_span
-from .tables import TABLES, Table
-from .walk import NAME_LANGS, entries, name_forms, quotes
+from belarus_releases.check.dataset import CheckResult
+from belarus_releases.check.rules import date_span
+from belarus_releases.record import NAME_LANGS, entries, name_forms, quotes
+from belarus_releases.tables import TABLES, Table
 
 Row = dict[str, Any]
 Tables = dict[str, list[Row]]

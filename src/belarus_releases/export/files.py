@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .tables import Table
+from belarus_releases.tables import Table
 
 
 def csv_cell(value: Any, type_: str) -> str:

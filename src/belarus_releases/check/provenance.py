@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .crossref import source_path
-from .layout import Layout
-from .load import Loaded
-from .problems import Problem, at
-from .text_checks import forbidden_characters, mixed_script_words, normalise
-from .walk import entries, name_forms, quotes, role_evidence, source_references
+from belarus_releases.check.characters import forbidden_characters, mixed_script_words, normalise
+from belarus_releases.check.crossref import source_path
+from belarus_releases.check.yaml_reader import Loaded
+from belarus_releases.layout import Layout
+from belarus_releases.problems import Problem, at
+from belarus_releases.record import entries, name_forms, quotes, role_evidence, source_references
 
 
 def read_sources(layout: Layout, files: list[str]) -> dict[str, str]:

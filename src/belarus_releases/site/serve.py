@@ -15,9 +15,10 @@ import uvicorn
 from datasette.app import Datasette
 from datasette.plugins import pm
 
-from . import datasette_plugin, datasette_workarounds
-from .layout import Layout
-from .load import load_file
+from belarus_releases.check.yaml_reader import load_file
+from belarus_releases.layout import Layout
+from belarus_releases.site import plugin as datasette_plugin
+from belarus_releases.site import workarounds as datasette_workarounds
 
 # Names and defaults: datasette/app.py SETTINGS and docs/settings.rst (0.65).
 SETTINGS: dict[str, Any] = {

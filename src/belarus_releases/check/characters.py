@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from .problems import JsonPath, Position, Problem
+from belarus_releases.problems import JsonPath, Position, Problem
 
 MAX_PER_TYPE = 20
 

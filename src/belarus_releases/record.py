@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .load import Loaded
-from .problems import JsonPath
+from belarus_releases.check.yaml_reader import Loaded
+from belarus_releases.problems import JsonPath
 
 NAME_LANGS = ("en", "ru", "uk", "be")
 

@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .check import CheckResult, check_dataset
-from .flatten import Tables, flatten
-from .layout import Layout
-from .metadata import database_name, load_metadata
-from .overview import OverviewError, write_readme
-from .problems import Problem
-from .tables import TABLES
-from .write_datapackage import datapackage_descriptor, validate_package, write_datapackage
-from .write_sqlite import foreign_key_problems, statement_problems, write_sqlite
-from .write_tables import write_table_files
+from belarus_releases.check.dataset import CheckResult, check_dataset
+from belarus_releases.check.metadata import database_name, load_metadata
+from belarus_releases.export.datapackage import datapackage_descriptor, validate_package, write_datapackage
+from belarus_releases.export.files import write_table_files
+from belarus_releases.export.flatten import Tables, flatten
+from belarus_releases.export.overview import OverviewError, write_readme
+from belarus_releases.export.sqlite import foreign_key_problems, statement_problems, write_sqlite
+from belarus_releases.layout import Layout
+from belarus_releases.problems import Problem
+from belarus_releases.tables import TABLES
 
 
 @dataclass

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
-from .load import Loaded
-from .numbers import numbers_in
-from .problems import JsonPath, Problem, at
-from .walk import quotes
+from belarus_releases.check.numbers import numbers_in
+from belarus_releases.check.yaml_reader import Loaded
+from belarus_releases.problems import JsonPath, Problem, at
+from belarus_releases.record import quotes
 
 RELEASE_NUMBERS = ("count", "low", "high", "foreign_nationals")
 RELEASE_LISTS = ("nationalities", "people", "destinations")

@@ -16,9 +16,9 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from .load import Loaded
-from .problems import JsonPath, Problem, at
-from .record_rules import record_problems
+from belarus_releases.check.rules import record_problems
+from belarus_releases.check.yaml_reader import Loaded
+from belarus_releases.problems import JsonPath, Problem, at
 
 
 @lru_cache(maxsize=8)

@@ -17,8 +17,8 @@ from typing import Any
 
 import sqlite_utils
 
-from .tables import TABLES, Table
-from .write_tables import json_array
+from belarus_releases.export.files import json_array
+from belarus_releases.tables import TABLES, Table
 
 SQLITE_TYPES = {"string": str, "integer": int, "date": str, "array": str}
 

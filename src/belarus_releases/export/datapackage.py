@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .layout import Layout
-from .metadata import database_name, table_metadata
-from .problems import Problem
-from .tables import TABLES, Column, Table
+from belarus_releases.check.metadata import database_name, table_metadata
+from belarus_releases.layout import Layout
+from belarus_releases.problems import Problem
+from belarus_releases.tables import TABLES, Column, Table
 
 GENERATED_BY = "belarus-releases build from metadata.yml and tables.py — do not edit by hand; run `belarus-releases build`"
 MISSING_VALUES = [""]

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .layout import Layout
-from .load import Loaded
-from .problems import JsonPath, Problem, at
-from .walk import entries, person_references, role_evidence, source_references
+from belarus_releases.check.yaml_reader import Loaded
+from belarus_releases.layout import Layout
+from belarus_releases.problems import JsonPath, Problem, at
+from belarus_releases.record import entries, person_references, role_evidence, source_references
 
 
 def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded, *, complete: bool) -> list[Problem]:

@@ -1,0 +1,1 @@
+"""Stage 3, site: the Datasette plugin (registered by entry point), its settings, templates and static files."""
