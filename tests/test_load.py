@@ -41,7 +41,7 @@ def _only(text: str | bytes) -> str:
 
 def test_the_base_record_loads_with_no_problems() -> None:
     loaded = load_bytes(BASE_RECORD.read_bytes(), NAME)
-    assert loaded.problems == []
+    assert loaded.problems == ()
     assert loaded.data["release"]["count"] == 52
     assert loaded.data["date"]["value"] == "2025-09-11"
 
@@ -54,7 +54,7 @@ def test_the_base_record_loads_with_no_problems() -> None:
 ])
 def test_values_keep_the_type_the_contributor_meant(text: str, value: object) -> None:
     loaded = load_bytes(text.encode(), NAME)
-    assert loaded.problems == []
+    assert loaded.problems == ()
     assert loaded.data == {"a": value}
     assert type(loaded.data["a"]) is type(value)
 
@@ -100,7 +100,7 @@ def test_decomposed_text_is_stored_composed() -> None:
     decomposed = unicodedata.normalize("NFD", "Мой")
     assert len(decomposed) == 4
     loaded = load_bytes(f"a: {decomposed}\nb: '{decomposed}'\n".encode(), NAME)
-    assert loaded.problems == []
+    assert loaded.problems == ()
     assert loaded.data == {"a": "Мой", "b": "Мой"}
     assert all(unicodedata.is_normalized("NFC", value) for value in loaded.data.values())
 
@@ -115,7 +115,7 @@ def test_the_valid_nfd_fixture_is_stored_composed() -> None:
 
 def test_crlf_line_ends_are_fine_and_positions_agree() -> None:
     loaded = load_bytes(b"a: 1\r\nb:\r\n  c: two\r\n", NAME)
-    assert loaded.problems == []
+    assert loaded.problems == ()
     assert loaded.data == {"a": 1, "b": {"c": "two"}}
     assert loaded.values[("b", "c")] == (3, 6)
 
@@ -145,16 +145,31 @@ def test_hostile_yaml_is_refused_with_one_located_problem(text: str, expected: s
     assert _only(text) == f"{NAME}:{expected}"
 
 
-@pytest.mark.parametrize(("text", "where", "ending"), [
-    ("a:\n\tb: 1\n", "2:1", " (a tab): indent with spaces, not tabs"),
-    ("a: b\n\tc: 1\n", "2:1", " (a tab): indent with spaces, not tabs"),
-    ('a: "unclosed\nb: 2\n', "1:4", "; check the quotes, brackets and indentation here"),
-    ("a: [1, 2\nb: 3\n", "2:2", "; check the quotes, brackets and indentation here"),
-    ("a: b: c\n", "1:5", "; check the quotes, brackets and indentation here"),
+# Our own words for the usual slips, the same whichever parser build read the file.
+@pytest.mark.parametrize(("text", "where", "message"), [
+    ("a:\n\tb: 1\n", "2:1", "a tab here: indent with spaces, not tabs"),
+    ("a: b\n\tc: 1\n", "2:1", "a tab here: indent with spaces, not tabs"),
+    ('a: "unclosed\nb: 2\n', "1:4", "this quoted text is never closed; add the closing quote mark"),
+    ("a: 'it's'\n", "1:8", "this line does not line up with the fields above it; check its indentation, "
+                            "and quote a value that contains quote marks"),
+    ("a: [1, 2\nb: 3\n", "2:2", "a [list] or {mapping} is not closed here (it opened at line 1, column 4); "
+                                "separate its items with commas and close it"),
+    ("a: b: c\n", "1:5", "a colon followed by a space inside unquoted text; put the whole value in quotes"),
+    ("a: @x\n", "1:4", "a value cannot start with '@' unless it is quoted; put the whole value in quotes"),
+    ('a: "\\q"\n', "1:6", "a backslash here starts an escape YAML does not know; write \\\\ for a backslash, "
+                          "or use single quotes"),
+    ("a: 1\nplain words\nb: 2\n", "3:1", "this line is not a `field: value` line; add the colon, or indent it if it "
+                                        "continues the value above, or put a multi-line value in quotes"),
 ])
-def test_syntax_errors_are_located_and_explained(text: str, where: str, ending: str) -> None:
-    line = _only(text)
-    assert line.startswith(f"{NAME}:{where}: [yaml-syntax] ") and line.endswith(ending), line
+def test_syntax_errors_are_located_and_explained_in_our_words(text: str, where: str, message: str) -> None:
+    assert _only(text) == f"{NAME}:{where}: [yaml-syntax] {message}"
+
+
+def test_a_rare_syntax_error_keeps_the_parsers_words() -> None:
+    # The one place a third party's wording is asserted: the fallback message quotes PyYAML's pure-Python parser
+    # (pinned by the lock) because no sentence of ours fits every rare case.
+    assert _only("a: ]\n") == (f"{NAME}:1:4: [yaml-syntax] the YAML cannot be read here (while parsing a block node; "
+                                "expected the node content, but found ']'); check the quotes, brackets and indentation")
 
 
 @pytest.mark.parametrize("raw", [b"", b"   \n\n", b"# only a comment\n", b"---\n", b"~\n"])
@@ -171,7 +186,7 @@ def test_deep_nesting_is_refused_at_the_first_level_too_deep(depth: int) -> None
 
 def test_nesting_as_deep_as_allowed_is_fine() -> None:
     depth = MAX_DEPTH - 1
-    assert load_bytes(("a: " + "[" * depth + "]" * depth).encode(), NAME).problems == []
+    assert load_bytes(("a: " + "[" * depth + "]" * depth).encode(), NAME).problems == ()
 
 
 BOMB = "\n".join(
@@ -272,7 +287,7 @@ def test_a_mixed_script_word_written_with_escapes_is_located_at_its_own_value() 
 
 
 def test_a_word_in_one_script_is_fine() -> None:
-    assert load_bytes("a: Джон Коул met John Coale in Мінськ, 2025\n".encode(), NAME).problems == []
+    assert load_bytes("a: Джон Коул met John Coale in Мінськ, 2025\n".encode(), NAME).problems == ()
 
 
 @pytest.mark.parametrize(("text", "start"), [

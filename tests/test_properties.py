@@ -50,7 +50,7 @@ def _assert_located(problems: list[Problem], raw: bytes, name: str) -> None:
 
 def _check(raw: bytes) -> tuple[Loaded, list[Problem]]:
     loaded = load_bytes(raw, BASE_TARGET)
-    problems = loaded.problems + validate_loaded(loaded, schema_validator(RECORD_SCHEMA), is_record=True)
+    problems = [*loaded.problems, *validate_loaded(loaded, schema_validator(RECORD_SCHEMA), is_record=True).problems]
     _assert_located(problems, raw, BASE_TARGET)
     if not loaded.problems:
         assert isinstance(loaded.data, dict)

@@ -7,8 +7,8 @@ No exception escapes: anything unexpected becomes an `internal-error` problem on
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from belarus_releases.check.crossref import crossref_problems
@@ -67,16 +67,25 @@ def guarded(file: str, stage: Callable[[], T], failed: Callable[[Problem], T]) -
         return failed(internal_error(file, error))
 
 
-def check_file(layout: Layout, relative: str, schema: str) -> tuple[Loaded, list[Problem]]:
+@dataclass(frozen=True)
+class FileCheck:
+    """One file read and validated: what was read, every problem of both steps, and whether it is in shape."""
+
+    loaded: Loaded
+    problems: tuple[Problem, ...]
+    in_shape: bool = False
+
+
+def check_file(layout: Layout, relative: str, schema: str) -> FileCheck:
     """Load one file and validate it against one schema: the unit of work that parallelises.
 
     A file the checker fails on comes back without data, so no later rule reads it."""
-    def load_and_validate() -> tuple[Loaded, list[Problem]]:
+    def load_and_validate() -> FileCheck:
         loaded = load_file(layout.root, relative)
-        validator = schema_validator(layout.schema(schema))
-        return loaded, loaded.problems + validate_loaded(loaded, validator, is_record=schema == "record")
+        validated = validate_loaded(loaded, schema_validator(layout.schema(schema)), is_record=schema == "record")
+        return FileCheck(loaded, loaded.problems + validated.problems, validated.in_shape)
 
-    return guarded(relative, load_and_validate, lambda problem: (Loaded(relative), [problem]))
+    return guarded(relative, load_and_validate, lambda problem: FileCheck(Loaded(relative), (problem,)))
 
 
 def _alone(problem: Problem) -> list[Problem]:
@@ -88,20 +97,19 @@ def _check_registry(layout: Layout, result: CheckResult, relative: str, schema: 
         result.problems.append(Problem(relative, 0, 0, "missing-file",
                                        f"{relative} is missing; restore it from the main branch"))
         return Loaded(relative)
-    loaded, problems = check_file(layout, relative, schema)
+    checked = check_file(layout, relative, schema)
     result.files_checked += 1
-    result.problems.extend(problems)
-    if problems:
-        loaded.data = None
-    return loaded
+    result.problems.extend(checked.problems)
+    # a registry with any problem is left out of the rules that need it, so that it hides nothing else
+    return replace(checked.loaded, data=None) if checked.problems else checked.loaded
 
 
-def _id_taken(layout: Layout, loaded: Loaded, problems: list[Problem]) -> list[Problem]:
+def _id_taken(layout: Layout, loaded: Loaded, problems: Iterable[Problem]) -> list[Problem]:
     """A record whose id is another record's file name is a duplicate id: say so, naming the other file."""
     record_id = loaded.data.get("id") if isinstance(loaded.data, dict) else None
     other = f"records/{record_id}.yml"
     if not isinstance(record_id, str) or other == loaded.file or not (layout.root / other).is_file():
-        return problems
+        return list(problems)
     return [Problem(p.file, p.line, p.col, "duplicate-id",
                     f"the id '{record_id}' is already the id of {other}; give this record its own id and name the file after it")
             if p.type == "id-mismatch" else p for p in problems]
@@ -112,13 +120,13 @@ def check_dataset(layout: Layout) -> CheckResult:
     result = CheckResult()
     names, result.problems = record_files(layout)
     for relative in names:
-        loaded, problems = check_file(layout, relative, "record")
+        checked = check_file(layout, relative, "record")
         result.files_checked += 1
-        result.problems.extend(_id_taken(layout, loaded, problems))
+        result.problems.extend(_id_taken(layout, checked.loaded, checked.problems))
         # Only a record in the schema's shape goes on to the rules across files. Other problems (an unquoted
         # date, a typo'd field name, a bad quote) leave it usable, so that one run reports every problem.
-        if loaded.in_shape:
-            result.records.append(loaded)
+        if checked.in_shape:
+            result.records.append(checked.loaded)
     result.people = _check_registry(layout, result, layout.relative(layout.people), "people")
     result.sources = _check_registry(layout, result, layout.relative(layout.source_registry), "sources")
     people, sources = result.people, result.sources

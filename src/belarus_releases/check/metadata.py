@@ -30,7 +30,7 @@ def load_metadata(layout: Layout) -> tuple[dict[str, Any] | None, list[Problem]]
     if not layout.metadata.is_file():
         return None, [Problem(relative, 0, 0, "missing-file", f"{relative} is missing; restore it from the main branch")]
     loaded = load_file(layout.root, relative)
-    problems = loaded.problems or list(metadata_problems(loaded, database_name(layout)))
+    problems = list(loaded.problems) or list(metadata_problems(loaded, database_name(layout)))
     return (None if problems else loaded.data), problems
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,30 +30,43 @@ def schema_validator(schema_path: Path) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
-def validate_loaded(loaded: Loaded, validator: jsonschema.Draft202012Validator, *, is_record: bool) -> list[Problem]:
+@dataclass(frozen=True)
+class Validated:
+    """What validating one loaded file found: its problems, and whether its data has the schema's shape.
+
+    In shape means the schema found nothing wrong but unknown fields (typos), so the rules that read fields,
+    here and across files, can run on it."""
+
+    problems: tuple[Problem, ...]
+    in_shape: bool
+
+
+def validate_loaded(loaded: Loaded, validator: jsonschema.Draft202012Validator, *, is_record: bool) -> Validated:
     """Schema problems, then (for records in the schema's shape) the rules across their fields."""
     if loaded.data is None:
-        return []
+        return Validated((), in_shape=False)
     errors = list(validator.iter_errors(loaded.data))
     problems = sorted(set(schema_problems(loaded, errors)))
     # An unknown field (a typo) leaves every known field in shape, so the record's own rules still run.
-    loaded.in_shape = all(p.type == "unknown-field" for p in problems)
-    if is_record and loaded.in_shape:
-        problems.extend(_readable_record_problems(loaded, errors))
+    in_shape = all(p.type == "unknown-field" for p in problems)
+    if is_record and in_shape:
+        rules = _readable_record_problems(loaded, errors)
+        in_shape = rules is not None
+        problems.extend(rules or [])
     # a value the loader already called ambiguous (`count: 52.0`) gets that one message, not a second one
     ambiguous = {(p.line, p.col) for p in loaded.problems if p.type == "ambiguous-value"}
-    return [p for p in problems if (p.line, p.col) not in ambiguous]
+    return Validated(tuple(p for p in problems if (p.line, p.col) not in ambiguous), in_shape)
 
 
-def _readable_record_problems(loaded: Loaded, errors: list[ValidationError]) -> list[Problem]:
-    """The record's own rules, unless they read a required field whose name has a typo (so it is missing)."""
+def _readable_record_problems(loaded: Loaded, errors: list[ValidationError]) -> list[Problem] | None:
+    """The record's own rules; None when they read a required field whose name has a typo (so it is missing),
+    and the rules here and across files must wait until the typo is fixed."""
     try:
         return record_problems(loaded)
     except KeyError:
         if all(error.validator == "additionalProperties" for error in errors):
-            raise  # every required field is there: this is a bug, for check.py to report
-        loaded.in_shape = False  # the rules, here and across files, wait until the typo is fixed
-        return []
+            raise  # every required field is there: this is a bug, for dataset.py to report
+        return None
 
 
 def schema_problems(loaded: Loaded, errors: list[ValidationError]) -> Iterable[Problem]:

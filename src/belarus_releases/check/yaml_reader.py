@@ -9,6 +9,7 @@ escapes in double-quoted text ("\u202E") are caught here, since the scan of the 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import yaml
 
 from belarus_releases.check.characters import LineIndex, check_values, describe, forbidden_characters, scan_characters
 from belarus_releases.check.scalars import scalar_value, show_tag
+from belarus_releases.check.yaml_syntax import syntax_problem
 from belarus_releases.problems import JsonPath, Position, Problem, at
 
 Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -25,18 +27,18 @@ MAX_BYTES = 256 * 1024
 MAX_DEPTH = 10
 
 
-@dataclass
+@dataclass(frozen=True)
 class Loaded:
-    """One file as loaded: its data (None when unreadable), where each value and key stands, and its problems."""
+    """One file as read: its data (None when unreadable), where each value and key stands, and its problems.
+
+    Frozen: later stages return new results and never change what reading returned."""
 
     file: str
     data: Any = None
-    values: dict[JsonPath, Position] = field(default_factory=dict)
-    keys: dict[JsonPath, Position] = field(default_factory=dict)
-    ends: dict[JsonPath, Position] = field(default_factory=dict)  # where each scalar's text ends
-    problems: list[Problem] = field(default_factory=list)
-    # Set by validation: the schema found nothing wrong but unknown fields, and the rules that read fields could run.
-    in_shape: bool = False
+    values: Mapping[JsonPath, Position] = field(default_factory=dict)
+    keys: Mapping[JsonPath, Position] = field(default_factory=dict)
+    ends: Mapping[JsonPath, Position] = field(default_factory=dict)  # where each scalar's text ends
+    problems: tuple[Problem, ...] = ()
 
     def position(self, path: JsonPath, *, key: bool = False) -> Position:
         """Where `path` stands, or its nearest ancestor that does (a missing field points at its parent)."""
@@ -57,7 +59,7 @@ def load_file(root: Path, relative: str) -> Loaded:
     path = root / relative
     size = path.stat().st_size
     if size > MAX_BYTES:
-        return Loaded(relative, problems=[_too_large(relative, size)])
+        return Loaded(relative, problems=(_too_large(relative, size),))
     return load_bytes(path.read_bytes(), relative)
 
 
@@ -71,104 +73,105 @@ def _too_large(name: str, size: int) -> Problem:
 
 def load_bytes(raw: bytes, name: str) -> Loaded:
     """Load one YAML document from bytes; problems are collected, never raised."""
-    loaded = Loaded(name)
-    text = _decode(raw, loaded)
+    text, problems = _decode(raw, name)
     if text is None:
-        return loaded
+        return Loaded(name, problems=tuple(problems))
     index = LineIndex(text)
-    loaded.problems.extend(scan_characters(index, name))
-    if any(p.type == "control-character" for p in loaded.problems):
-        return loaded  # the YAML reader refuses these too; one message per character is enough
-    _parse(loaded, index)
-    if loaded.data is None and not loaded.problems:
-        loaded.problems.append(Problem(name, 1, 1, "empty-file", _EMPTY))
-    elif loaded.data is not None and not isinstance(loaded.data, dict):
-        kind = "a list" if isinstance(loaded.data, list) else "a single value"
-        loaded.problems.append(Problem(name, 1, 1, "not-a-mapping",
-                                       f"the file holds {kind}, not a mapping of fields; "
-                                       "write the record as `field: value` lines"))
-        loaded.data = None
-    elif loaded.data is not None:
-        loaded.problems.extend(check_values(loaded.data, loaded.values, index, name, loaded.ends))
-    _clamp(loaded, index)
-    return loaded
+    problems.extend(scan_characters(index, name))
+    if any(p.type == "control-character" for p in problems):
+        return Loaded(name, problems=tuple(problems))  # the YAML reader refuses these too; one message per character
+    parsed = _parse(name, index)
+    problems.extend(parsed.problems)
+    data = parsed.data
+    if data is None and not problems:
+        problems.append(Problem(name, 1, 1, "empty-file", _EMPTY))
+    elif data is not None and not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        problems.append(Problem(name, 1, 1, "not-a-mapping",
+                                f"the file holds {kind}, not a mapping of fields; write the record as `field: value` lines"))
+        data = None
+    elif data is not None:
+        problems.extend(check_values(data, parsed.values, index, name, parsed.ends))
+    return _clamped(Loaded(name, data, parsed.values, parsed.keys, parsed.ends, tuple(problems)), index)
 
 
-def _clamp(loaded: Loaded, index: LineIndex) -> None:
-    """Keep every position inside the file, so that editors and annotations can show it."""
-    for table in (loaded.values, loaded.keys, loaded.ends):
-        for path, (line, col) in table.items():
-            table[path] = index.clamp(line, col)
-    loaded.problems = [index.clamp_problem(problem) for problem in loaded.problems]
+def _clamped(loaded: Loaded, index: LineIndex) -> Loaded:
+    """The same result with every position inside the file, so that editors and annotations can show it."""
+    def clamp(table: Mapping[JsonPath, Position]) -> dict[JsonPath, Position]:
+        return {path: index.clamp(*position) for path, position in table.items()}
+
+    return Loaded(loaded.file, loaded.data, clamp(loaded.values), clamp(loaded.keys), clamp(loaded.ends),
+                  tuple(index.clamp_problem(problem) for problem in loaded.problems))
 
 
-def _parse(loaded: Loaded, index: LineIndex) -> None:
+def _parse(name: str, index: LineIndex) -> _Parsed:
+    """Parse with libyaml for speed; when libyaml gives up, the pure-Python parser decides what is wrong.
+
+    libyaml's own limits differ between releases (0.2.6 stops at 1,000 nesting levels, 0.2.5 does not), and so
+    do some of its messages; the pure-Python parser ships inside PyYAML, pinned by the lock. So a file's problems
+    are the same whichever libyaml is installed, and the same without one."""
+    parsed = _parse_with(Loader, name, index)
+    if parsed.failed and Loader is not yaml.SafeLoader:
+        parsed = _parse_with(yaml.SafeLoader, name, index)
+    return parsed
+
+
+@dataclass
+class _Parsed:
+    data: Any = None
+    values: dict[JsonPath, Position] = field(default_factory=dict)
+    keys: dict[JsonPath, Position] = field(default_factory=dict)
+    ends: dict[JsonPath, Position] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    failed: bool = False  # the YAML parser itself gave up (not one of our own refusals)
+
+
+def _parse_with(loader: type, name: str, index: LineIndex) -> _Parsed:
+    parsed = _Parsed()
     try:
-        loaded.data = _Builder(loaded, index.text).build()
+        parsed.data = _Builder(parsed, name, index.text).build(loader)
     except _Stop:
-        loaded.data = None
+        parsed.data = None
     except yaml.MarkedYAMLError as error:
-        loaded.data = None
-        loaded.problems.append(_syntax_problem(loaded.file, error, index))
+        parsed = _Parsed(problems=[syntax_problem(name, error, index)], failed=True)
     except yaml.YAMLError as error:
-        loaded.data = None
-        loaded.problems.append(Problem(loaded.file, 1, 1, "yaml-syntax", f"{error}; check the YAML syntax"))
+        parsed = _Parsed(problems=[Problem(name, 1, 1, "yaml-syntax", f"{error}; check the YAML syntax")], failed=True)
+    return parsed
 
 
-def _decode(raw: bytes, loaded: Loaded) -> str | None:
-    name = loaded.file
+def _decode(raw: bytes, name: str) -> tuple[str | None, list[Problem]]:
     if len(raw) > MAX_BYTES:
-        loaded.problems.append(_too_large(name, len(raw)))
-        return None
+        return None, [_too_large(name, len(raw))]
     if not raw.strip():
-        loaded.problems.append(Problem(name, 1, 1, "empty-file", _EMPTY))
-        return None
+        return None, [Problem(name, 1, 1, "empty-file", _EMPTY)]
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and (raw[0] == 0 or raw[1] == 0)):
-        loaded.problems.append(Problem(name, 1, 1, "not-utf8", "the file is UTF-16; save it as UTF-8"))
-        return None
+        return None, [Problem(name, 1, 1, "not-utf8", "the file is UTF-16; save it as UTF-8")]
     if raw.startswith(b"\xef\xbb\xbf"):
-        loaded.problems.append(Problem(name, 1, 1, "byte-order-mark",
-                                       "the file starts with a UTF-8 byte-order mark (U+FEFF); save it without one"))
-        return None
+        return None, [Problem(name, 1, 1, "byte-order-mark",
+                              "the file starts with a UTF-8 byte-order mark (U+FEFF); save it without one")]
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8"), []
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         col = len(raw[raw.rfind(b"\n", 0, error.start) + 1:error.start].decode("utf-8", "replace")) + 1
         byte = raw[error.start:error.start + 1].hex()
-        loaded.problems.append(Problem(name, line, col, "not-utf8",
-                                       f"byte 0x{byte} is not UTF-8 (is the file in cp1251 or another code page?); "
-                                       "save it as UTF-8"))
-        return None
-
-
-def _syntax_problem(name: str, error: yaml.MarkedYAMLError, index: LineIndex) -> Problem:
-    mark = error.problem_mark or error.context_mark
-    if error.context_mark and "end of stream" in (error.problem or ""):
-        mark = error.context_mark  # an unclosed quote or bracket: point at where it opened, not at the end of the file
-    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    context, began = error.context or "", error.context_mark
-    if context and began and began is not mark and error.problem_mark and began.line != error.problem_mark.line:
-        context += f" (which began at line {began.line + 1}, column {began.column + 1})"
-    message = " ".join(part for part in (context, error.problem) if part) or "the YAML cannot be read"
-    if mark and index.text[index.offset(line, col):][:1] == "\t":
-        return Problem(name, line, col, "yaml-syntax", message + " (a tab): indent with spaces, not tabs")
-    return Problem(name, line, col, "yaml-syntax", message + "; check the quotes, brackets and indentation here")
+        return None, [Problem(name, line, col, "not-utf8",
+                              f"byte 0x{byte} is not UTF-8 (is the file in cp1251 or another code page?); save it as UTF-8")]
 
 
 class _Builder:
     """Builds plain data from parser events, keeping positions and refusing unsafe constructs."""
 
-    def __init__(self, loaded: Loaded, text: str) -> None:
-        self.loaded = loaded
-        self.name = loaded.file
+    def __init__(self, parsed: _Parsed, name: str, text: str) -> None:
+        self.loaded = parsed
+        self.name = name
         self.text = text
 
     def fail(self, mark: Any, type_: str, message: str) -> None:
         self.loaded.problems.append(at(self.name, _pos(mark), type_, message))
 
-    def build(self) -> Any:
-        parser = Loader(self.text)
+    def build(self, loader: type) -> Any:
+        parser = loader(self.text)
         try:
             return self._document(parser)
         finally:
