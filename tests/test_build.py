@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
@@ -52,6 +53,22 @@ def test_build_writes_every_output(dataset: Layout) -> None:
     assert all(path.is_file() for path in result.outputs)
     assert result.rows["events"] == len(list(dataset.records.glob("*.yml")))
     assert [p.name for p in dataset.build.iterdir() if p.name.startswith(".")] == []  # no staging folder left
+
+
+def test_the_build_never_changes_what_the_check_returned(dataset: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each stage returns new results: a cache of checked files (and any later reader) relies on it.
+    checked: list[tuple[Any, Any]] = []
+
+    def check_and_keep(layout: Layout) -> Any:
+        result = check_dataset(layout)
+        checked.append((result, copy.deepcopy(result)))
+        return result
+
+    monkeypatch.setattr(build_module, "check_dataset", check_and_keep)
+    assert build_dataset(dataset).ok
+    (result, before), = checked
+    assert result == before
+    assert [loaded.data for loaded in result.records] == [loaded.data for loaded in before.records]
 
 
 def test_built_package_validates_with_frictionless(built: Layout) -> None:

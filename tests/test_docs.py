@@ -35,7 +35,7 @@ def test_readme_first_screen_has_the_two_setup_commands() -> None:
     first_screen = "\n".join(README.splitlines()[:40])
     assert "make serve" in first_screen
     assert "make test" in first_screen
-    assert "records/*.yml → load → validate → flatten" in first_screen
+    assert "records/*.yml → check (" in first_screen and ") → export (" in first_screen and ") → site (" in first_screen
 
 
 @pytest.mark.parametrize("slug", sorted(TYPES))

@@ -1,4 +1,4 @@
-"""write_tables: CSV (RFC 4180, \\n, empty cells for nulls, text stays text) and JSON (sorted keys, real arrays)."""
+"""export/files.py: CSV (RFC 4180, \\n, empty cells for nulls, text stays text) and JSON (sorted keys, real arrays)."""
 
 from __future__ import annotations
 

@@ -58,3 +58,17 @@ class Layout:
 
     def schema(self, name: str) -> Path:
         return self.schemas / f"{name}.schema.json"
+
+    def source_file(self, name: str) -> Path | None:
+        """The source document `name` when it is a regular file directly inside sources/ (no link), else None."""
+        path = self.sources / name
+        if not is_plain_file_name(name) or path.is_symlink() or not path.is_file():
+            return None
+        return path if path.resolve().parent == self.sources.resolve() else None
+
+
+def is_plain_file_name(name: str) -> bool:
+    """Whether `name` names a file and nothing more: no folder, no parent, not hidden, not an absolute path.
+
+    The one rule for every file name a contributor writes (a source's `file`); the schemas' patterns are stricter still."""
+    return "/" not in name and "\\" not in name and not name.startswith(".")

@@ -1,11 +1,14 @@
-"""Walks over what records and registry entries list, each item with its JSON path, written once for every stage.
+"""The record model shared by check and export: walks over what records and registry entries list (each item
+with its JSON path), and what a record's date means. Written once for every stage.
 
-The rules (record_rules, crossref, provenance) need the paths to locate problems; flatten needs the items in order.
+The rules (check.rules, crossref, provenance) need the paths to locate problems; flatten needs the items in order.
 They take data that passed the schema, so required keys are read directly.
 """
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,3 +57,21 @@ def role_evidence(person: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str, 
     for r, role in enumerate(person.get("roles", [])):
         for e, evidence in enumerate(role.get("evidence", [])):
             yield ("roles", r, "evidence", e), evidence
+
+
+def date_span(date: dict[str, Any]) -> tuple[dt.date, dt.date]:
+    """The first and last day the date can be, from its value and its earliest/latest bounds."""
+    low, high = dt.date.min, dt.date.max
+    value = date.get("value")
+    if value:
+        parts = [int(p) for p in value.split("-")]
+        year = parts[0]
+        month_low, month_high = (parts[1], parts[1]) if len(parts) > 1 else (1, 12)
+        day_low = parts[2] if len(parts) > 2 else 1
+        day_high = parts[2] if len(parts) > 2 else calendar.monthrange(year, month_high)[1]
+        low, high = dt.date(year, month_low, day_low), dt.date(year, month_high, day_high)
+    if date.get("earliest"):
+        low = max(low, dt.date.fromisoformat(date["earliest"]))
+    if date.get("latest"):
+        high = min(high, dt.date.fromisoformat(date["latest"]))
+    return low, high

@@ -1,6 +1,6 @@
 """The published tables, defined once: column names and types, primary keys, foreign keys, indexes, search.
 
-SQLite (write_sqlite), CSV and JSON (write_tables) and datapackage.json (write_datapackage) are all derived
+SQLite (export/sqlite.py), CSV and JSON (export/files.py) and datapackage.json (export/datapackage.py) are all derived
 from `TABLES`. Descriptions are not here: they live in metadata.yml, which Datasette reads too.
 
 Column types are logical types, named as in Frictionless Table Schema:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 from belarus_releases.check.yaml_reader import Loaded
@@ -46,8 +45,8 @@ def _dangling(records: list[Loaded], references: Callable[[dict[str, Any]], Iter
 
 
 def _duplicates(people: Loaded, sources: Loaded) -> Iterator[Problem]:
-    # Record ids need no check here: each must equal its file name (record_rules), and file names are unique;
-    # a record that takes another's id is reported as duplicate-id by check.py.
+    # Record ids need no check here: each must equal its file name (rules.py), and file names are unique;
+    # a record that takes another's id is reported as duplicate-id by dataset.py.
     for registry, key, field in ((people, "people", "id"), (sources, "sources", "file")):
         seen: dict[str, int] = {}
         for number, entry in enumerate(entries(registry, key)):
@@ -66,14 +65,6 @@ def _evidence_files(people: Loaded, source_files: set[str]) -> Iterator[Problem]
                          f"'{evidence['file']}' is not listed in registry/sources.yml; add an entry for it there or fix the name")
 
 
-def source_path(layout: Layout, file: str) -> Path | None:
-    """The source file's path if it is a regular file directly inside sources/, else None."""
-    path = layout.sources / file
-    if "/" in file or "\\" in file or file.startswith(".") or path.is_symlink() or not path.is_file():
-        return None
-    return path if path.resolve().parent == layout.sources.resolve() else None
-
-
 def _source_files(layout: Layout, sources: Loaded) -> Iterator[Problem]:
     listed = set()
     for number, entry in enumerate(entries(sources, "sources")):
@@ -82,7 +73,7 @@ def _source_files(layout: Layout, sources: Loaded) -> Iterator[Problem]:
         where = sources.position(("sources", number, "file"))
         if (layout.sources / file).is_symlink():
             yield at(sources.file, where, "unsafe-path", f"sources/{file} is a symbolic link; copy the document in instead")
-        elif source_path(layout, file) is None:
+        elif layout.source_file(file) is None:
             yield at(sources.file, where, "unknown-source", f"there is no file sources/{file}; add the file or fix the name")
     if layout.sources.is_dir():
         for path in sorted(layout.sources.iterdir()):

@@ -1,6 +1,6 @@
 """Provenance: every quote and every name form occurs verbatim in the source files it is tied to.
 
-Comparison is after `normalise` (text_checks.py): Unicode (NFC), whitespace and the style of quote marks and
+Comparison is after `normalise` (characters.py): Unicode (NFC), whitespace and the style of quote marks and
 apostrophes, so «…», “…” and "…" match each other; letters, digits and dashes must be exact.
 """
 
@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterator
 
 from belarus_releases.check.characters import forbidden_characters, mixed_script_words, normalise
-from belarus_releases.check.crossref import source_path
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem, at
@@ -21,7 +20,7 @@ def read_sources(layout: Layout, files: list[str]) -> dict[str, str]:
     """Normalised text of each readable source file, by file name."""
     texts = {}
     for file in files:
-        path = source_path(layout, file)
+        path = layout.source_file(file)
         if path is not None:
             texts[file] = normalise(path.read_text(encoding="utf-8", errors="replace"))
     return texts

@@ -3,7 +3,6 @@ whether the quotes' `supports` cover every fact the record states (and only fact
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import PurePosixPath
@@ -12,7 +11,7 @@ from typing import Any
 from belarus_releases.check.numbers import numbers_in
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.problems import JsonPath, Problem, at
-from belarus_releases.record import quotes
+from belarus_releases.record import date_span, quotes
 
 RELEASE_NUMBERS = ("count", "low", "high", "foreign_nationals")
 RELEASE_LISTS = ("nationalities", "people", "destinations")
@@ -30,24 +29,6 @@ def _id_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]:
         yield at(loaded.file, loaded.position(("id",)), "id-mismatch",
                  f"the id is '{record['id']}' but the file is named '{name}'; "
                  "the id must be the file name without .yml: fix the id, or rename the file")
-
-
-def date_span(date: dict[str, Any]) -> tuple[dt.date, dt.date]:
-    """The first and last day the date can be, from its value and its earliest/latest bounds."""
-    low, high = dt.date.min, dt.date.max
-    value = date.get("value")
-    if value:
-        parts = [int(p) for p in value.split("-")]
-        year = parts[0]
-        month_low, month_high = (parts[1], parts[1]) if len(parts) > 1 else (1, 12)
-        day_low = parts[2] if len(parts) > 2 else 1
-        day_high = parts[2] if len(parts) > 2 else calendar.monthrange(year, month_high)[1]
-        low, high = dt.date(year, month_low, day_low), dt.date(year, month_high, day_high)
-    if date.get("earliest"):
-        low = max(low, dt.date.fromisoformat(date["earliest"]))
-    if date.get("latest"):
-        high = min(high, dt.date.fromisoformat(date["latest"]))
-    return low, high
 
 
 def _date_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]:

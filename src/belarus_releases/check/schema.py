@@ -1,4 +1,4 @@
-"""Stage 2, validate one file: JSON Schema (with format checking) and the rules inside one record.
+"""Check, one file against its schema: JSON Schema (with format checking) and the rules inside one record.
 
 Every problem is collected and located; jsonschema's messages are rewritten to say what to do,
 using the description the schema gives for the field.
@@ -19,6 +19,7 @@ from jsonschema.exceptions import ValidationError
 
 from belarus_releases.check.rules import record_problems
 from belarus_releases.check.yaml_reader import Loaded
+from belarus_releases.layout import is_plain_file_name
 from belarus_releases.problems import JsonPath, Problem, at
 
 
@@ -131,11 +132,8 @@ def _explain(loaded: Loaded, error: ValidationError) -> Iterable[Problem]:
 
 
 def _type_for(error: ValidationError) -> str:
-    if error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "file":
-        value = str(error.instance)
-        if "/" in value or "\\" in value or value.startswith("."):
-            return "unsafe-path"
-    return "schema"
+    is_file_name = error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "file"
+    return "unsafe-path" if is_file_name and not is_plain_file_name(str(error.instance)) else "schema"
 
 
 def _shown(value: Any) -> str:

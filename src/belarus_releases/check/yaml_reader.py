@@ -1,4 +1,4 @@
-"""Stage 1, load: bytes of one YAML file -> plain data with the line and column of every value.
+"""Check, read YAML: bytes of one YAML file -> plain data with the line and column of every value.
 
 The parser is driven event by event (libyaml when present), so that anchors, aliases, tags,
 duplicate keys and runaway nesting are refused the moment they appear, before any value is built.

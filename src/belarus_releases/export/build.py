@@ -1,4 +1,4 @@
-"""Stage 5, build: check -> flatten -> write CSV, JSON, SQLite and datapackage.json -> verify -> publish.
+"""Export, build: check -> flatten -> write CSV, JSON, SQLite and datapackage.json -> verify -> publish.
 
 Nothing is written unless `check_dataset` finds no problem. Every output is first written into a staging
 folder inside build/ (on the same filesystem as its targets), laid out like the repository; the package is

@@ -1,4 +1,4 @@
-"""Stage 4c, datapackage.json: a Frictionless Data Package (v1 profiles) describing build/<table>.csv.
+"""Export, datapackage.json: a Frictionless Data Package (v1 profiles) describing build/<table>.csv.
 
 It is derived from metadata.yml (title, licence, source, descriptions) and tables.py (fields, types, keys)
 only, never from the data: no hashes, byte counts or row counts. So the committed file changes exactly
@@ -22,7 +22,7 @@ MISSING_VALUES = [""]
 
 
 def datapackage_descriptor(layout: Layout, metadata: dict[str, Any]) -> dict[str, Any]:
-    """The package descriptor for the tables, with facts from `metadata` (as checked by metadata.py)."""
+    """The package descriptor for the tables, with facts from `metadata` (as checked by check/metadata.py)."""
     database = database_name(layout)
     descriptor: dict[str, Any] = {
         "profile": "tabular-data-package",

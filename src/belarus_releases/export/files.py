@@ -1,4 +1,4 @@
-"""Stage 4a, write the tables as files: build/<table>.csv and build/<table>.json.
+"""Export, the tables as files: build/<table>.csv and build/<table>.json.
 
 CSV: UTF-8 without BOM, a header row, `\\n` line endings, RFC 4180 quoting (a field is quoted when it holds
 a comma, a double quote or a line break; quotes are doubled), an empty cell for a missing value, lists as
@@ -7,7 +7,7 @@ reader that is told the column is text (datapackage.json says so).
 
 JSON: an array of objects, one per line, with sorted keys, null for a missing value, real arrays for lists, not ASCII-escaped.
 
-Formula-like text is refused by validation (text_checks.py), so nothing is escaped for spreadsheets here.
+Formula-like text is refused by validation (check/characters.py), so nothing is escaped for spreadsheets here.
 """
 
 from __future__ import annotations

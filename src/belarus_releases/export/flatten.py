@@ -1,4 +1,4 @@
-"""Stage 3, flatten: valid records and the two registries -> related tables, rows sorted by primary key.
+"""Export, flatten: valid records and the two registries -> related tables, rows sorted by primary key.
 
 Rows are plain dicts with every column of the table (None where the record says nothing); lists stay
 Python lists here and each writer decides how to write them. Nothing is checked again: the input is
@@ -12,8 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from belarus_releases.check.dataset import CheckResult
-from belarus_releases.check.rules import date_span
-from belarus_releases.record import NAME_LANGS, entries, name_forms, quotes
+from belarus_releases.record import NAME_LANGS, date_span, entries, name_forms, quotes
 from belarus_releases.tables import TABLES, Table
 
 Row = dict[str, Any]
