@@ -281,6 +281,24 @@ def test_a_mixed_script_word_is_located_at_its_odd_letter() -> None:
         f"{NAME}:3:9: [mixed-script] 'Cоale' is Latin but has the Cyrillic letter(s) 'о' (U+043E)")
 
 
+# Unicode's mixed-script rule (UTS #39) for every script, not only Latin and Cyrillic; and look-alike letter forms.
+@pytest.mark.parametrize(("value", "where", "message"), [
+    ("John Cοale", "1:10", "'Cοale' is Latin but has the Greek letter(s) 'ο' (U+03BF), which look the same"),
+    ("Mօnsk", "1:5", "'Mօnsk' is Latin but has the Armenian letter(s) 'օ' (U+0585), which look the same"),
+    ("Mінськ", "1:4", "'Mінськ' is Cyrillic but has the Latin letter(s) 'M' (U+004D), which look the same"),
+    ("Ｍinsk", "1:4", "'Ｍinsk' has 'Ｍ' (U+FF2D), a look-alike form of an ordinary letter"),
+    ("𝐌insk", "1:4", "'𝐌insk' has '𝐌' (U+1D40C), a look-alike form of an ordinary letter"),
+    ("Мінсｋ", "1:8", "'Мінсｋ' is Cyrillic but has the Latin letter(s) 'ｋ' (U+FF4B), which look the same"),
+])
+def test_words_mixing_any_two_scripts_or_look_alike_forms_are_refused(value: str, where: str, message: str) -> None:
+    assert _only(f"a: {value}\n").startswith(f"{NAME}:{where}: [mixed-script] {message}")
+
+
+def test_digits_punctuation_and_stress_marks_mix_with_any_script() -> None:
+    text = "a: COVID-19, п’ять, Лукаше\u0301нко, №5, 2²\n"
+    assert load_bytes(text.encode(), NAME).problems == ()
+
+
 def test_a_mixed_script_word_written_with_escapes_is_located_at_its_own_value() -> None:
     problems = load_bytes('a: "Кo\\u0443л"\nb: Кoул\n'.encode(), NAME).problems
     assert [(p.line, p.col, p.type) for p in problems] == [(1, 4, "mixed-script"), (2, 5, "mixed-script")]

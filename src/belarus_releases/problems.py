@@ -32,7 +32,8 @@ TYPES: dict[str, str] = {
     "ambiguous-value": "Other YAML tools read this value differently: put text in quotes; write counts as plain whole numbers.",
     "not-a-mapping": "The top level of the file must be a mapping of field names to values.",
     # content
-    "mixed-script": "A word mixes Latin and Cyrillic letters that look alike: retype it in one alphabet.",
+    "mixed-script": ("A word mixes letters of two alphabets, or uses look-alike forms of letters (fullwidth, mathematical): "
+                     "retype it in one alphabet."),
     "formula-like": "Text starting with = + - @, tab or carriage return runs as a formula in spreadsheets: reword it.",
     # schema
     "schema": "The value does not match the record schema.",

@@ -7,11 +7,15 @@ anywhere; text values are checked for look-alike letter mixes and for spreadshee
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
+
+from confusable_homoglyphs import categories
 
 from belarus_releases.problems import JsonPath, Position, Problem
 
@@ -25,8 +29,8 @@ _CHARACTER_CLASSES: list[tuple[str, re.Pattern[str]]] = [
     ("invisible-character", re.compile("[\u200b\u200c\u200d\u2060-\u2064\ufeff\u00ad\u180e]")),
 ]
 _WORD = re.compile(r"\w+")
-_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_CYRILLIC = re.compile(r"[\u0400-\u052f]")
+# Characters that belong to no one script (digits, punctuation, combining marks such as a stress accent).
+_ANY_SCRIPT = {"COMMON", "INHERITED", "Unknown"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LONE_CR = re.compile(r"\r(?!\n)")  # already a control character
 _NUMBER_TEXT = re.compile(r"^[-+]?[0-9]+([.,][0-9]+)?$")
@@ -115,27 +119,46 @@ def _strings(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str]]:
 
 
 def mixed_script_words(value: str) -> list[str]:
-    """Words that mix Latin and Cyrillic letters, such as 'Кoул' with a Latin o."""
-    return [w for w in _WORD.findall(value) if _LATIN.search(w) and _CYRILLIC.search(w)]
+    """Words that mix letters of two scripts ('Кoул' with a Latin o, 'Cοale' with a Greek omicron) or use look-alike
+    forms of letters (fullwidth 'Ｍ', mathematical '𝐌'), following Unicode's mixed-script rule (UTS #39)."""
+    return [word for word in _WORD.findall(value) if not word.isascii() and _odd_letters(word)[1]]
 
 
-def _odd_letters(word: str) -> tuple[str, re.Pattern[str], str]:
-    """The script most of the word is in, and the pattern and name of the letters from the other one."""
-    if len(_LATIN.findall(word)) > len(_CYRILLIC.findall(word)):
-        return "Latin", _CYRILLIC, "Cyrillic"
-    return "Cyrillic", _LATIN, "Latin"
+@functools.lru_cache(maxsize=4096)
+def _script(char: str) -> str:
+    """The char's script in Unicode's data (as confusable_homoglyphs ships it): LATIN, CYRILLIC, GREEK, COMMON…"""
+    return str(categories.alias(char))
+
+
+def _look_alike_form(char: str) -> bool:
+    """A compatibility form of a letter (fullwidth, mathematical, ligature): NFKC makes it an ordinary letter."""
+    return unicodedata.category(char).startswith("L") and unicodedata.normalize("NFKC", char) != char
+
+
+def _odd_letters(word: str) -> tuple[str, list[str]]:
+    """The script most of the word's letters are in, and the letters that are not in it or are look-alike forms."""
+    scripts = [_script(char) for char in word]
+    counted = Counter(script for script in scripts if script not in _ANY_SCRIPT)
+    main = counted.most_common(1)[0][0] if counted else "COMMON"
+    odd = [char for char, script in zip(word, scripts, strict=True)
+           if (script not in _ANY_SCRIPT and script != main) or _look_alike_form(char)]
+    return main, list(dict.fromkeys(odd))
 
 
 def _mixed_script(index: LineIndex, span: tuple[Position, Position], word: str, file: str) -> Problem:
-    main, odd, odd_name = _odd_letters(word)
-    letters = list(dict.fromkeys(odd.findall(word)))
+    main, letters = _odd_letters(word)
     shown = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in letters)
-    start = span[0]
     found = _find(index, span, word)
-    first_odd = next(odd.finditer(word)).start()
-    where = (found[0], found[1] + first_odd) if found else start
-    return Problem(file, *where, "mixed-script",
-                   f"'{word}' is {main} but has the {odd_name} letter(s) {shown}, which look the same; retype it in one alphabet")
+    first_odd = word.index(letters[0])
+    where = (found[0], found[1] + first_odd) if found else span[0]
+    others = " and ".join(dict.fromkeys(_script(c).title() for c in letters if _script(c) not in (*_ANY_SCRIPT, main)))
+    if others:
+        message = (f"'{word}' is {main.title()} but has the {others} letter(s) {shown}, which look the same; "
+                   "retype it in one alphabet")
+    else:
+        message = (f"'{word}' has {shown}, a look-alike form of an ordinary letter (fullwidth, mathematical or a "
+                   "ligature); retype it with ordinary letters")
+    return Problem(file, *where, "mixed-script", message)
 
 
 def check_values(data: Any, positions: dict[JsonPath, Position], index: LineIndex, file: str,
