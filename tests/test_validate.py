@@ -210,7 +210,8 @@ def test_the_same_id_in_two_files_names_both(mini: Layout) -> None:
 def test_a_record_file_with_another_extension_is_reported(mini: Layout) -> None:
     (mini.records / "notes.yaml").write_text("id: x\n", encoding="utf-8")
     assert _lines(mini) == [
-        "records/notes.yaml:0:0: [bad-file-name] records must be regular files named ID.yml; rename this file"]
+        "records/notes.yaml:0:0: [bad-file-name] records are named ID.yml (lower-case letters, digits and hyphens, "
+        "ending in .yml); rename it to notes.yml (and make its id notes)"]
 
 
 def test_a_person_listed_twice_in_the_registry(mini: Layout) -> None:

@@ -6,6 +6,7 @@ and a one-line explanation of what to do about it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -57,6 +58,9 @@ TYPES: dict[str, str] = {
     "variant-not-found": "The name form does not occur in any source file: copy it exactly from a source.",
     "ambiguous-name": "The same name form is listed for two people.",
     "unused-entry": "Nothing refers to this registry entry or source file: cite it or remove it.",
+    "too-many-problems": "The file has more problems than are shown: fix the ones shown and validate again.",
+    "too-many-items": "A list is far longer than any file of this dataset needs: split it or check for a runaway paste.",
+    "no-words": "The text has no letters or digits (only spaces or punctuation): write the words, or remove the field.",
     # the checker itself
     "internal-error": "The checker failed on this file: please report it, attaching the file.",
     # build
@@ -81,10 +85,21 @@ class Problem:
             raise ValueError(f"unknown problem type {self.type!r}")
 
     def to_text(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: [{self.type}] {self.message}"
+        """One line, whatever the file name or message holds: a line break in a file name cannot forge a problem."""
+        return f"{printable(self.file)}:{self.line}:{self.col}: [{self.type}] {printable(self.message)}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# Line breaks, other controls and bidi overrides, which would let a file name start a new line or reorder one.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` with every control or bidi character written as an escape (\\n, \\u202e), as Python would show it."""
+    return _UNPRINTABLE.sub(lambda match: _ESCAPES.get(match.group(), f"\\u{ord(match.group()):04x}"), text)
 
 
 Position = tuple[int, int]

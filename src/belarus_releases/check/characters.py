@@ -170,6 +170,12 @@ def check_values(data: Any, positions: dict[JsonPath, Position], index: LineInde
     problems: list[Problem] = []
     for path, value in _strings(data):
         start = positions.get(path, (1, 1))
+        if value and not any(char.isalnum() for char in value):
+            # a blank quote or name form would otherwise "occur" in every source
+            field = ".".join(str(part) for part in path)
+            problems.append(Problem(file, *start, "no-words", f"{field} has no letters or digits; write the words, "
+                                    "or remove the field"))
+            continue
         span = (start, ends.get(path, start))
         problems.extend(_mixed_script(index, span, word, file) for word in dict.fromkeys(mixed_script_words(value)))
         if value.startswith(_FORMULA_START) and not _NUMBER_TEXT.match(value) and not _LONE_CR.match(value):
@@ -185,3 +191,31 @@ def _find(index: LineIndex, span: tuple[Position, Position], word: str) -> Posit
     begin, end = index.offset(*span[0]), index.offset(*span[1])
     match = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)").search(index.text, begin, max(end, begin))
     return index.position(match.start()) if match else None
+
+
+def too_large(name: str, size: int, limit: int, advice: str) -> Problem:
+    return Problem(name, 1, 1, "file-too-large", f"the file is {size:,} bytes; the limit is {limit:,} bytes: {advice}")
+
+
+def decode_text(raw: bytes, name: str, *, limit: int, empty: str, too_long: str) -> tuple[str | None, list[Problem]]:
+    """The text of an input file, read strictly: UTF-8 without byte-order mark, not empty, at most `limit` bytes.
+
+    The one way every input (records, registries, metadata, source documents) is read: a bad byte is a located
+    problem, never silently replaced."""
+    if len(raw) > limit:
+        return None, [too_large(name, len(raw), limit, too_long)]
+    if not raw.strip():
+        return None, [Problem(name, 1, 1, "empty-file", empty)]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and (raw[0] == 0 or raw[1] == 0)):
+        return None, [Problem(name, 1, 1, "not-utf8", "the file is UTF-16; save it as UTF-8")]
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return None, [Problem(name, 1, 1, "byte-order-mark",
+                              "the file starts with a UTF-8 byte-order mark (U+FEFF); save it without one")]
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        col = len(raw[raw.rfind(b"\n", 0, error.start) + 1:error.start].decode("utf-8", "replace")) + 1
+        byte = raw[error.start:error.start + 1].hex()
+        return None, [Problem(name, line, col, "not-utf8",
+                              f"byte 0x{byte} is not UTF-8 (is the file in cp1251 or another code page?); save it as UTF-8")]

@@ -7,11 +7,14 @@ No exception escapes: anything unexpected becomes an `internal-error` problem on
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TypeVar
 
 from belarus_releases.check.crossref import crossref_problems
+from belarus_releases.check.files import input_file_problem, record_files, schema_file_problems
 from belarus_releases.check.provenance import provenance_problems
 from belarus_releases.check.schema import schema_validator, validate_loaded
 from belarus_releases.check.yaml_reader import Loaded, load_file
@@ -19,6 +22,7 @@ from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
 
 T = TypeVar("T")
+MAX_PER_FILE = 50
 
 
 @dataclass
@@ -34,23 +38,6 @@ class CheckResult:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def record_files(layout: Layout) -> tuple[list[str], list[Problem]]:
-    """The record files to check, and problems with names that will never be read (like .yaml)."""
-    names, problems = [], []
-    if layout.records.is_dir():
-        for path in sorted(layout.records.iterdir()):
-            relative = layout.relative(path)
-            if path.is_symlink() and path.suffix in (".yaml", ".yml", ".json"):
-                problems.append(Problem(relative, 0, 0, "unsafe-path",
-                                        "this record is a symbolic link; replace it with the record file itself"))
-            elif path.suffix == ".yml" and path.is_file():
-                names.append(relative)
-            elif path.suffix in (".yaml", ".yml", ".json"):
-                problems.append(Problem(relative, 0, 0, "bad-file-name",
-                                        "records must be regular files named ID.yml; rename this file"))
-    return names, problems
 
 
 def internal_error(file: str, error: BaseException) -> Problem:
@@ -92,10 +79,11 @@ def _alone(problem: Problem) -> list[Problem]:
     return [problem]
 
 
-def _check_registry(layout: Layout, result: CheckResult, relative: str, schema: str) -> Loaded:
-    if not (layout.root / relative).is_file():
-        result.problems.append(Problem(relative, 0, 0, "missing-file",
-                                       f"{relative} is missing; restore it from the main branch"))
+def _check_registry(layout: Layout, result: CheckResult, path: Path, schema: str) -> Loaded:
+    relative = layout.relative(path)
+    unusable = input_file_problem(layout, path)
+    if unusable:
+        result.problems.append(unusable)
         return Loaded(relative)
     checked = check_file(layout, relative, schema)
     result.files_checked += 1
@@ -119,6 +107,10 @@ def check_dataset(layout: Layout) -> CheckResult:
     """Every problem in the dataset, sorted by file, line and column, each reported once."""
     result = CheckResult()
     names, result.problems = record_files(layout)
+    unusable = schema_file_problems(layout)
+    if unusable:  # nothing can be validated without its schema: say what is missing, once
+        result.problems = sorted(set(result.problems) | set(unusable.values()))
+        return result
     for relative in names:
         checked = check_file(layout, relative, "record")
         result.files_checked += 1
@@ -127,12 +119,28 @@ def check_dataset(layout: Layout) -> CheckResult:
         # date, a typo'd field name, a bad quote) leave it usable, so that one run reports every problem.
         if checked.in_shape:
             result.records.append(checked.loaded)
-    result.people = _check_registry(layout, result, layout.relative(layout.people), "people")
-    result.sources = _check_registry(layout, result, layout.relative(layout.source_registry), "sources")
+    result.people = _check_registry(layout, result, layout.people, "people")
+    result.sources = _check_registry(layout, result, layout.source_registry, "sources")
     people, sources = result.people, result.sources
     complete = len(result.records) == len(names)
     result.problems += guarded(sources.file, lambda: crossref_problems(layout, result.records, people, sources,
                                                                        complete=complete), _alone)
     result.problems += guarded(sources.file, lambda: provenance_problems(layout, result.records, people, sources), _alone)
-    result.problems = sorted(set(result.problems))
+    result.problems = capped(sorted(set(result.problems)))
     return result
+
+
+def capped(problems: list[Problem]) -> list[Problem]:
+    """At most MAX_PER_FILE problems for each file, then one saying how many more: a runaway paste must not
+    print megabytes. `problems` is sorted, so the first ones of each file are kept."""
+    kept: list[Problem] = []
+    count: Counter[str] = Counter()
+    for problem in problems:
+        count[problem.file] += 1
+        if count[problem.file] <= MAX_PER_FILE:
+            kept.append(problem)
+    for file, total in count.items():
+        if total > MAX_PER_FILE:
+            kept.append(Problem(file, 0, 0, "too-many-problems", f"and {total - MAX_PER_FILE:,} more problems in this file "
+                                "not shown; fix the ones above and validate again"))
+    return sorted(kept)

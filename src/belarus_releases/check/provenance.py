@@ -9,21 +9,45 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from belarus_releases.check.characters import forbidden_characters, mixed_script_words, normalise
+from belarus_releases.check.characters import (
+    LineIndex,
+    decode_text,
+    forbidden_characters,
+    mixed_script_words,
+    normalise,
+    scan_characters,
+    too_large,
+)
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem, at
 from belarus_releases.record import entries, name_forms, quotes, role_evidence, source_references
 
+MAX_SOURCE_BYTES = 4 * 1024 * 1024
+_EMPTY_SOURCE = "the source document is empty; copy the article's text into it"
 
-def read_sources(layout: Layout, files: list[str]) -> dict[str, str]:
-    """Normalised text of each readable source file, by file name."""
-    texts = {}
+
+def read_sources(layout: Layout, files: list[str]) -> tuple[dict[str, str], list[Problem]]:
+    """Normalised text of each source file that reads cleanly, by file name, and the problems of those that do not.
+
+    Sources are read as strictly as records: a bad byte, a byte-order mark, UTF-16, an empty file or a hidden
+    character is reported on the source itself, instead of as quotes that seem not to match it."""
+    texts, problems = {}, []
     for file in files:
         path = layout.source_file(file)
-        if path is not None:
-            texts[file] = normalise(path.read_text(encoding="utf-8", errors="replace"))
-    return texts
+        if path is None:
+            continue
+        name = layout.relative(path)
+        if path.stat().st_size > MAX_SOURCE_BYTES:
+            problems.append(too_large(name, path.stat().st_size, MAX_SOURCE_BYTES, "keep only the article's text"))
+            continue
+        text, unreadable = decode_text(path.read_bytes(), name, limit=MAX_SOURCE_BYTES, empty=_EMPTY_SOURCE,
+                                       too_long="keep only the article's text")
+        hidden = scan_characters(LineIndex(text), name) if text is not None else []
+        problems += unreadable + hidden
+        if text is not None and not hidden:
+            texts[file] = normalise(text)
+    return texts, problems
 
 
 def mismatch(quote: str, source: str) -> str:
@@ -44,9 +68,9 @@ def mismatch(quote: str, source: str) -> str:
 
 
 def already_reported(value: str) -> bool:
-    """A quote with a forbidden character or a mixed-script word has its problem reported at that character;
+    """A quote with a forbidden character, a mixed-script word or no words at all has its problem reported already;
     saying also that it is not in the source would be a second message for one mistake."""
-    return bool(forbidden_characters(value) or mixed_script_words(value))
+    return bool(forbidden_characters(value) or mixed_script_words(value)) or not any(char.isalnum() for char in value)
 
 
 def _quote_problems(record: Loaded, texts: dict[str, str]) -> Iterator[Problem]:
@@ -87,8 +111,9 @@ def provenance_problems(layout: Layout, records: list[Loaded], people: Loaded, s
     Quotes are checked against any safe file under sources/, listed or not, so that a registry mistake hides nothing."""
     listed = [entry["file"] for entry in entries(sources, "sources")]
     cited = [file for record in records for file, _ in source_references(record.data)]
-    texts = read_sources(layout, sorted(set(listed + cited)))
-    problems = [problem for record in records for problem in _quote_problems(record, texts)]
-    if people.data and sources.data:  # name forms are looked for in the listed sources, so both registries must be valid
+    texts, unreadable = read_sources(layout, sorted(set(listed + cited)))
+    problems = unreadable + [problem for record in records for problem in _quote_problems(record, texts)]
+    # name forms are looked for in every listed source: both registries must be valid and every source readable
+    if people.data and sources.data and not unreadable:
         problems.extend(_people_problems(people, {file: texts[file] for file in listed if file in texts}))
     return problems

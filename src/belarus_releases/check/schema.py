@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import jsonschema.validators
 from jsonschema.exceptions import ValidationError
 
 from belarus_releases.check.rules import record_problems
@@ -22,13 +23,28 @@ from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import is_plain_file_name
 from belarus_releases.problems import JsonPath, Problem, at
 
+_unique_items = jsonschema.Draft202012Validator.VALIDATORS["uniqueItems"]
+
+
+def _unique_items_within_bounds(validator: Any, unique: Any, instance: Any, schema: dict[str, Any]) -> Iterable[Any]:
+    """uniqueItems, skipped for a list already longer than its maxItems: that list gets one maxItems error, and
+    comparing thousands of mappings pairwise (jsonschema's way for unhashable items) would take many seconds."""
+    if isinstance(instance, list) and len(instance) > schema.get("maxItems", len(instance)):
+        return ()
+    return _unique_items(validator, unique, instance, schema) or ()
+
+
+_extend: Any = jsonschema.validators.extend  # typed loosely by jsonschema's stubs
+BoundedValidator = _extend(jsonschema.Draft202012Validator, {"uniqueItems": _unique_items_within_bounds})
+
 
 @lru_cache(maxsize=8)
 def schema_validator(schema_path: Path) -> jsonschema.Draft202012Validator:
     """A validator for one schema file, with `format` checked (jsonschema skips it by default)."""
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    validator: jsonschema.Draft202012Validator = BoundedValidator(schema, format_checker=jsonschema.FormatChecker())
+    return validator
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,15 @@ from typing import Any
 
 import yaml
 
-from belarus_releases.check.characters import LineIndex, check_values, describe, forbidden_characters, scan_characters
+from belarus_releases.check.characters import (
+    LineIndex,
+    check_values,
+    decode_text,
+    describe,
+    forbidden_characters,
+    scan_characters,
+    too_large,
+)
 from belarus_releases.check.scalars import scalar_value, show_tag
 from belarus_releases.check.yaml_syntax import syntax_problem
 from belarus_releases.problems import JsonPath, Position, Problem, at
@@ -25,6 +33,7 @@ Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 10
+MAX_ITEMS = 20_000  # the longest list a registry may hold; records allow far fewer (their schema's maxItems)
 
 
 @dataclass(frozen=True)
@@ -67,13 +76,12 @@ _EMPTY = "the file has no record in it; write the record (an existing record is 
 
 
 def _too_large(name: str, size: int) -> Problem:
-    return Problem(name, 1, 1, "file-too-large",
-                   f"the file is {size:,} bytes; the limit is {MAX_BYTES:,} bytes: split it or shorten the quotes")
+    return too_large(name, size, MAX_BYTES, "split it or shorten the quotes")
 
 
 def load_bytes(raw: bytes, name: str) -> Loaded:
     """Load one YAML document from bytes; problems are collected, never raised."""
-    text, problems = _decode(raw, name)
+    text, problems = decode_text(raw, name, limit=MAX_BYTES, empty=_EMPTY, too_long="split it or shorten the quotes")
     if text is None:
         return Loaded(name, problems=tuple(problems))
     index = LineIndex(text)
@@ -137,26 +145,6 @@ def _parse_with(loader: type, name: str, index: LineIndex) -> _Parsed:
     except yaml.YAMLError as error:
         parsed = _Parsed(problems=[Problem(name, 1, 1, "yaml-syntax", f"{error}; check the YAML syntax")], failed=True)
     return parsed
-
-
-def _decode(raw: bytes, name: str) -> tuple[str | None, list[Problem]]:
-    if len(raw) > MAX_BYTES:
-        return None, [_too_large(name, len(raw))]
-    if not raw.strip():
-        return None, [Problem(name, 1, 1, "empty-file", _EMPTY)]
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and (raw[0] == 0 or raw[1] == 0)):
-        return None, [Problem(name, 1, 1, "not-utf8", "the file is UTF-16; save it as UTF-8")]
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return None, [Problem(name, 1, 1, "byte-order-mark",
-                              "the file starts with a UTF-8 byte-order mark (U+FEFF); save it without one")]
-    try:
-        return raw.decode("utf-8"), []
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        col = len(raw[raw.rfind(b"\n", 0, error.start) + 1:error.start].decode("utf-8", "replace")) + 1
-        byte = raw[error.start:error.start + 1].hex()
-        return None, [Problem(name, line, col, "not-utf8",
-                              f"byte 0x{byte} is not UTF-8 (is the file in cp1251 or another code page?); save it as UTF-8")]
 
 
 class _Builder:
@@ -224,6 +212,10 @@ class _Builder:
         if isinstance(event, yaml.SequenceStartEvent):
             items: list[Any] = []
             while not parser.check_event(yaml.SequenceEndEvent):
+                if len(items) == MAX_ITEMS:
+                    self.fail(event.start_mark, "too-many-items", f"this list has more than {MAX_ITEMS:,} items, "
+                              "more than any file of this dataset needs; split it or check for a runaway paste")
+                    raise _Stop
                 items.append(self._node(parser, parser.get_event(), (*path, len(items)), depth + 1))
             parser.get_event()
             return items

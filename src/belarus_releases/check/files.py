@@ -1,0 +1,87 @@
+"""Which files are inputs: every file under records/ is a record or a located problem; registries and schemas
+must be regular files where the layout says. The same rule for every input: no symbolic links (a link could
+point anywhere on the contributor's or the server's disk)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+
+from belarus_releases.layout import Layout
+from belarus_releases.problems import Problem
+
+SCHEMAS = ("record", "people", "sources")
+_RECORD_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*\.yml$")
+
+
+def record_files(layout: Layout) -> tuple[list[str], list[Problem]]:
+    """The record files to check, and a problem for anything else under records/ (nothing is skipped silently)."""
+    names, problems = [], []
+    if layout.records.is_dir():
+        for path in sorted(layout.records.iterdir()):
+            relative = layout.relative(path)
+            problem = _not_a_record(path, relative)
+            if problem:
+                problems.append(problem)
+            else:
+                names.append(relative)
+    return names, problems
+
+
+def _not_a_record(path: Path, relative: str) -> Problem | None:
+    if path.is_symlink():
+        return Problem(relative, 0, 0, "unsafe-path", "this record is a symbolic link; replace it with the record file itself")
+    if path.is_dir():
+        return Problem(relative, 0, 0, "bad-file-name",
+                       "records/ holds record files only, not folders; move the records in it up into records/")
+    if not _RECORD_NAME.match(path.name):
+        return Problem(relative, 0, 0, "bad-file-name", f"records are named ID.yml (lower-case letters, digits and "
+                       f"hyphens, ending in .yml); {_rename_advice(path.name)}")
+    if not path.is_file():
+        return Problem(relative, 0, 0, "bad-file-name", "this is not a regular file; replace it with a record file")
+    return None
+
+
+def _rename_advice(name: str) -> str:
+    stem = name.strip()
+    for suffix in (".yml", ".yaml", ".json"):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+    wanted = re.sub(r"[^a-z0-9-]+", "-", stem.strip().lower()).strip("-")
+    if wanted and f"{wanted}.yml" != name:
+        return f"rename it to {wanted}.yml (and make its id {wanted})"
+    return "rename it, or move it out of records/ if it is not a record"
+
+
+def input_file_problem(layout: Layout, path: Path) -> Problem | None:
+    """A problem when a registry or other fixed input is missing, a symbolic link, or not a regular file."""
+    relative = layout.relative(path)
+    if path.is_symlink():
+        return Problem(relative, 0, 0, "unsafe-path", f"{relative} is a symbolic link; replace it with the file itself")
+    if not path.is_file():
+        return Problem(relative, 0, 0, "missing-file", f"{relative} is missing; restore it from the main branch")
+    return None
+
+
+def schema_file_problems(layout: Layout) -> dict[str, Problem]:
+    """For each schema that cannot be used (missing, a link, not JSON, not a JSON Schema), one problem, by schema name."""
+    found = {}
+    for name in SCHEMAS:
+        path = layout.schema(name)
+        problem = input_file_problem(layout, path) or _unreadable_schema(layout, path)
+        if problem:
+            found[name] = problem
+    return found
+
+
+def _unreadable_schema(layout: Layout, path: Path) -> Problem | None:
+    try:
+        jsonschema.Draft202012Validator.check_schema(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, jsonschema.SchemaError) as error:
+        relative = layout.relative(path)
+        reason = "not JSON" if isinstance(error, ValueError) else "not a valid JSON Schema"
+        return Problem(relative, 0, 0, "missing-file", f"{relative} is {reason}; restore it from the main branch")
+    return None
