@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -106,3 +107,41 @@ def build(root: str, fmt: str) -> None:
         click.echo(render(replace(result.check, problems=result.problems), fmt), nl=False)
         raise SystemExit(1)
     click.echo(f"Built {len(result.rows)} tables ({sum(result.rows.values()):,} rows) into build/ and datapackage.json.")
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _asked(value: str | None, option: str, question: str) -> str:
+    """The option's value, or the answer to a question when run in a terminal."""
+    if value:
+        return value
+    if not _interactive():
+        raise click.UsageError(f"give {option} (or run the command in a terminal to be asked)")
+    return str(click.prompt(question))
+
+
+@cli.command()
+@root_option
+@click.option("--date", "date_text", metavar="DATE", help="The event's date: YYYY-MM-DD, YYYY-MM or YYYY (sets the precision).")
+@click.option("--slug", metavar="SLUG", help="A few words for the id, lower case with hyphens: coale-visits-minsk.")
+def new(root: str, date_text: str | None, slug: str | None) -> None:
+    """Start a record: write records/DATE-SLUG.yml with every required field and a hint for each.
+
+    Asks for the date and slug when run in a terminal without them. Refuses an id that already exists.
+
+    Example:
+
+    \b
+        belarus-releases new --date 2025-09-11 --slug coale-visits-minsk
+    """
+    from belarus_releases.scaffold import ScaffoldError, new_record, parse_date
+
+    layout = _layout(root)
+    try:
+        date = parse_date(_asked(date_text, "--date", "Date of the event (YYYY-MM-DD, YYYY-MM or YYYY)"))
+        path = new_record(layout, date, _asked(slug, "--slug", "Slug (a few words, lower case with hyphens)"))
+    except ScaffoldError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created {layout.relative(path)}: fill in the blanks, then run `belarus-releases validate`.")

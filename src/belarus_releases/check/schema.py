@@ -179,6 +179,8 @@ def _message(error: ValidationError) -> str:
     shown = _shown(value)
     if name == "type":
         wanted_text = " or ".join(rule) if isinstance(rule, list) else str(rule)
+        if value is None:  # a blank left to fill, as `new` writes them
+            return f"is blank; write {_article(wanted_text)} here"
         return f"{shown} is {_kind(value)}, expected {_article(wanted_text)}{_type_advice(value, wanted_text)}"
     if name == "enum":
         if len(rule) > 12:

@@ -1,0 +1,100 @@
+"""`new`: a record started from a date and a slug has every required field, validates once its blanks are filled,
+and never overwrites another record."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+import belarus_releases.cli as cli_module
+from belarus_releases.check.dataset import check_dataset
+from belarus_releases.cli import cli
+from belarus_releases.layout import Layout
+from corpus import BASE_ID, SOURCE, make_mini
+
+QUOTE = "11 сентября в Минске Александр Лукашенко встретился с заместителем спецпредставителя Келлога Джоном Коулом."
+FILLED = {"title": "John Coale meets Lukashenko in Minsk again", "summary": "A second meeting, for the test.",
+          "file": SOURCE, "text": f"'{QUOTE}'"}
+
+
+@pytest.fixture
+def mini(repo: Layout) -> Layout:
+    return make_mini(repo)
+
+
+def _new(layout: Layout, *args: str, stdin: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["new", "--root", str(layout.root), *args], input=stdin)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def _fill(text: str) -> str:
+    for field, value in FILLED.items():
+        text = re.sub(rf"^(\s*(?:- )?{field}:)  # .*$", rf"\1 {value}", text, count=1, flags=re.MULTILINE)
+    return text.replace("types: []", "types: [meeting]")
+
+
+def test_new_writes_a_record_that_validates_once_its_blanks_are_filled(mini: Layout) -> None:
+    assert _new(mini, "--date", "2025-09-11", "--slug", "coale-meets-lukashenko-again") == (
+        0, "Created records/2025-09-11-coale-meets-lukashenko-again.yml: fill in the blanks, then run "
+           "`belarus-releases validate`.\n")
+    path = mini.records / "2025-09-11-coale-meets-lukashenko-again.yml"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# yaml-language-server: $schema=../schema/record.schema.json\n")
+    blanks = [f"{p.type}] {p.message}" for p in check_dataset(mini).problems]
+    assert blanks == ["schema] title: is blank; write text here. Expected: English headline for the event, one line, "
+                      "without a trailing full stop.",
+                      "schema] summary: is blank; write text here. Expected: English summary of what happened, in one "
+                      "to three sentences, saying only what the quotes support.",
+                      "schema] types: must not be empty. Expected: What kind of event this is; several may apply, for "
+                      "example [visit, release].",
+                      "schema] sources.0.file: is blank; write text here. Expected: File name of a source document under "
+                      "sources/, without a folder, for example 004_89c879bc2f5c7943.txt.",
+                      "schema] sources.0.quotes.0.text: is blank; write text here. Expected: The exact words of the "
+                      "source, copied in its original language; spaces and quote-mark styles may differ."]
+    path.write_text(_fill(text), encoding="utf-8")
+    result = check_dataset(mini)
+    assert result.ok, [p.to_text() for p in result.problems]
+
+
+@pytest.mark.parametrize(("date", "precision", "first_day"), [("2025-09", "month", "2025-09-01"), ("2025", "year", "2025-01-01")])
+def test_a_date_less_precise_than_a_day_starts_the_id_with_its_first_day(mini: Layout, date: str, precision: str,
+                                                                         first_day: str) -> None:
+    assert _new(mini, "--date", date, "--slug", "x")[0] == 0
+    text = (mini.records / f"{first_day}-x.yml").read_text(encoding="utf-8")
+    assert f"  value: '{date}'\n  precision: {precision}\n" in text
+
+
+def test_an_existing_id_is_refused_and_the_record_is_untouched(mini: Layout) -> None:
+    path = mini.records / f"{BASE_ID}.yml"
+    before = path.read_bytes()
+    assert _new(mini, "--date", "2025-09-11", "--slug", "coale-minsk-release") == (
+        1, f"Error: records/{BASE_ID}.yml already exists; choose another slug, or edit that record\n")
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--date", "11.09.2025", "--slug", "x"], "Error: '11.09.2025' is not a date; write YYYY-MM-DD, YYYY-MM or YYYY\n"),
+    (["--date", "2025-02-30", "--slug", "x"], "Error: '2025-02-30' is not a real date; check the month and day\n"),
+    (["--date", "2025-13", "--slug", "x"], "Error: '2025-13' is not a real date; check the month and day\n"),
+    (["--date", "2025-09-11", "--slug", "Coale Visit"],
+     "Error: 'Coale Visit' is not a slug; use lower-case letters, digits and hyphens, for example coale-visits-minsk\n"),
+])
+def test_a_bad_date_or_slug_is_refused_with_what_to_write(mini: Layout, args: list[str], message: str) -> None:
+    assert _new(mini, *args) == (1, message)
+    assert len(list(mini.records.iterdir())) == 1
+
+
+def test_without_a_terminal_missing_options_are_a_usage_error(mini: Layout) -> None:
+    code, output = _new(mini, "--slug", "x")
+    assert code == 2 and output.endswith("Error: give --date (or run the command in a terminal to be asked)\n")
+
+
+def test_in_a_terminal_it_asks_for_what_is_missing(mini: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_module, "_interactive", lambda: True)
+    code, output = _new(mini, stdin="2025-09-12\ncoale-returns\n")
+    assert code == 0, output
+    assert "Date of the event (YYYY-MM-DD, YYYY-MM or YYYY): " in output
+    assert (mini.records / "2025-09-12-coale-returns.yml").is_file()
