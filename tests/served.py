@@ -8,6 +8,7 @@ mark (a `data-xss` attribute or an XSS-… document title) that the browser test
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import socket
@@ -45,12 +46,13 @@ MARKUP = {
 
 def add_markup_record(layout: Layout) -> None:
     """A valid record whose every free-text field is HTML, citing a source file that holds its quote."""
-    (layout.sources / MARKUP_SOURCE).write_text(f"Test document.\n\n{MARKUP['quote']}\n", encoding="utf-8")
+    document = f"Test document.\n\n{MARKUP['quote']}\n".encode()
+    (layout.sources / MARKUP_SOURCE).write_bytes(document)
     registry = layout.source_registry.read_text(encoding="utf-8")
     indent = re.search(r"^( *)- file:", registry, re.MULTILINE)
     pad = indent.group(1) if indent else "  "
     registry = registry.rstrip("\n") + (f"\n{pad}- file: {MARKUP_SOURCE}\n{pad}  title: Inert markup test document\n"
-                                        f"{pad}  language: en\n")
+                                        f"{pad}  language: en\n{pad}  sha256: {hashlib.sha256(document).hexdigest()}\n")
     layout.source_registry.write_text(registry, encoding="utf-8")
     # JSON strings are valid YAML double-quoted scalars, so every value is written exactly as it is.
     record = "\n".join([

@@ -7,6 +7,7 @@ mutated file, at the line and column of the value that is wrong.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -164,12 +165,14 @@ def test_a_name_form_in_no_source_is_reported(dataset: Layout) -> None:
 
 
 def test_an_uncited_source_file_is_reported(dataset: Layout) -> None:
-    (dataset.sources / "999_uncited.txt").write_text("Текст, который никто не цитирует.\n", encoding="utf-8")
+    document = "Текст, который никто не цитирует.\n".encode()
+    (dataset.sources / "999_uncited.txt").write_bytes(document)
     assert [p.to_text() for p in check_dataset(dataset).problems] == [
         "registry/sources.yml:1:1: [unknown-source] sources/999_uncited.txt is not listed here; add an entry for it"]
     path = dataset.source_registry
     text = path.read_text(encoding="utf-8").rstrip("\n") + "\n"
-    path.write_text(text + "  - file: 999_uncited.txt\n    title: Не цитируется\n    language: ru\n", encoding="utf-8")
+    path.write_text(text + "  - file: 999_uncited.txt\n    title: Не цитируется\n    language: ru\n"
+                    f"    sha256: {hashlib.sha256(document).hexdigest()}\n", encoding="utf-8")
     assert [p.to_text() for p in check_dataset(dataset).problems] == [
         f"registry/sources.yml:{text.count(chr(10)) + 1}:11: [unused-entry] '999_uncited.txt': no record cites this source; "
         "cite it from a record or remove it"]

@@ -3,9 +3,13 @@ and never overwrites another record."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shutil
+from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 import belarus_releases.cli as cli_module
@@ -98,3 +102,58 @@ def test_in_a_terminal_it_asks_for_what_is_missing(mini: Layout, monkeypatch: py
     assert code == 0, output
     assert "Date of the event (YYYY-MM-DD, YYYY-MM or YYYY): " in output
     assert (mini.records / "2025-09-12-coale-returns.yml").is_file()
+
+
+# add-source
+
+ARTICLE = "Лукашенко помиловал 52 человека.\n\nОб этом сообщает пресс-служба.\n"
+
+
+def _add(layout: Layout, document: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["add-source", "--root", str(layout.root), str(document), *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def test_add_source_copies_the_document_under_the_naming_rule_and_lists_it(mini: Layout, tmp_path: Path) -> None:
+    document = tmp_path / "article.txt"
+    document.write_text(ARTICLE, encoding="utf-8")
+    digest = hashlib.sha256(ARTICLE.encode()).hexdigest()
+    name = f"005_{digest[:16]}.txt"  # the mini dataset's one source is number 004
+    assert _add(mini, document, "--title", 'Лукашенко помиловал: "52"', "--language", "ru", "--url",
+                "https://example.org/a", "--retrieved", "2025-09-12") == (
+        0, f"Added sources/{name} and its entry in registry/sources.yml; cite it from a record as `file: {name}`.\n")
+    assert (mini.sources / name).read_bytes() == ARTICLE.encode()
+    registry = yaml.safe_load(mini.source_registry.read_text(encoding="utf-8"))["sources"]
+    assert registry[-1] == {"file": name, "sha256": digest, "title": 'Лукашенко помиловал: "52"', "language": "ru",
+                            "url": "https://example.org/a", "retrieved": "2025-09-12"}
+    # the new source validates; only citing it is left to do
+    assert [p.to_text() for p in check_dataset(mini).problems] == [
+        f"registry/sources.yml:{len(mini.source_registry.read_text(encoding='utf-8').splitlines()) - 5}:11: "
+        f"[unused-entry] '{name}': no record cites this source; cite it from a record or remove it"]
+
+
+def test_add_source_refuses_a_document_already_in_sources(mini: Layout, tmp_path: Path) -> None:
+    document = tmp_path / "again.txt"
+    shutil.copy(mini.sources / SOURCE, document)
+    assert _add(mini, document, "--title", "x", "--language", "ru") == (
+        1, f"Error: sources/{SOURCE} already holds this document; cite that file\n")
+
+
+def test_add_source_refuses_a_document_validate_would_refuse_and_writes_nothing(mini: Layout, tmp_path: Path) -> None:
+    document = tmp_path / "cp1251.txt"
+    document.write_bytes("Минск".encode("cp1251"))
+    registry = mini.source_registry.read_bytes()
+    assert _add(mini, document, "--title", "x", "--language", "ru") == (
+        1, "Error: the document cannot be added as it is:\ncp1251.txt:1:1: [not-utf8] byte 0xcc is not UTF-8 (is the file "
+           "in cp1251 or another code page?); save it as UTF-8\n")
+    assert mini.source_registry.read_bytes() == registry and [p.name for p in mini.sources.iterdir()] == [SOURCE]
+
+
+def test_a_source_document_that_changed_is_reported(mini: Layout) -> None:
+    path = mini.sources / SOURCE
+    path.write_bytes(path.read_bytes() + b"\nAn edit.\n")
+    problems = [p.to_text() for p in check_dataset(mini).problems]
+    assert problems == [f"registry/sources.yml:3:13: [source-changed] sources/{SOURCE} no longer has the sha256 written "
+                        "here; a source document never changes: restore it from the main branch, or add the new version "
+                        "with `belarus-releases add-source`"]

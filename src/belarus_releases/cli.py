@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -145,3 +146,37 @@ def new(root: str, date_text: str | None, slug: str | None) -> None:
     except ScaffoldError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Created {layout.relative(path)}: fill in the blanks, then run `belarus-releases validate`.")
+
+
+@cli.command("add-source")
+@root_option
+@click.argument("document", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", required=True, help="Its headline in the original language, or a short English description.")
+@click.option("--language", required=True, type=click.Choice(["ru", "uk", "be", "en"]), help="The language of the text.")
+@click.option("--url", help="Where it was read (http or https).")
+@click.option("--outlet", help="The outlet that published this text, as the text names it.")
+@click.option("--original-reporter", help="The original reporter the story comes from, for example Reuters.")
+@click.option("--published", help="Publication date when the text gives it: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--retrieved", default=lambda: dt.date.today().isoformat(), show_default="today",
+              help="The day the text was copied: YYYY-MM-DD.")
+def add_source(root: str, document: Path, title: str, language: str, url: str | None, outlet: str | None,
+               original_reporter: str | None, published: str | None, retrieved: str | None) -> None:
+    """Copy a document into sources/ as NNN_<16 hex digits of its SHA-256>.txt and list it in registry/sources.yml.
+
+    The document must be UTF-8 text without hidden characters, as `validate` reads sources.
+
+    Example:
+
+    \b
+        belarus-releases add-source article.txt --language ru --title "Лукашенко помиловал 52 человека" \\
+            --url https://example.org/article --outlet Example.org
+    """
+    from belarus_releases.scaffold import ScaffoldError, SourceFacts
+    from belarus_releases.scaffold import add_source as add
+
+    try:
+        facts = SourceFacts(title, language, url, outlet, original_reporter, published, retrieved)
+        name = add(_layout(root), document, facts)
+    except ScaffoldError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Added sources/{name} and its entry in registry/sources.yml; cite it from a record as `file: {name}`.")

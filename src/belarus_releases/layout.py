@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,3 +73,8 @@ def is_plain_file_name(name: str) -> bool:
 
     The one rule for every file name a contributor writes (a source's `file`); the schemas' patterns are stricter still."""
     return "/" not in name and "\\" not in name and not name.startswith(".")
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as hex: what registry/sources.yml records for each source document."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -57,6 +57,8 @@ TYPES: dict[str, str] = {
     "fact-unsupported": "No quote supports this fact: add a quote and list the fact in its supports.",
     "variant-not-found": "The name form does not occur in any source file: copy it exactly from a source.",
     "ambiguous-name": "The same name form is listed for two people.",
+    "source-changed": ("A source document differs from the SHA-256 recorded for it: restore it, or add the new version "
+                       "as a new source."),
     "unused-entry": "Nothing refers to this registry entry or source file: cite it or remove it.",
     "too-many-problems": "The file has more problems than are shown: fix the ones shown and validate again.",
     "too-many-items": "A list is far longer than any file of this dataset needs: split it or check for a runaway paste.",

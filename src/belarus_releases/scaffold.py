@@ -1,4 +1,5 @@
-"""`new`: start a record from a date and a slug, with every required field present and its hint from the schema.
+"""`new` and `add-source`: start a record from a date and a slug, with every required field present and its hint
+from the schema; copy a document into sources/ under the naming rule and list it in registry/sources.yml.
 
 The hints are the schema's own descriptions (each fact lives in one place), written as comments beside blank
 values; the blanks are YAML nulls and empty lists, so `validate` names each one that is still to be filled.
@@ -8,13 +9,16 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from belarus_releases.layout import Layout
+from belarus_releases.check.characters import LineIndex, decode_text, scan_characters
+from belarus_releases.check.provenance import MAX_SOURCE_BYTES
+from belarus_releases.layout import Layout, file_sha256
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _FORMS = {"day": re.compile(r"^\d{4}-\d{2}-\d{2}$"), "month": re.compile(r"^\d{4}-\d{2}$"), "year": re.compile(r"^\d{4}$")}
@@ -99,3 +103,64 @@ def _hint(schema: dict[str, Any]) -> str:
     """The schema's description, to its first sentence's end, on one line."""
     text = " ".join(str(schema.get("description", "")).split())
     return text.split(". ")[0].rstrip(".")
+
+
+SOURCE_NAME = re.compile(r"^(\d{3})_[0-9a-f]{16}\.txt$")
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """What add-source records about a document beside its file name and hash (None: not known)."""
+
+    title: str
+    language: str
+    url: str | None = None
+    outlet: str | None = None
+    original_reporter: str | None = None
+    published: str | None = None
+    retrieved: str | None = None
+
+
+def add_source(layout: Layout, document: Path, facts: SourceFacts) -> str:
+    """Copy `document` into sources/ as NNN_<first 16 hex digits of its SHA-256>.txt, list it in
+    registry/sources.yml with its facts and full SHA-256, and return the new file name.
+
+    The document is read as strictly as `validate` reads sources, so a file that would fail is refused before
+    anything is written; a document already in sources/ (same hash) is refused, naming it."""
+    raw = _readable_document(document)
+    digest = hashlib.sha256(raw).hexdigest()
+    for existing in sorted(layout.sources.glob("*.txt")):
+        if file_sha256(existing) == digest:
+            raise ScaffoldError(f"sources/{existing.name} already holds this document; cite that file")
+    numbers = [int(match.group(1)) for path in layout.sources.iterdir() if (match := SOURCE_NAME.match(path.name))]
+    name = f"{max(numbers, default=-1) + 1:03d}_{digest[:16]}.txt"
+    with (layout.sources / name).open("xb") as handle:
+        handle.write(raw)
+    ends_a_line = layout.source_registry.read_bytes().endswith(b"\n")
+    with layout.source_registry.open("a", encoding="utf-8", newline="\n") as registry:
+        registry.write(("" if ends_a_line else "\n") + _registry_entry(name, digest, facts))
+    return name
+
+
+def _readable_document(document: Path) -> bytes:
+    if not document.is_file():
+        raise ScaffoldError(f"{document} is not a file")
+    raw = document.read_bytes()
+    text, problems = decode_text(raw, document.name, limit=MAX_SOURCE_BYTES, empty=_EMPTY_DOCUMENT,
+                                 too_long="keep only the article's text")
+    problems += scan_characters(LineIndex(text), document.name) if text is not None else []
+    if problems:
+        raise ScaffoldError("the document cannot be added as it is:\n" + "\n".join(p.to_text() for p in problems))
+    return raw
+
+
+_EMPTY_DOCUMENT = "the document is empty; copy the article's text into it"
+
+
+def _registry_entry(name: str, digest: str, facts: SourceFacts) -> str:
+    """The entry as YAML text, appended so that the registry's comments and layout stay as they are.
+    Values are written as JSON strings, which YAML reads as the same text whatever they contain."""
+    fields = {"file": name, "sha256": digest, **{key: value for key, value in asdict(facts).items() if value}}
+    lines = [f"  - {key}: {json.dumps(value, ensure_ascii=False)}" if number == 0 else
+             f"    {key}: {json.dumps(value, ensure_ascii=False)}" for number, (key, value) in enumerate(fields.items())]
+    return "\n".join(lines) + "\n"

@@ -108,8 +108,8 @@ TABLES: tuple[Table, ...] = (
     Table("people", (_s("id", True), _s("name_en", True), _s("name_ru"), _s("name_uk"), _s("name_be"), _s("notes")),
           ("id",), indexes=(("name_en",),)),
     Table("sources", (
-        _s("file", True), _s("title", True), _s("outlet"), _a("relays"), _s("original_reporter"), _s("published"),
-        _s("language", True), _s("notes"),
+        _s("file", True), _s("title", True), _s("url"), _s("outlet"), _a("relays"), _s("original_reporter"),
+        _s("published"), _d("retrieved"), _s("language", True), _s("sha256", True), _s("notes"),
     ), ("file",), indexes=(("language",), ("original_reporter",))),
     Table("event_types", (_s("event_id", True), _s("type", True)), ("event_id", "type"), (_event(),),
           indexes=(("type",),)),

@@ -75,6 +75,7 @@ def _source_files(layout: Layout, sources: Loaded) -> Iterator[Problem]:
             yield at(sources.file, where, "unsafe-path", f"sources/{file} is a symbolic link; copy the document in instead")
         elif layout.source_file(file) is None:
             yield at(sources.file, where, "unknown-source", f"there is no file sources/{file}; add the file or fix the name")
+
     if layout.sources.is_dir():
         for path in sorted(layout.sources.iterdir()):
             if path.name not in listed and not path.name.startswith("."):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from belarus_releases.check.characters import (
     LineIndex,
@@ -19,7 +20,7 @@ from belarus_releases.check.characters import (
     too_large,
 )
 from belarus_releases.check.yaml_reader import Loaded
-from belarus_releases.layout import Layout
+from belarus_releases.layout import Layout, file_sha256
 from belarus_releases.problems import Problem, at
 from belarus_releases.record import entries, name_forms, quotes, role_evidence, source_references
 
@@ -27,7 +28,7 @@ MAX_SOURCE_BYTES = 4 * 1024 * 1024
 _EMPTY_SOURCE = "the source document is empty; copy the article's text into it"
 
 
-def read_sources(layout: Layout, files: list[str]) -> tuple[dict[str, str], list[Problem]]:
+def read_sources(layout: Layout, files: list[str], sources: Loaded) -> tuple[dict[str, str], list[Problem]]:
     """Normalised text of each source file that reads cleanly, by file name, and the problems of those that do not.
 
     Sources are read as strictly as records: a bad byte, a byte-order mark, UTF-16, an empty file or a hidden
@@ -44,10 +45,20 @@ def read_sources(layout: Layout, files: list[str]) -> tuple[dict[str, str], list
         text, unreadable = decode_text(path.read_bytes(), name, limit=MAX_SOURCE_BYTES, empty=_EMPTY_SOURCE,
                                        too_long="keep only the article's text")
         hidden = scan_characters(LineIndex(text), name) if text is not None else []
-        problems += unreadable + hidden
+        changed = [] if unreadable or hidden else list(_changed(sources, file, path))
+        problems += unreadable + hidden + changed
         if text is not None and not hidden:
             texts[file] = normalise(text)
     return texts, problems
+
+
+def _changed(sources: Loaded, file: str, path: Path) -> Iterator[Problem]:
+    """The document no longer has the SHA-256 its registry entry records (checked once it reads cleanly)."""
+    for number, entry in enumerate(entries(sources, "sources")):
+        if entry["file"] == file and entry["sha256"] != file_sha256(path):
+            yield at(sources.file, sources.position(("sources", number, "sha256")), "source-changed",
+                     f"sources/{file} no longer has the sha256 written here; a source document never changes: restore "
+                     "it from the main branch, or add the new version with `belarus-releases add-source`")
 
 
 def mismatch(quote: str, source: str) -> str:
@@ -111,7 +122,7 @@ def provenance_problems(layout: Layout, records: list[Loaded], people: Loaded, s
     Quotes are checked against any safe file under sources/, listed or not, so that a registry mistake hides nothing."""
     listed = [entry["file"] for entry in entries(sources, "sources")]
     cited = [file for record in records for file, _ in source_references(record.data)]
-    texts, unreadable = read_sources(layout, sorted(set(listed + cited)))
+    texts, unreadable = read_sources(layout, sorted(set(listed + cited)), sources)
     problems = unreadable + [problem for record in records for problem in _quote_problems(record, texts)]
     # name forms are looked for in every listed source: both registries must be valid and every source readable
     if people.data and sources.data and not unreadable:
