@@ -15,7 +15,7 @@ import uvicorn
 from datasette.app import Datasette
 from datasette.plugins import pm
 
-from belarus_releases.check.yaml_reader import load_file
+from belarus_releases.check.metadata import load_metadata
 from belarus_releases.layout import Layout
 from belarus_releases.site import plugin as datasette_plugin
 from belarus_releases.site import workarounds as datasette_workarounds
@@ -49,8 +49,8 @@ class DatabaseMissing(ServeError):
     """The database has not been built yet."""
 
 
-class UnsafeMetadata(ServeError):
-    """metadata.yml would make Datasette render contributor text as HTML or link to a script."""
+class MetadataInvalid(ServeError):
+    """metadata.yml is unreadable, stale or unsafe to serve (`validate` and `build` refuse it too)."""
 
 
 @dataclass(frozen=True)
@@ -59,38 +59,6 @@ class Page:
 
     status: int
     text: str
-
-
-def unsafe_metadata_keys(value: Any, path: str = "") -> list[str]:
-    """Keys that Datasette renders unescaped (`*_html`) and links that are not http(s), as dotted paths."""
-    found: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            renders_html = str(key).endswith("_html")
-            bad_link = str(key).endswith("_url") and item is not None and not str(item).startswith(("https://", "http://"))
-            if renders_html or bad_link:
-                found.append(where)
-            found.extend(unsafe_metadata_keys(item, where))
-    elif isinstance(value, list):
-        for number, item in enumerate(value):
-            found.extend(unsafe_metadata_keys(item, f"{path}[{number}]"))
-    return found
-
-
-def load_metadata(layout: Layout) -> dict[str, Any]:
-    """metadata.yml, read as the build reads it (load.py), refused if it holds anything Datasette would render as HTML."""
-    name = layout.relative(layout.metadata)
-    if not layout.metadata.is_file():
-        raise ServeError(f"{name} does not exist; restore it from the main branch")
-    loaded = load_file(layout.root, name)
-    if loaded.data is None:
-        raise ServeError("\n".join([f"{name} cannot be read:", *(problem.to_text() for problem in loaded.problems)]))
-    metadata: dict[str, Any] = loaded.data
-    unsafe = unsafe_metadata_keys(metadata)
-    if unsafe:
-        raise UnsafeMetadata(f"{name} has {', '.join(unsafe)}: use plain description (never *_html) and http(s) links only")
-    return metadata
 
 
 ASSETS = "assets"
@@ -102,10 +70,14 @@ def make_datasette(layout: Layout) -> Datasette:
 
     :param layout: the dataset repository; its database must have been built.
     :raises DatabaseMissing: when build/belarus-releases.db does not exist.
+    :raises MetadataInvalid: when metadata.yml has any problem `validate` reports for it.
     """
     if not layout.database.is_file():
         raise DatabaseMissing(f"{layout.relative(layout.database)} does not exist; run `belarus-releases build` first")
-    metadata = load_metadata(layout)
+    metadata, problems = load_metadata(layout)
+    if metadata is None:
+        raise MetadataInvalid("\n".join([f"{layout.relative(layout.metadata)} cannot be served:",
+                                         *(problem.to_text() for problem in problems)]))
     # The plugin manager is global; registering the module twice would raise.
     if not pm.is_registered(datasette_plugin):
         pm.register(datasette_plugin, name="belarus_releases.datasette_plugin")
