@@ -143,7 +143,7 @@ def test_serving_before_building_is_a_clear_error(repo: Layout) -> None:
 
 def test_site_stylesheet_is_linked_and_served(ds: Datasette) -> None:
     page = get(ds, f"/{DATABASE}/events")
-    stylesheet = get(ds, "/assets/site.css")
-    assert '<link rel="stylesheet" href="/assets/site.css">' in page.text
+    stylesheet = get(ds, "/-/static-plugins/belarus-releases/site.css")
+    assert '<link rel="stylesheet" href="/-/static-plugins/belarus-releases/site.css">' in page.text
     assert stylesheet.status_code == 200
     assert "dl.column-descriptions" in stylesheet.text

@@ -1,13 +1,37 @@
-"""metadata.yml: what serving would refuse, validate and build refuse first, each entry located."""
+"""The site as a Datasette plugin and configuration: the entry point, and metadata that serving would refuse
+being refused by validate and build first.
+"""
 
 from __future__ import annotations
 
-from click.testing import CliRunner
+import json
+from importlib.metadata import entry_points
 
+from click.testing import CliRunner
+from datasette.app import Datasette
+from datasette.cli import cli as datasette_cli
+from datasette.plugins import pm
+
+from belarus_releases import __version__
 from belarus_releases.cli import cli
 from belarus_releases.export.build import build_dataset
 from belarus_releases.layout import Layout
-from served import DATABASE
+from belarus_releases.site import plugin
+from served import DATABASE, get
+
+# The entry point
+
+
+def test_the_plugin_is_registered_once_through_the_datasette_entry_point(ds: Datasette) -> None:
+    [entry] = [entry for entry in entry_points(group="datasette") if entry.name == "belarus_releases"]
+    assert entry.value == "belarus_releases.site.plugin"
+    assert [name for name, registered in pm.list_name_plugin() if registered is plugin] == ["belarus_releases"]
+    listed = [{"name": "belarus-releases", "static": True, "templates": False, "version": __version__,
+               "hooks": ["asgi_wrapper", "extra_css_urls", "startup"]}]
+    assert get(ds, "/-/plugins.json").json() == listed
+    result = CliRunner().invoke(datasette_cli, ["plugins"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == listed
 
 # Metadata that serving would refuse is refused by validate and build first
 

@@ -1,14 +1,15 @@
-"""Stage 5, serve: the built database through Datasette, immutable, with tight limits and security headers.
+"""Stage 5, serve: the built database through Datasette, immutable, with the site's settings and plugin.
 
 `make_datasette` is what the tests and `belarus-releases serve` share; `serve` runs it under uvicorn the way
-`datasette serve` does, and `fetch` answers one request without a server (like `datasette --get`).
+`datasette serve` does, and `fetch` answers one request without a server (like `datasette --get`). The
+headers, SQL cap, workarounds and stylesheet come from the plugin (site/plugin/), which Datasette loads
+through the package's entry point, so plain `datasette` gets them too.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -17,8 +18,7 @@ from datasette.plugins import pm
 
 from belarus_releases.check.metadata import load_metadata
 from belarus_releases.layout import Layout
-from belarus_releases.site import plugin as datasette_plugin
-from belarus_releases.site import workarounds as datasette_workarounds
+from belarus_releases.site import plugin, workarounds
 
 # Names and defaults: datasette/app.py SETTINGS and docs/settings.rst (0.65).
 SETTINGS: dict[str, Any] = {
@@ -53,6 +53,10 @@ class MetadataInvalid(ServeError):
     """metadata.yml is unreadable, stale or unsafe to serve (`validate` and `build` refuse it too)."""
 
 
+class PluginMissing(ServeError):
+    """Datasette did not load the site's plugin: the package is installed without its entry point."""
+
+
 @dataclass(frozen=True)
 class Page:
     """One response, as `fetch` returns it."""
@@ -61,16 +65,13 @@ class Page:
     text: str
 
 
-ASSETS = "assets"
-STATIC = Path(__file__).resolve().parent / "static"
-
-
 def make_datasette(layout: Layout) -> Datasette:
-    """Datasette for the built database: immutable, with metadata.yml, SETTINGS, our plugin and workarounds.
+    """Datasette for the built database: immutable, with metadata.yml, SETTINGS and the site's plugin.
 
     :param layout: the dataset repository; its database must have been built.
     :raises DatabaseMissing: when build/belarus-releases.db does not exist.
     :raises MetadataInvalid: when metadata.yml has any problem `validate` reports for it.
+    :raises PluginMissing: when the plugin is not registered, which would serve without the security headers.
     """
     if not layout.database.is_file():
         raise DatabaseMissing(f"{layout.relative(layout.database)} does not exist; run `belarus-releases build` first")
@@ -78,13 +79,12 @@ def make_datasette(layout: Layout) -> Datasette:
     if metadata is None:
         raise MetadataInvalid("\n".join([f"{layout.relative(layout.metadata)} cannot be served:",
                                          *(problem.to_text() for problem in problems)]))
-    # The plugin manager is global; registering the module twice would raise.
-    if not pm.is_registered(datasette_plugin):
-        pm.register(datasette_plugin, name="belarus_releases.datasette_plugin")
-    datasette_workarounds.apply()
-    metadata.setdefault("extra_css_urls", []).append(f"/{ASSETS}/site.css")
-    return Datasette(immutables=[str(layout.database)], metadata=metadata, settings=dict(SETTINGS),
-                     static_mounts=[(ASSETS, str(STATIC))])
+    if not pm.is_registered(plugin):
+        raise PluginMissing("Datasette did not load the belarus_releases plugin; reinstall the package "
+                            "(make install) so that its `datasette` entry point is registered")
+    # The plugin applies these at start-up too; applied here as well, they are in place before any request.
+    workarounds.apply()
+    return Datasette(immutables=[str(layout.database)], metadata=metadata, settings=dict(SETTINGS))
 
 
 async def _get(datasette: Datasette, path: str) -> Page:
