@@ -1,22 +1,29 @@
-"""The site as a Datasette plugin and configuration: the entry point, and metadata that serving would refuse
-being refused by validate and build first.
+"""The site as a Datasette plugin and configuration: the entry point, the workarounds' start-up checks, and
+metadata that serving would refuse being refused by validate and build first.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
 from importlib.metadata import entry_points
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
+from datasette import __version__ as datasette_version
 from datasette.app import Datasette
 from datasette.cli import cli as datasette_cli
+from datasette.database import Database
 from datasette.plugins import pm
 
 from belarus_releases import __version__
 from belarus_releases.cli import cli
 from belarus_releases.export.build import build_dataset
 from belarus_releases.layout import Layout
-from belarus_releases.site import plugin
+from belarus_releases.site import plugin, workarounds
+from belarus_releases.site.workarounds import DatasetteChanged
 from served import DATABASE, get
 
 # The entry point
@@ -32,6 +39,54 @@ def test_the_plugin_is_registered_once_through_the_datasette_entry_point(ds: Dat
     result = CliRunner().invoke(datasette_cli, ["plugins"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == listed
+
+
+# Workarounds check what they change
+
+
+def _remove_rich(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.delattr(importlib.import_module("datasette.handle_exception"), "rich")
+    return "module-level `rich` in datasette.handle_exception"
+
+
+def _remove_execute_fn(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.delattr(Database, "execute_fn")
+    return "coroutine datasette.database.Database.execute_fn(self, fn)"
+
+
+def _change_execute_fn(monkeypatch: pytest.MonkeyPatch) -> str:
+    async def execute_fn(self: Any, fn: Any, timeout: float) -> None: ...
+
+    monkeypatch.setattr(Database, "execute_fn", execute_fn)
+    return "coroutine datasette.database.Database.execute_fn(self, fn)"
+
+
+def _missing(what: str) -> str:
+    return re.escape(f"Datasette {datasette_version} has no {what}, which belarus-releases changes")
+
+
+@pytest.mark.parametrize("remove", [_remove_rich, _remove_execute_fn, _change_execute_fn])
+def test_a_workaround_whose_target_is_gone_fails_loudly(monkeypatch: pytest.MonkeyPatch, remove: Any) -> None:
+    what = remove(monkeypatch)
+    with pytest.raises(DatasetteChanged, match=_missing(what)):
+        workarounds.apply()
+
+
+def test_plain_datasette_and_serve_refuse_to_start_without_a_workarounds_target(
+        site: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    what = _remove_rich(monkeypatch)
+    plain = CliRunner().invoke(datasette_cli, ["serve", str(site.database), "--get", "/"])
+    assert isinstance(plain.exception, DatasetteChanged) and re.match(_missing(what), str(plain.exception))
+    serve = CliRunner().invoke(cli, ["serve", "--root", str(site.root), "--get", "/"])
+    assert serve.exit_code == 1 and re.match("Error: " + _missing(what), serve.output), serve.output
+
+
+def test_workarounds_are_idempotent() -> None:
+    workarounds.apply()
+    patched = Database.execute_fn
+    workarounds.apply()
+    assert Database.execute_fn is patched
+
 
 # Metadata that serving would refuse is refused by validate and build first
 

@@ -71,6 +71,7 @@ def serve(root: str, host: str, port: int, path: str | None) -> None:
     # Imported here: Datasette is slow to import, and the other commands don't need it.
     from belarus_releases.site.serve import ServeError, fetch
     from belarus_releases.site.serve import serve as run
+    from belarus_releases.site.workarounds import DatasetteChanged
 
     layout = _layout(root)
     try:
@@ -78,7 +79,7 @@ def serve(root: str, host: str, port: int, path: str | None) -> None:
             run(layout, host=host, port=port)
             return
         page = fetch(layout, path)
-    except ServeError as error:
+    except (ServeError, DatasetteChanged) as error:
         raise click.ClickException(str(error)) from error
     click.echo(page.text)
     raise SystemExit(1 if page.status >= 400 else 0)

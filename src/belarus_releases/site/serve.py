@@ -72,6 +72,7 @@ def make_datasette(layout: Layout) -> Datasette:
     :raises DatabaseMissing: when build/belarus-releases.db does not exist.
     :raises MetadataInvalid: when metadata.yml has any problem `validate` reports for it.
     :raises PluginMissing: when the plugin is not registered, which would serve without the security headers.
+    :raises workarounds.DatasetteChanged: when this Datasette lacks something a workaround changes.
     """
     if not layout.database.is_file():
         raise DatabaseMissing(f"{layout.relative(layout.database)} does not exist; run `belarus-releases build` first")
@@ -82,7 +83,7 @@ def make_datasette(layout: Layout) -> Datasette:
     if not pm.is_registered(plugin):
         raise PluginMissing("Datasette did not load the belarus_releases plugin; reinstall the package "
                             "(make install) so that its `datasette` entry point is registered")
-    # The plugin applies these at start-up too; applied here as well, they are in place before any request.
+    # The plugin applies these at start-up too; applied here as well, `serve` fails before it listens.
     workarounds.apply()
     return Datasette(immutables=[str(layout.database)], metadata=metadata, settings=dict(SETTINGS))
 
