@@ -16,7 +16,8 @@ from datasette.app import DEFAULT_SETTINGS, Datasette
 
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
-from belarus_releases.site.serve import SETTINGS, DatabaseMissing, make_datasette
+from belarus_releases.site.serve import DatabaseMissing, make_datasette
+from belarus_releases.site.settings import SETTINGS
 from served import DATABASE, MARKUP_ID, escaped, get, metadata
 
 

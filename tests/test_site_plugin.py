@@ -1,5 +1,5 @@
-"""The site as a Datasette plugin and configuration: the entry point, the workarounds' start-up checks, and
-metadata that serving would refuse being refused by validate and build first.
+"""The site as a Datasette plugin and configuration: the entry point, the settings as command-line options, the
+workarounds' start-up checks, and metadata that serving would refuse being refused by validate and build first.
 """
 
 from __future__ import annotations
@@ -8,12 +8,14 @@ import importlib
 import json
 import re
 from importlib.metadata import entry_points
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from datasette import __version__ as datasette_version
 from datasette.app import Datasette
+from datasette.cli import Setting
 from datasette.cli import cli as datasette_cli
 from datasette.database import Database
 from datasette.plugins import pm
@@ -23,6 +25,7 @@ from belarus_releases.cli import cli
 from belarus_releases.export.build import build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.site import plugin, workarounds
+from belarus_releases.site.settings import SETTINGS, setting_arguments
 from belarus_releases.site.workarounds import DatasetteChanged
 from served import DATABASE, get
 
@@ -39,6 +42,25 @@ def test_the_plugin_is_registered_once_through_the_datasette_entry_point(ds: Dat
     result = CliRunner().invoke(datasette_cli, ["plugins"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == listed
+
+
+# One place for the settings
+
+
+def test_setting_arguments_are_datasettes_own_options_for_exactly_the_settings() -> None:
+    arguments = setting_arguments()
+    assert arguments[:6] == ["--setting", "suggest_facets", "off", "--setting", "sql_time_limit_ms", "1000"]
+    options = [arguments[start:start + 3] for start in range(0, len(arguments), 3)]
+    assert {option for option, _, _ in options} == {"--setting"}
+    assert dict(Setting().convert((name, value), None, None) for _, name, value in options) == SETTINGS
+
+
+def test_a_datasette_command_line_with_the_arguments_gets_every_setting(site: Layout) -> None:
+    command = ["serve", str(site.database), "-m", str(site.metadata), *setting_arguments(), "--get", "/-/settings.json"]
+    result = CliRunner().invoke(datasette_cli, command)
+    assert result.exit_code == 0, result.output
+    applied = json.loads(result.output)
+    assert {name: applied[name] for name in SETTINGS} == SETTINGS
 
 
 # Workarounds check what they change
@@ -86,6 +108,14 @@ def test_workarounds_are_idempotent() -> None:
     patched = Database.execute_fn
     workarounds.apply()
     assert Database.execute_fn is patched
+
+
+def test_imposing_settings_checks_datasettes_private_settings(ds: Datasette) -> None:
+    numbers = {"max_returned_rows": 1000, "sql_time_limit_ms": 1000, "page_size": 100}
+    with pytest.raises(DatasetteChanged, match=_missing("Datasette._settings dict")):
+        workarounds.impose_settings(SimpleNamespace(**numbers), SETTINGS)
+    with pytest.raises(DatasetteChanged, match=_missing("setting 'no_such_setting' in Datasette._settings")):
+        workarounds.impose_settings(ds, {"no_such_setting": 1})
 
 
 # Metadata that serving would refuse is refused by validate and build first

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
 
 import uvicorn
 from datasette.app import Datasette
@@ -19,26 +18,7 @@ from datasette.plugins import pm
 from belarus_releases.check.metadata import load_metadata
 from belarus_releases.layout import Layout
 from belarus_releases.site import plugin, workarounds
-
-# Names and defaults: datasette/app.py SETTINGS and docs/settings.rst (0.65).
-SETTINGS: dict[str, Any] = {
-    # Suggesting facets runs a query per column on every table page: over 10x less throughput on this data.
-    "suggest_facets": False,
-    # Any one query (a runaway recursive CTE, say) gets one second; then SQLite's progress handler stops it.
-    "sql_time_limit_ms": 1000,
-    # Facets the metadata asks for are small GROUP BYs; 500 ms leaves room for them while two cores are busy.
-    "facet_time_limit_ms": 500,
-    "max_returned_rows": 1000,
-    # SQLite drops the GIL while it runs, so two per core: a slow query or a CSV stream holds one thread for
-    # up to the time limit while the others answer pages. With the default 3, three runaway queries at once
-    # stalled every page for a second (scripts/load_test.py); with 4, and the plugin letting visitor SQL use
-    # at most half of them at once, the row page stayed near 35 ms under any number of runaway queries.
-    "num_sql_threads": 4,
-    # The whole database is public and small, so offering the .db file itself is a feature.
-    "allow_download": True,
-    # Arbitrary SQL stays on: Datasette accepts only SELECT statements, on a database opened read-only.
-    "default_allow_sql": True,
-}
+from belarus_releases.site.settings import SETTINGS
 
 
 class ServeError(Exception):

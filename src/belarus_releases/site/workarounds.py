@@ -1,4 +1,5 @@
-"""Two fixes for Datasette 0.65 as it runs here, each one a way for a few anonymous requests to stall the site.
+"""Where the site reaches into Datasette 0.65's internals: two fixes for ways a few anonymous requests could stall
+the site, and imposing settings on a running instance (Datasette has no public API for a plugin to do that).
 
 Each one first checks that what it changes is still there, in the shape it expects, and raises DatasetteChanged
 naming the Datasette version if not, so that an upgrade fails at start-up instead of silently serving without
@@ -12,7 +13,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from datasette.database import Database
@@ -20,6 +21,9 @@ from datasette.version import __version__ as DATASETTE_VERSION
 
 # Set on our wrapper of Database.execute_fn, so that applying twice does not wrap it twice.
 _APPLIED = "_belarus_releases_frees_failed_cursors"
+# Datasette copies these settings into attributes when it is constructed, and its views read the attributes.
+_COPIED_SETTINGS = {"max_returned_rows": "max_returned_rows", "sql_time_limit_ms": "sql_time_limit_ms",
+                    "default_page_size": "page_size"}
 
 
 class DatasetteChanged(RuntimeError):
@@ -84,3 +88,24 @@ def _free_failed_cursors_in_their_thread() -> None:
 
 def _parameters(function: Any) -> list[str]:
     return list(inspect.signature(function).parameters)
+
+
+def impose_settings(datasette: Any, settings: Mapping[str, Any]) -> None:
+    """Give a constructed Datasette these settings, overriding its command line, as if it had been made with them.
+
+    Datasette keeps its settings in `_settings` and copies three of them into attributes at construction; both
+    are set here. Settings read only at construction (num_sql_threads) cannot be imposed this way.
+    :raises DatasetteChanged: when `_settings`, a setting's name or a copied attribute is missing.
+    """
+    current = getattr(datasette, "_settings", None)
+    if not isinstance(current, dict):
+        _missing("Datasette._settings dict")
+    for name in settings:
+        if name not in current:
+            _missing(f"setting {name!r} in Datasette._settings")
+    for attribute in _COPIED_SETTINGS.values():
+        if not isinstance(getattr(datasette, attribute, None), int):
+            _missing(f"int attribute Datasette.{attribute}")
+    current.update(settings)
+    for name, attribute in _COPIED_SETTINGS.items():
+        setattr(datasette, attribute, current[name])

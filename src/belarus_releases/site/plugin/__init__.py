@@ -2,7 +2,7 @@
 
 Every Datasette process in an environment where belarus-releases is installed loads it: `belarus-releases
 serve`, plain `datasette build/belarus-releases.db -m metadata.yml`, a `datasette publish` deployment. So each
-one gets the same security headers, visitor-SQL cap, workarounds and stylesheet. It is a package,
+one gets the same security headers, visitor-SQL cap, settings, workarounds and stylesheet. It is a package,
 not a module, because Datasette serves a plugin's static/ (and templates/) folder only when the plugin is one.
 """
 
@@ -23,6 +23,7 @@ from belarus_releases.site.middleware import (
     visitor_sql_limit,
     with_headers,
 )
+from belarus_releases.site.settings import imposable_settings
 
 # The same marker as `datasette.hookimpl`, taken from pluggy so that the hooks keep their types.
 hookimpl = HookimplMarker("datasette")
@@ -33,8 +34,12 @@ DISTRIBUTION = "belarus-releases"
 
 @hookimpl
 def startup(datasette: Any) -> None:
-    """Before the first request: the workarounds (process-wide and idempotent)."""
+    """Before the first request: the workarounds and the site's settings.
+
+    `datasette serve` runs this before it listens, so a failure stops it there with the error.
+    """
     workarounds.apply()
+    workarounds.impose_settings(datasette, imposable_settings())
 
 
 @hookimpl
