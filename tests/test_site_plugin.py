@@ -8,6 +8,7 @@ import importlib
 import json
 import re
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -118,7 +119,19 @@ def test_imposing_settings_checks_datasettes_private_settings(ds: Datasette) -> 
         workarounds.impose_settings(ds, {"no_such_setting": 1})
 
 
-# Metadata that serving would refuse is refused by validate and build first
+# Metadata that serving would refuse is refused by plain datasette, and by validate and build first
+
+
+def test_plain_datasette_refuses_to_start_with_html_or_script_links_in_its_metadata(site: Layout, tmp_path: Path) -> None:
+    unsafe = tmp_path / "unsafe.yml"
+    unsafe.write_text("title: x\ndescription_html: <b>x</b>\nlicense_url: javascript:alert(1)\n", encoding="utf-8")
+    result = CliRunner().invoke(datasette_cli, ["serve", str(site.database), "-m", str(unsafe), "--get", "/"])
+    assert isinstance(result.exception, plugin.UnsafeMetadata)
+    assert str(result.exception).splitlines() == [
+        "the metadata cannot be served safely (`belarus-releases validate` locates each entry in metadata.yml):",
+        "description_html: Datasette shows *_html values as raw HTML; write plain text under 'description' instead",
+        "license_url: a link must start with https:// or http://",
+    ]
 
 
 def test_html_and_script_links_in_metadata_are_refused_by_validate_and_build(repo: Layout) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from pluggy import HookimplMarker
 
+from belarus_releases.check.metadata import unsafe_entries
 from belarus_releases.site import workarounds
 from belarus_releases.site.middleware import (
     ASGIApp,
@@ -32,14 +33,22 @@ hookimpl = HookimplMarker("datasette")
 DISTRIBUTION = "belarus-releases"
 
 
+class UnsafeMetadata(Exception):
+    """The metadata Datasette was given would render contributor text as HTML or link to a script."""
+
+
 @hookimpl
 def startup(datasette: Any) -> None:
-    """Before the first request: the workarounds and the site's settings.
+    """Before the first request: the workarounds, the site's settings, and a refusal of unsafe metadata.
 
     `datasette serve` runs this before it listens, so a failure stops it there with the error.
     """
     workarounds.apply()
     workarounds.impose_settings(datasette, imposable_settings())
+    unsafe = [message for _, message in unsafe_entries(datasette.metadata())]
+    if unsafe:
+        raise UnsafeMetadata("the metadata cannot be served safely (`belarus-releases validate` locates each "
+                             "entry in metadata.yml):\n" + "\n".join(unsafe))
 
 
 @hookimpl
