@@ -1,17 +1,23 @@
-"""The site as a Datasette plugin and configuration: the entry point, the settings as command-line options, the
-workarounds' start-up checks, and metadata that serving would refuse being refused by validate and build first.
+"""The site as a Datasette plugin and configuration: plain `datasette` run from this environment serves with
+the same policy as `belarus-releases serve`; the entry point, the settings as command-line options, the
+workarounds' start-up checks, and metadata that serving would refuse being refused by plain datasette, and by
+validate and build first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import re
+import time
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from datasette import __version__ as datasette_version
@@ -28,7 +34,49 @@ from belarus_releases.layout import Layout
 from belarus_releases.site import plugin, workarounds
 from belarus_releases.site.settings import SETTINGS, setting_arguments
 from belarus_releases.site.workarounds import DatasetteChanged
-from served import DATABASE, get
+from served import DATABASE, RUNAWAY, get, running_servers
+
+RUNAWAY_URL = f"/{DATABASE}.json?sql=" + quote(RUNAWAY)
+SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
+
+
+# The done-when: plain `datasette build/belarus-releases.db -m metadata.yml` gets the same policy
+
+
+async def _timed(client: httpx.AsyncClient, url: str) -> tuple[int, float, str]:
+    started = time.monotonic()
+    response = await client.get(url)
+    return response.status_code, time.monotonic() - started, response.text
+
+
+async def _runaways(serve: str, plain: str) -> list[tuple[int, float, str]]:
+    """One runaway query on `serve`, two at once on plain datasette, all at the same time."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        return list(await asyncio.gather(*(_timed(client, base + RUNAWAY_URL) for base in (serve, plain, plain))))
+
+
+@pytest.mark.server
+def test_plain_datasette_sends_the_same_headers_and_enforces_the_same_limits_as_serve(site: Layout, tmp_path: Path) -> None:
+    logs = {"serve": tmp_path / "serve.log", "datasette": tmp_path / "datasette.log"}
+    with running_servers(site, logs) as bases:
+        serve, plain = bases["serve"], bases["datasette"]
+        pages = {name: httpx.get(f"{base}/{DATABASE}/events", timeout=30) for name, base in bases.items()}
+        too_many = {name: httpx.get(f"{base}/{DATABASE}/events.json?_size=5000", timeout=30) for name, base in bases.items()}
+        settings = httpx.get(f"{plain}/-/settings.json", timeout=30).json()
+        cut_off, *plain_runaways = asyncio.run(_runaways(serve, plain))
+    assert {name: page.status_code for name, page in pages.items()} == {"serve": 200, "datasette": 200}
+    sent = {name: {header: page.headers.get(header) for header in SECURITY_HEADERS} for name, page in pages.items()}
+    assert None not in sent["serve"].values()
+    assert sent["datasette"] == sent["serve"]
+    assert {name: response.status_code for name, response in too_many.items()} == {"serve": 400, "datasette": 400}
+    # Plain datasette keeps its own 3 SQL threads (fixed when Datasette is made), so it lets one visitor query
+    # run at a time where serve, with 4, lets two: stricter, never looser.
+    assert {name: settings[name] for name in SETTINGS} == {**SETTINGS, "num_sql_threads": 3}
+    assert sorted(status for status, _, _ in plain_runaways) == [400, 429]
+    for status, seconds, text in [cut_off, *(r for r in plain_runaways if r[0] == 400)]:
+        assert (status, "SQL query took too long" in text) == (400, True), text
+        assert seconds < 1.5, f"the runaway query was stopped after {seconds:.2f} s"
+
 
 # The entry point
 

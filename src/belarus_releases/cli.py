@@ -92,7 +92,9 @@ def serve(root: str, host: str, port: int, path: str | None) -> None:
 def build(root: str, fmt: str) -> None:
     """Check the dataset, then write build/ (CSV, JSON, SQLite) and datapackage.json.
 
-    Writes nothing unless every check passes; exits 1 with the problems otherwise.
+    Writes nothing unless every check passes; exits 1 with the problems otherwise. Plain `datasette`
+    from this environment serves the result with the same security headers, SQL limits and fixes as
+    `belarus-releases serve`: the package is a Datasette plugin.
 
     Example:
 
