@@ -32,6 +32,7 @@ from belarus_releases.cli import cli
 from belarus_releases.export.build import build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.site import plugin, workarounds
+from belarus_releases.site.serve import PluginMissing, make_datasette
 from belarus_releases.site.settings import SETTINGS, setting_arguments
 from belarus_releases.site.workarounds import DatasetteChanged
 from served import DATABASE, RUNAWAY, get, running_servers
@@ -91,6 +92,12 @@ def test_the_plugin_is_registered_once_through_the_datasette_entry_point(ds: Dat
     result = CliRunner().invoke(datasette_cli, ["plugins"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == listed
+
+
+def test_serve_refuses_to_run_when_datasette_did_not_load_the_plugin(site: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pm, "is_registered", lambda registered: registered is not plugin)
+    with pytest.raises(PluginMissing, match=re.escape("Datasette did not load the belarus_releases plugin; reinstall")):
+        make_datasette(site)
 
 
 # One place for the settings
