@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -126,16 +126,12 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> No
 
 
 @contextmanager
-def running_server(layout: Layout, log: Path) -> Iterator[str]:
-    """`belarus-releases serve` on a free port of 127.0.0.1, as a subprocess; yields its base URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "belarus_releases", "serve", "--root", str(layout.root),
-               "--host", "127.0.0.1", "--port", str(port)]
+def _running(command: list[str], cwd: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A server subprocess writing to `log`, stopped on the way out (killed if it does not stop)."""
     with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
         try:
-            _wait_until_up(f"http://127.0.0.1:{port}", process, log)
-            yield f"http://127.0.0.1:{port}"
+            yield process
         finally:
             process.terminate()
             try:
@@ -143,3 +139,37 @@ def running_server(layout: Layout, log: Path) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def serve_command(layout: Layout, port: int) -> list[str]:
+    """`belarus-releases serve` on 127.0.0.1:`port`."""
+    return [sys.executable, "-m", "belarus_releases", "serve", "--root", str(layout.root),
+            "--host", "127.0.0.1", "--port", str(port)]
+
+
+def datasette_command(port: int) -> list[str]:
+    """Plain `datasette build/belarus-releases.db -m metadata.yml` from this environment, run in the repository."""
+    return [str(Path(sys.executable).parent / "datasette"), "build/belarus-releases.db", "-m", "metadata.yml",
+            "--host", "127.0.0.1", "--port", str(port)]
+
+
+@contextmanager
+def running_server(layout: Layout, log: Path) -> Iterator[str]:
+    """`belarus-releases serve` on a free port of 127.0.0.1, as a subprocess; yields its base URL."""
+    with running_servers(layout, {"serve": log}) as bases:
+        yield bases["serve"]
+
+
+@contextmanager
+def running_servers(layout: Layout, logs: dict[str, Path]) -> Iterator[dict[str, str]]:
+    """Servers started together, each on a free port: "serve" (`belarus-releases serve`) and/or "datasette"
+    (plain `datasette`), as `logs` names them; yields each one's base URL once all of them answer."""
+    ports = {name: free_port() for name in logs}
+    commands = {"serve": lambda port: serve_command(layout, port), "datasette": datasette_command}
+    with ExitStack() as stack:
+        processes = {name: stack.enter_context(_running(commands[name](ports[name]), layout.root, log))
+                     for name, log in logs.items()}
+        bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        for name, process in processes.items():
+            _wait_until_up(bases[name], process, logs[name])
+        yield bases

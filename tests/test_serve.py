@@ -16,7 +16,8 @@ from datasette.app import DEFAULT_SETTINGS, Datasette
 
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
-from belarus_releases.site.serve import SETTINGS, DatabaseMissing, make_datasette
+from belarus_releases.site.serve import DatabaseMissing, make_datasette
+from belarus_releases.site.settings import SETTINGS
 from served import DATABASE, MARKUP_ID, escaped, get, metadata
 
 
@@ -143,7 +144,7 @@ def test_serving_before_building_is_a_clear_error(repo: Layout) -> None:
 
 def test_site_stylesheet_is_linked_and_served(ds: Datasette) -> None:
     page = get(ds, f"/{DATABASE}/events")
-    stylesheet = get(ds, "/assets/site.css")
-    assert '<link rel="stylesheet" href="/assets/site.css">' in page.text
+    stylesheet = get(ds, "/-/static-plugins/belarus-releases/site.css")
+    assert '<link rel="stylesheet" href="/-/static-plugins/belarus-releases/site.css">' in page.text
     assert stylesheet.status_code == 200
     assert "dl.column-descriptions" in stylesheet.text

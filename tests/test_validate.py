@@ -60,7 +60,7 @@ def test_valid_edge_cases_pass(mini: Layout, case: object) -> None:
     assert isinstance(case, Case)
     place(mini, case)
     result = CliRunner().invoke(cli, ["validate", "--root", str(mini.root)])
-    assert (result.exit_code, result.output) == (0, "3 files checked, no problems.\n")
+    assert (result.exit_code, result.output) == (0, "4 files checked, no problems.\n")
 
 
 # Schema errors

@@ -73,6 +73,7 @@ def serve(root: str, host: str, port: int, path: str | None) -> None:
     # Imported here: Datasette is slow to import, and the other commands don't need it.
     from belarus_releases.site.serve import ServeError, fetch
     from belarus_releases.site.serve import serve as run
+    from belarus_releases.site.workarounds import DatasetteChanged
 
     layout = _layout(root)
     try:
@@ -80,7 +81,7 @@ def serve(root: str, host: str, port: int, path: str | None) -> None:
             run(layout, host=host, port=port)
             return
         page = fetch(layout, path)
-    except ServeError as error:
+    except (ServeError, DatasetteChanged) as error:
         raise click.ClickException(str(error)) from error
     click.echo(page.text)
     raise SystemExit(1 if page.status >= 400 else 0)
@@ -93,7 +94,9 @@ def serve(root: str, host: str, port: int, path: str | None) -> None:
 def build(root: str, fmt: str) -> None:
     """Check the dataset, then write build/ (CSV, JSON, SQLite) and datapackage.json.
 
-    Writes nothing unless every check passes; exits 1 with the problems otherwise.
+    Writes nothing unless every check passes; exits 1 with the problems otherwise. Plain `datasette`
+    from this environment serves the result with the same security headers, SQL limits and fixes as
+    `belarus-releases serve`: the package is a Datasette plugin.
 
     Example:
 

@@ -65,8 +65,9 @@ TYPES: dict[str, str] = {
     "no-words": "The text has no letters or digits (only spaces or punctuation): write the words, or remove the field.",
     # the checker itself
     "internal-error": "The checker failed on this file: please report it, attaching the file.",
-    # build
-    "metadata-invalid": "metadata.yml does not match the built tables: describe every table and column; name only real ones.",
+    # metadata.yml (validate, build and serve) and the build
+    "metadata-invalid": ("metadata.yml does not match the built tables or is unsafe to serve: describe every table and "
+                         "column, name only real ones, write plain text (no *_html keys) and only http(s) links."),
     "package-invalid": "The built tables fail a Frictionless or SQLite check: nothing was published; report this build bug.",
     "build-failed": "Writing the outputs failed (disk full, permissions): fix the cause and build again; nothing was changed.",
 }

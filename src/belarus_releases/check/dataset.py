@@ -1,4 +1,5 @@
-"""Check a whole dataset repository: load and validate every file, then the rules across files and provenance.
+"""Check a whole dataset repository: load and validate every file, then the rules across files and provenance,
+and metadata.yml (so that `validate` refuses what `build` and `serve` would).
 
 This is what `validate` runs and what `build` runs first. Per-file work (load, schema, record rules) is
 independent for each file, so it can later be spread over processes or skipped for unchanged files.
@@ -11,10 +12,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.files import input_file_problem, record_files, schema_file_problems
+from belarus_releases.check.metadata import load_metadata
 from belarus_releases.check.provenance import provenance_problems
 from belarus_releases.check.schema import schema_validator, validate_loaded
 from belarus_releases.check.yaml_reader import Loaded, load_file
@@ -27,11 +29,13 @@ MAX_PER_FILE = 50
 
 @dataclass
 class CheckResult:
-    """Everything `check_dataset` found: the records whose data has the schema's shape, the registries, every problem."""
+    """Everything `check_dataset` found: the records whose data has the schema's shape, the registries, metadata.yml
+    (None unless it is usable), every problem."""
 
     records: list[Loaded] = field(default_factory=list)
     people: Loaded | None = None
     sources: Loaded | None = None
+    metadata: dict[str, Any] | None = None
     problems: list[Problem] = field(default_factory=list)
     files_checked: int = 0
 
@@ -126,6 +130,7 @@ def check_dataset(layout: Layout) -> CheckResult:
     result.problems += guarded(sources.file, lambda: crossref_problems(layout, result.records, people, sources,
                                                                        complete=complete), _alone)
     result.problems += guarded(sources.file, lambda: provenance_problems(layout, result.records, people, sources), _alone)
+    _check_metadata(layout, result)
     result.problems = capped(sorted(set(result.problems)))
     return result
 
@@ -144,3 +149,11 @@ def capped(problems: list[Problem]) -> list[Problem]:
             kept.append(Problem(file, 0, 0, "too-many-problems", f"and {total - MAX_PER_FILE:,} more problems in this file "
                                 "not shown; fix the ones above and validate again"))
     return sorted(kept)
+
+
+def _check_metadata(layout: Layout, result: CheckResult) -> None:
+    relative = layout.relative(layout.metadata)
+    result.metadata, problems = guarded(relative, lambda: load_metadata(layout), lambda problem: (None, [problem]))
+    result.problems += problems
+    if layout.metadata.is_file():  # counted like the registries: a missing file is a problem, not a file checked
+        result.files_checked += 1

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from belarus_releases.check.dataset import CheckResult, check_dataset
-from belarus_releases.check.metadata import database_name, load_metadata
+from belarus_releases.check.metadata import database_name
 from belarus_releases.export.datapackage import datapackage_descriptor, validate_package, write_datapackage
 from belarus_releases.export.files import write_table_files
 from belarus_releases.export.flatten import Tables, flatten
@@ -46,10 +46,8 @@ def build_dataset(layout: Layout) -> BuildResult:
     """Check the dataset and, when it has no problem, publish build/ and datapackage.json in one step."""
     result = BuildResult(check_dataset(layout))
     result.problems = list(result.check.problems)
-    if not result.ok:
-        return result
-    metadata, result.problems = load_metadata(layout)
-    if metadata is None:
+    metadata = result.check.metadata  # read and checked by check_dataset, with everything else
+    if not result.ok or metadata is None:
         return result
     tables = flatten(result.check)
     result.rows = {name: len(rows) for name, rows in tables.items()}

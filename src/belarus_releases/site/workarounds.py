@@ -1,22 +1,43 @@
-"""Two fixes for Datasette 0.65 as it runs here, each one a way for a few anonymous requests to stall the site.
+"""Where the site reaches into Datasette 0.65's internals: two fixes for ways a few anonymous requests could stall
+the site, and imposing settings on a running instance (Datasette has no public API for a plugin to do that).
 
-Both change process-wide state, so `apply` is idempotent and `make_datasette` calls it. Remove a fix when the
-Datasette or CPython release that makes it unnecessary is the oldest one pyproject.toml allows.
+Each one first checks that what it changes is still there, in the shape it expects, and raises DatasetteChanged
+naming the Datasette version if not, so that an upgrade fails at start-up instead of silently serving without
+the fix. The plugin's `startup` hook runs them for every Datasette process; `make_datasette` runs `apply` too,
+so `belarus-releases serve` fails before it listens. Remove a fix when the Datasette or CPython release that
+makes it unnecessary is the oldest one pyproject.toml allows.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import traceback
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn
 
 from datasette.database import Database
+from datasette.version import __version__ as DATASETTE_VERSION
 
+# Set on our wrapper of Database.execute_fn, so that applying twice does not wrap it twice.
 _APPLIED = "_belarus_releases_frees_failed_cursors"
+# Datasette copies these settings into attributes when it is constructed, and its views read the attributes.
+_COPIED_SETTINGS = {"max_returned_rows": "max_returned_rows", "sql_time_limit_ms": "sql_time_limit_ms",
+                    "default_page_size": "page_size"}
+
+
+class DatasetteChanged(RuntimeError):
+    """Datasette no longer has something a workaround changes: review site/workarounds.py for this release."""
+
+
+def _missing(what: str) -> NoReturn:
+    raise DatasetteChanged(f"Datasette {DATASETTE_VERSION} has no {what}, which belarus-releases changes "
+                           "(src/belarus_releases/site/workarounds.py); check whether this release still needs "
+                           "the change, then update or remove it")
 
 
 def apply() -> None:
+    """Apply both process-wide fixes; idempotent. :raises DatasetteChanged: when a target is missing."""
     _quiet_client_errors()
     _free_failed_cursors_in_their_thread()
 
@@ -30,6 +51,8 @@ def _quiet_client_errors() -> None:
     """
     # Looked up, not imported at the top: importing this module before datasette.app registers it half-built.
     default_errors: Any = importlib.import_module("datasette.handle_exception")
+    if not hasattr(default_errors, "rich"):
+        _missing("module-level `rich` in datasette.handle_exception")
     default_errors.rich = None
 
 
@@ -42,9 +65,12 @@ def _free_failed_cursors_in_their_thread() -> None:
     connection, the whole event loop waits with it: alternating the two froze every page for up to the time
     limit (scripts/load_test.py). Clearing the traceback's frames in the SQL thread frees the cursor there.
     """
-    if getattr(Database, _APPLIED, False):
+    execute_fn = getattr(Database, "execute_fn", None)
+    if getattr(execute_fn, _APPLIED, False):
         return
-    execute_fn = Database.execute_fn
+    if not (inspect.iscoroutinefunction(execute_fn) and _parameters(execute_fn) == ["self", "fn"]):
+        _missing("coroutine datasette.database.Database.execute_fn(self, fn)")
+    original: Any = execute_fn
 
     async def execute_fn_freeing_cursors(self: Any, fn: Callable[[Any], Any]) -> Any:
         def run(conn: Any) -> Any:
@@ -54,7 +80,32 @@ def _free_failed_cursors_in_their_thread() -> None:
                 traceback.clear_frames(error.__traceback__)
                 raise
 
-        return await execute_fn(self, run)
+        return await original(self, run)
 
+    setattr(execute_fn_freeing_cursors, _APPLIED, True)
     Database.execute_fn = execute_fn_freeing_cursors
-    setattr(Database, _APPLIED, True)
+
+
+def _parameters(function: Any) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def impose_settings(datasette: Any, settings: Mapping[str, Any]) -> None:
+    """Give a constructed Datasette these settings, overriding its command line, as if it had been made with them.
+
+    Datasette keeps its settings in `_settings` and copies three of them into attributes at construction; both
+    are set here. Settings read only at construction (num_sql_threads) cannot be imposed this way.
+    :raises DatasetteChanged: when `_settings`, a setting's name or a copied attribute is missing.
+    """
+    current = getattr(datasette, "_settings", None)
+    if not isinstance(current, dict):
+        _missing("Datasette._settings dict")
+    for name in settings:
+        if name not in current:
+            _missing(f"setting {name!r} in Datasette._settings")
+    for attribute in _COPIED_SETTINGS.values():
+        if not isinstance(getattr(datasette, attribute, None), int):
+            _missing(f"int attribute Datasette.{attribute}")
+    current.update(settings)
+    for name, attribute in _COPIED_SETTINGS.items():
+        setattr(datasette, attribute, current[name])

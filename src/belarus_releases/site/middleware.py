@@ -1,5 +1,5 @@
-"""A Datasette plugin: security headers on every response (Datasette 0.65 sends none of these), and a cap on
-how many visitor-written SQL queries run at once.
+"""The site's ASGI middleware: security headers on every response (Datasette 0.65 sends none of these), and a
+cap on how many visitor-written SQL queries run at once. The plugin (site/plugin/) wraps Datasette in both.
 
 The Content-Security-Policy allows scripts only from this site and the few inline scripts that Datasette's own
 templates contain, each by the SHA-256 of its text. The hashes are worked out from the template *sources* at
@@ -25,10 +25,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import jinja2
-from pluggy import HookimplMarker
-
-# The same marker as `datasette.hookimpl`, taken from pluggy so that the hook keeps its types.
-hookimpl = HookimplMarker("datasette")
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -114,6 +110,15 @@ def has_visitor_sql(scope: MutableMapping[str, Any]) -> bool:
     return bool(_VISITOR_SQL & set(query))
 
 
+def visitor_sql_limit(num_sql_threads: int) -> int:
+    """How many visitor-written queries may run at once: half the SQL threads Datasette really has, at least one.
+
+    From the running instance, not from SETTINGS: a plain `datasette` process keeps the thread count it was
+    started with (the plugin cannot change it afterwards), and half of fewer threads is a stricter cap.
+    """
+    return max(1, num_sql_threads // 2)
+
+
 def limit_visitor_sql(app: ASGIApp, limit: int) -> ASGIApp:
     """ASGI middleware: at most `limit` requests with visitor-written SQL at once; the rest get 429 at once.
 
@@ -142,14 +147,3 @@ async def _too_many_queries(send: Send) -> None:
     headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"retry-after", b"1")]
     await send({"type": "http.response.start", "status": 429, "headers": headers})
     await send({"type": "http.response.body", "body": b"Too many SQL queries are running; try again in a second.\n"})
-
-
-@hookimpl
-def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
-    headers = security_headers(content_security_policy(inline_script_hashes(datasette.jinja_env)))
-    sql_limit = max(1, int(datasette.setting("num_sql_threads")) // 2)
-
-    def wrap(app: ASGIApp) -> ASGIApp:
-        return with_headers(limit_visitor_sql(app, sql_limit), headers)  # 429s get the headers too
-
-    return wrap

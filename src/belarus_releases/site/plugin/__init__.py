@@ -1,0 +1,68 @@
+"""The site as a Datasette plugin, registered through the package's `datasette` entry point (pyproject.toml).
+
+Every Datasette process in an environment where belarus-releases is installed loads it: `belarus-releases
+serve`, plain `datasette build/belarus-releases.db -m metadata.yml`, a `datasette publish` deployment. So each
+one gets the same security headers, visitor-SQL cap, settings, workarounds and stylesheet. It is a package,
+not a module, because Datasette serves a plugin's static/ (and templates/) folder only when the plugin is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pluggy import HookimplMarker
+
+from belarus_releases.check.metadata import unsafe_entries
+from belarus_releases.site import workarounds
+from belarus_releases.site.middleware import (
+    ASGIApp,
+    content_security_policy,
+    inline_script_hashes,
+    limit_visitor_sql,
+    security_headers,
+    visitor_sql_limit,
+    with_headers,
+)
+from belarus_releases.site.settings import imposable_settings
+
+# The same marker as `datasette.hookimpl`, taken from pluggy so that the hooks keep their types.
+hookimpl = HookimplMarker("datasette")
+
+# Datasette names an entry-point plugin after its distribution and serves its static/ folder under that name.
+DISTRIBUTION = "belarus-releases"
+
+
+class UnsafeMetadata(Exception):
+    """The metadata Datasette was given would render contributor text as HTML or link to a script."""
+
+
+@hookimpl
+def startup(datasette: Any) -> None:
+    """Before the first request: the workarounds, the site's settings, and a refusal of unsafe metadata.
+
+    `datasette serve` runs this before it listens, so a failure stops it there with the error.
+    """
+    workarounds.apply()
+    workarounds.impose_settings(datasette, imposable_settings())
+    unsafe = [message for _, message in unsafe_entries(datasette.metadata())]
+    if unsafe:
+        raise UnsafeMetadata("the metadata cannot be served safely (`belarus-releases validate` locates each "
+                             "entry in metadata.yml):\n" + "\n".join(unsafe))
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
+    headers = security_headers(content_security_policy(inline_script_hashes(datasette.jinja_env)))
+    sql_limit = visitor_sql_limit(int(datasette.setting("num_sql_threads")))
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        return with_headers(limit_visitor_sql(app, sql_limit), headers)  # 429s get the headers too
+
+    return wrap
+
+
+@hookimpl
+def extra_css_urls(datasette: Any) -> list[str]:
+    # From static/, served at /-/static-plugins/belarus-releases/: this site, so the CSP's style-src 'self' allows it.
+    return [datasette.urls.static_plugins(DISTRIBUTION, "site.css")]
