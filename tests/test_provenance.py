@@ -15,11 +15,12 @@ import pytest
 
 from belarus_releases.check.dataset import check_dataset
 from belarus_releases.check.numbers import numbers_in
-from belarus_releases.check.provenance import normalise
+from belarus_releases.check.provenance import SourceText, normalise
 from belarus_releases.check.yaml_reader import JsonPath, Loaded, load_file
+from belarus_releases.export.flatten import flatten
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
-from corpus import DATASETS, prepare
+from corpus import BASE_TARGET, DATASETS, make_mini, prepare
 
 
 @pytest.fixture(params=DATASETS)
@@ -196,3 +197,27 @@ def test_numbers_are_read_in_digits_and_words(quote: str, number: int) -> None:
 
 def test_a_number_inside_a_longer_one_does_not_count() -> None:
     assert 52 not in numbers_in("1520 человек") and 52 not in numbers_in("2052 год")
+
+
+def test_a_quote_is_published_as_the_source_writes_it(repo: Layout) -> None:
+    # The contributor retyped «…» as straight quotes and broke the line; the published quote is the source's own text.
+    mini = make_mini(repo)
+    path = mini.root / BASE_TARGET
+    typed = ('      - text: >-\n          Смит увёз с собой трёх освобождённых заключённых, включая гражданина США,\n'
+             '          и назвал встречу "большой победой"\n        supports: [event]\n')
+    text = path.read_text(encoding="utf-8").replace("      - text: В тот же день", typed + "      - text: В тот же день", 1)
+    path.write_text(text, encoding="utf-8")
+    result = check_dataset(mini)
+    assert result.ok, [p.to_text() for p in result.problems]
+    published = [row["text"] for row in flatten(result)["quotes"]]
+    assert ("Смит увёз с собой трёх освобождённых заключённых, включая гражданина США, и назвал встречу «большой победой»"
+            in published)
+    assert "В тот же день на свободу вышли 52 заключённых." in published
+
+
+def test_source_text_maps_a_normalised_match_back_to_the_original() -> None:
+    source = SourceText.of("Он сказал:\n«Мир   через силу».\n")
+    assert source.normal == 'Он сказал: "Мир через силу".'
+    assert source.span(normalise('сказал: "Мир через силу"')) == "сказал:\n«Мир   через силу»"
+    assert source.span("нет такого") is None
+    assert source.span("") is None

@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.files import input_file_problem, record_files, schema_file_problems
 from belarus_releases.check.metadata import load_metadata
-from belarus_releases.check.provenance import provenance_problems
+from belarus_releases.check.provenance import Provenance, check_provenance
 from belarus_releases.check.schema import schema_validator, validate_loaded
 from belarus_releases.check.yaml_reader import Loaded, load_file
 from belarus_releases.layout import Layout
-from belarus_releases.problems import Problem
+from belarus_releases.problems import JsonPath, Problem
 
 T = TypeVar("T")
 MAX_PER_FILE = 50
@@ -37,6 +37,8 @@ class CheckResult:
     sources: Loaded | None = None
     metadata: dict[str, Any] | None = None
     problems: list[Problem] = field(default_factory=list)
+    # each quote found in its source, as the source writes it, by (record id, path of the quote)
+    quote_texts: dict[tuple[str, JsonPath], str] = field(default_factory=dict)
     files_checked: int = 0
 
     @property
@@ -129,7 +131,10 @@ def check_dataset(layout: Layout) -> CheckResult:
     complete = len(result.records) == len(names)
     result.problems += guarded(sources.file, lambda: crossref_problems(layout, result.records, people, sources,
                                                                        complete=complete), _alone)
-    result.problems += guarded(sources.file, lambda: provenance_problems(layout, result.records, people, sources), _alone)
+    provenance = guarded(sources.file, lambda: check_provenance(layout, result.records, people, sources),
+                         lambda problem: Provenance([problem], {}))
+    result.problems += provenance.problems
+    result.quote_texts = provenance.spans
     _check_metadata(layout, result)
     result.problems = capped(sorted(set(result.problems)))
     return result

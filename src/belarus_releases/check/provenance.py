@@ -7,10 +7,13 @@ apostrophes, so «…», “…” and "…" match each other; letters, digits a
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from belarus_releases.check.characters import (
+    QUOTE_MARKS,
     LineIndex,
     decode_text,
     forbidden_characters,
@@ -21,19 +24,64 @@ from belarus_releases.check.characters import (
 )
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout, file_sha256
-from belarus_releases.problems import Problem, at
+from belarus_releases.problems import JsonPath, Problem, at
 from belarus_releases.record import entries, name_forms, quotes, role_evidence, source_references
 
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A source document as quotes are compared with it: its text (NFC) and the same text normalised, with where
+    each normalised character came from, so that a matched quote can be published as the source's own words."""
+
+    original: str
+    normal: str
+    origin: tuple[int, ...]  # origin[i]: the index in `original` of normal[i]
+
+    @classmethod
+    def of(cls, text: str) -> SourceText:
+        original = unicodedata.normalize("NFC", text)
+        normal: list[str] = []
+        origin: list[int] = []
+        for index, char in enumerate(original.translate(QUOTE_MARKS)):
+            if char.isspace():
+                if normal and normal[-1] != " ":
+                    normal.append(" ")
+                    origin.append(index)
+                continue
+            normal.append(char)
+            origin.append(index)
+        if normal and normal[-1] == " ":
+            normal.pop()
+            origin.pop()
+        return cls(original, "".join(normal), tuple(origin))
+
+    def span(self, quote: str) -> str | None:
+        """The source's own text for a normalised quote: its quote marks, line breaks and spacing."""
+        start = self.normal.find(quote) if quote else -1
+        if start < 0:
+            return None
+        return self.original[self.origin[start]:self.origin[start + len(quote) - 1] + 1]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What checking quotes against sources found: problems, and each found quote's text as the source has it,
+    by (record id, path of the quote)."""
+
+    problems: list[Problem]
+    spans: dict[tuple[str, JsonPath], str]
 _EMPTY_SOURCE = "the source document is empty; copy the article's text into it"
 
 
-def read_sources(layout: Layout, files: list[str], sources: Loaded) -> tuple[dict[str, str], list[Problem]]:
+def read_sources(layout: Layout, files: list[str], sources: Loaded) -> tuple[dict[str, SourceText], list[Problem]]:
     """Normalised text of each source file that reads cleanly, by file name, and the problems of those that do not.
 
     Sources are read as strictly as records: a bad byte, a byte-order mark, UTF-16, an empty file or a hidden
     character is reported on the source itself, instead of as quotes that seem not to match it."""
-    texts, problems = {}, []
+    texts: dict[str, SourceText] = {}
+    problems: list[Problem] = []
     for file in files:
         path = layout.source_file(file)
         if path is None:
@@ -48,7 +96,7 @@ def read_sources(layout: Layout, files: list[str], sources: Loaded) -> tuple[dic
         changed = [] if unreadable or hidden else list(_changed(sources, file, path))
         problems += unreadable + hidden + changed
         if text is not None and not hidden:
-            texts[file] = normalise(text)
+            texts[file] = SourceText.of(text)
     return texts, problems
 
 
@@ -84,18 +132,24 @@ def already_reported(value: str) -> bool:
     return bool(forbidden_characters(value) or mixed_script_words(value)) or not any(char.isalnum() for char in value)
 
 
-def _quote_problems(record: Loaded, texts: dict[str, str]) -> Iterator[Problem]:
+def _quote_problems(record: Loaded, texts: dict[str, SourceText],
+                    spans: dict[tuple[str, JsonPath], str]) -> Iterator[Problem]:
+    """Quotes not found in their source; the span of each one found goes into `spans`."""
     for path, file, quote in quotes(record.data):
-        text = texts.get(file)
-        if text is None:
+        source = texts.get(file)
+        if source is None:
             continue
         wanted = normalise(quote["text"])
-        if wanted not in text and not already_reported(quote["text"]):
+        found = source.span(wanted)
+        if found is not None:
+            spans[(record.data["id"], path)] = found
+        elif not already_reported(quote["text"]):
             yield at(record.file, record.position((*path, "text")), "quote-not-found",
-                     f"the quote does not occur in sources/{file}: {mismatch(wanted, text)}")
+                     f"the quote does not occur in sources/{file}: {mismatch(wanted, source.normal)}")
 
 
-def _people_problems(people: Loaded, texts: dict[str, str]) -> Iterator[Problem]:
+def _people_problems(people: Loaded, sources: dict[str, SourceText]) -> Iterator[Problem]:
+    texts = {file: source.normal for file, source in sources.items()}
     everything = "\n".join(texts.values())
     owner: dict[str, str] = {}
     for p, person in enumerate(entries(people, "people")):
@@ -116,15 +170,16 @@ def _people_problems(people: Loaded, texts: dict[str, str]) -> Iterator[Problem]
                          f"the quote does not occur in sources/{evidence['file']}: {mismatch(wanted, text)}")
 
 
-def provenance_problems(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded) -> list[Problem]:
+def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded) -> Provenance:
     """Quotes against their source files; name forms and role evidence too when the people registry is valid.
 
     Quotes are checked against any safe file under sources/, listed or not, so that a registry mistake hides nothing."""
     listed = [entry["file"] for entry in entries(sources, "sources")]
     cited = [file for record in records for file, _ in source_references(record.data)]
     texts, unreadable = read_sources(layout, sorted(set(listed + cited)), sources)
-    problems = unreadable + [problem for record in records for problem in _quote_problems(record, texts)]
+    spans: dict[tuple[str, JsonPath], str] = {}
+    problems = unreadable + [problem for record in records for problem in _quote_problems(record, texts, spans)]
     # name forms are looked for in every listed source: both registries must be valid and every source readable
     if people.data and sources.data and not unreadable:
         problems.extend(_people_problems(people, {file: texts[file] for file in listed if file in texts}))
-    return problems
+    return Provenance(problems, spans)

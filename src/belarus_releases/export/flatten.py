@@ -8,10 +8,11 @@ what `check_dataset` accepted.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from belarus_releases.check.dataset import CheckResult
+from belarus_releases.problems import JsonPath
 from belarus_releases.record import NAME_LANGS, date_span, entries, name_forms, quotes
 from belarus_releases.tables import TABLES, Table
 
@@ -24,15 +25,17 @@ def flatten(result: CheckResult) -> Tables:
     records = [loaded.data for loaded in result.records]
     people = entries(result.people, "people") if result.people else []
     sources = entries(result.sources, "sources") if result.sources else []
-    return flatten_data(records, people, sources)
+    return flatten_data(records, people, sources, result.quote_texts)
 
 
 def flatten_data(records: Iterable[dict[str, Any]], people: Iterable[dict[str, Any]],
-                 sources: Iterable[dict[str, Any]]) -> Tables:
-    """The tables for plain record, person and source dicts (as in records/*.yml and registry/*.yml)."""
+                 sources: Iterable[dict[str, Any]], quote_texts: Mapping[tuple[str, JsonPath], str] | None = None) -> Tables:
+    """The tables for plain record, person and source dicts (as in records/*.yml and registry/*.yml).
+
+    A quote is published as its source writes it (`quote_texts`, from the check) where it was found there."""
     rows: Tables = {table.name: [] for table in TABLES}
     for record in records:
-        for name, row in record_rows(record):
+        for name, row in record_rows(record, quote_texts or {}):
             rows[name].append(row)
     for person in people:
         for name, row in person_rows(person):
@@ -66,7 +69,7 @@ def release_min(release: dict[str, Any] | None) -> int | None:
     return None
 
 
-def record_rows(record: dict[str, Any]) -> Iterator[tuple[str, Row]]:
+def record_rows(record: dict[str, Any], quote_texts: Mapping[tuple[str, JsonPath], str]) -> Iterator[tuple[str, Row]]:
     """Every row one event record contributes, as (table name, row)."""
     event_id = record["id"]
     yield "events", event_row(record)
@@ -82,9 +85,10 @@ def record_rows(record: dict[str, Any]) -> Iterator[tuple[str, Row]]:
             yield "released_people", {"event_id": event_id, "person_id": person}
     for position, change in enumerate(record.get("sanctions_changes", [])):
         yield "sanctions_changes", {"event_id": event_id, "position": position, **change}
-    for position, (_, file, quote) in enumerate(quotes(record)):
+    for position, (path, file, quote) in enumerate(quotes(record)):
+        text = quote_texts.get((event_id, path), quote["text"])
         yield "quotes", {"event_id": event_id, "position": position, "source_file": file,
-                         "text": quote["text"], "supports": list(quote["supports"])}
+                         "text": text, "supports": list(quote["supports"])}
 
 
 def event_row(record: dict[str, Any]) -> Row:
