@@ -11,6 +11,9 @@ import click
 
 from belarus_releases import __version__
 from belarus_releases.check.dataset import check_dataset
+from belarus_releases.diff import DiffError, diff_revisions
+from belarus_releases.diff_report import FORMATS as DIFF_FORMATS
+from belarus_releases.diff_report import render_diff
 from belarus_releases.layout import Layout
 from belarus_releases.report import FORMATS, render
 
@@ -183,3 +186,34 @@ def add_source(root: str, document: Path, title: str, language: str, url: str | 
     except ScaffoldError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Added sources/{name} and its entry in registry/sources.yml; cite it from a record as `file: {name}`.")
+
+
+@cli.command()
+@click.argument("base")
+@click.argument("head", required=False)
+@root_option
+@click.option("--format", "fmt", type=click.Choice(DIFF_FORMATS), default="text", show_default=True,
+              help="text for a terminal, markdown for a pull-request comment, json for programs.")
+def diff(base: str, head: str | None, root: str, fmt: str) -> None:
+    """Show what a change does to the published tables: rows added, removed and changed, by primary key.
+
+    Compares git revision BASE with revision HEAD, or with the working tree (uncommitted and untracked files
+    included) when HEAD is left out. Revisions are read from git without touching the working tree.
+    A side that does not validate publishes nothing, so it is reported with its first problems instead of a diff.
+
+    Exits 0 when the tables were compared (changed or not), 1 when a side does not validate, 2 on misuse
+    (not a git repository, unknown revision, git not installed).
+
+    Example:
+
+    \b
+        belarus-releases diff main
+        belarus-releases diff main HEAD --format markdown > comment.md
+    """
+    layout = _layout(root)
+    try:
+        result = diff_revisions(layout.root, base, head)
+    except DiffError as error:
+        raise click.UsageError(str(error)) from error
+    click.echo(render_diff(result, fmt), nl=False)
+    raise SystemExit(0 if result.comparable else 1)
