@@ -141,3 +141,12 @@ def test_a_runaway_list_is_refused_while_reading(mini: Layout) -> None:
     path = mini.root / BASE_TARGET
     path.write_text(path.read_text(encoding="utf-8") + "extra: [" + "1," * 20_001 + "1]\n", encoding="utf-8")
     assert [line.split(" [")[1].split("]")[0] for line in _lines(mini)] == ["too-many-items"]
+
+
+# Messages a non-programmer can act on
+
+def test_bad_support_suggests_the_fact_meant(mini: Layout) -> None:
+    _edit(mini, BASE_TARGET, "supports: [event, date, location, officials.john-coale]",
+          "supports: [event, date, location, officials.jon-coale, officials.john-coale]")
+    assert _lines(mini) == [f"{BASE_TARGET}:28:43: [bad-support] this quote says it supports 'officials.jon-coale', which "
+                            "the record does not state; did you mean 'officials.john-coale'?"]

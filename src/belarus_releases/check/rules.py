@@ -4,6 +4,7 @@ whether the quotes' `supports` cover every fact the record states (and only fact
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
@@ -105,6 +106,14 @@ def facts(record: dict[str, Any]) -> dict[str, JsonPath]:
     return found
 
 
+def _near_miss(fact: str, stated: dict[str, JsonPath]) -> str | None:
+    """A stated fact of the same kind whose name is a likely typo of `fact` (officials.jon-coale: officials.john-coale)."""
+    kind, _, name = fact.rpartition(".")
+    same_kind = {other.rpartition(".")[2]: other for other in stated if other.rpartition(".")[0] == kind}
+    close = difflib.get_close_matches(name, sorted(same_kind), n=1, cutoff=0.8)
+    return same_kind[close[0]] if close else None
+
+
 def _support_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]:
     stated = facts(record)
     supported: dict[str, list[str]] = {}
@@ -116,8 +125,10 @@ def _support_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Proble
             supported.setdefault(fact, []).append(quote["text"])
     for fact, places in claims.items():  # one problem per missing fact, however many quotes claim it
         also = f" (so do the quotes at lines {', '.join(str(line) for line, _ in places[1:])})" if len(places) > 1 else ""
+        close = _near_miss(fact, stated)
+        advice = f"; did you mean '{close}'?" if close else ""
         yield at(loaded.file, places[0], "bad-support",
-                 f"this quote says it supports '{fact}', which the record does not state{also}")
+                 f"this quote says it supports '{fact}', which the record does not state{also}{advice}")
     optional = {"release.status"}
     for fact, where in stated.items():
         if fact not in supported and fact not in optional:
