@@ -34,7 +34,7 @@ def test_text_is_one_line_per_problem_and_a_summary(broken: Layout) -> None:
     assert code == 1
     assert output == as_text(check_dataset(broken))
     assert output.splitlines()[-1] == "1 problem in 1 of 4 files."
-    assert output.splitlines()[0].startswith(f"{BASE_TARGET}:16:11: [schema] officials.0.side: ")
+    assert output.splitlines()[0].startswith(f"{BASE_TARGET}:16:11: [schema] officials.0.side (official 1): ")
 
 
 @pytest.mark.parametrize("flag", [["--json"], ["--format", "json"]])
@@ -71,7 +71,7 @@ def test_github_format_from_the_cli(broken: Layout) -> None:
     code, output = _cli(broken, "--format", "github")
     assert code == 1
     assert output == as_github(check_dataset(broken))
-    assert output.startswith(f"::error file={BASE_TARGET},line=16,col=11,title=schema::officials.0.side: ")
+    assert output.startswith(f"::error file={BASE_TARGET},line=16,col=11,title=schema::officials.0.side (official 1): ")
 
 
 def test_every_format_renders_every_problem_type() -> None:

@@ -72,7 +72,7 @@ def test_three_mistakes_give_three_located_messages_in_one_run(mini: Layout) -> 
     assert _record(mini, "count: 52", "count: many") == [
         f"{R}:12:12: [schema] location.country: \"XX\" is not one of the allowed codes. "
         "Expected: ISO 3166-1 alpha-2 country code in capitals, for example BY, US, LT.",
-        f"{R}:16:11: [schema] officials.0.side: \"usa\" is not one of: us, belarus, eu, other. "
+        f"{R}:16:11: [schema] officials.0.side (official 1): \"usa\" is not one of: us, belarus, eu, other. "
         "Expected: Which side the person represented: us, belarus, eu or other.",
         f"{R}:19:10: [schema] release.count: \"many\" is text, expected a whole number; write a number in digits. "
         "Expected: Number of people, as the sources give it; see qualifier.",
@@ -123,7 +123,8 @@ def test_an_unknown_field_with_no_close_match_lists_the_fields_allowed(mini: Lay
 
 def test_a_missing_field_points_at_its_parent_and_says_what_it_is(mini: Layout) -> None:
     [line] = _record(mini, "    role: Deputy Special Envoy\n", "")
-    assert line == (f"{R}:14:5: [missing-field] officials.0 needs the field 'role'. Expected: The role the person held "
+    assert line == (f"{R}:14:5: [missing-field] officials.0 (official 1) needs the field 'role'. Expected: The role the "
+                    "person held "
                     "at the time of the event, in English, as the sources give it.")
 
 

@@ -112,3 +112,18 @@ JsonPath = tuple[str | int, ...]  # keys and list indexes from the top of a file
 def at(file: str, position: Position, type_: str, message: str) -> Problem:
     """Build a problem at a (line, col) position."""
     return Problem(file, position[0], position[1], type_, message)
+
+
+# What one item of each list is called, for paths in words people count in.
+_ITEM = {"sources": "source", "quotes": "quote", "officials": "official", "sanctions_changes": "sanctions change",
+         "types": "type", "supports": "supported fact", "nationalities": "nationality", "destinations": "destination",
+         "people": "person", "variants": "variant", "roles": "role", "evidence": "evidence quote", "relays": "relay"}
+
+
+def field_name(path: JsonPath) -> str:
+    """A field's path as a program writes it, then in counted words where it goes through lists:
+    `sources.0.quotes.2.text (source 1, quote 3)`."""
+    technical = ".".join(str(part) for part in path) or "the file"
+    words = [f"{_ITEM.get(str(parent), 'item')} {part + 1}" for parent, part in zip(("", *path), path, strict=False)
+             if isinstance(part, int)]
+    return f"{technical} ({', '.join(words)})" if words else technical

@@ -17,7 +17,7 @@ from typing import Any
 
 from confusable_homoglyphs import categories
 
-from belarus_releases.problems import JsonPath, Position, Problem
+from belarus_releases.problems import JsonPath, Position, Problem, field_name
 
 MAX_PER_TYPE = 20
 
@@ -172,7 +172,7 @@ def check_values(data: Any, positions: dict[JsonPath, Position], index: LineInde
         start = positions.get(path, (1, 1))
         if value and not any(char.isalnum() for char in value):
             # a blank quote or name form would otherwise "occur" in every source
-            field = ".".join(str(part) for part in path)
+            field = field_name(path)
             problems.append(Problem(file, *start, "no-words", f"{field} has no letters or digits; write the words, "
                                     "or remove the field"))
             continue

@@ -21,7 +21,7 @@ from jsonschema.exceptions import ValidationError
 from belarus_releases.check.rules import record_problems
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import is_plain_file_name
-from belarus_releases.problems import JsonPath, Problem, at
+from belarus_releases.problems import JsonPath, Problem, at, field_name
 
 _unique_items = jsonschema.Draft202012Validator.VALIDATORS["uniqueItems"]
 
@@ -124,7 +124,7 @@ def _missing(error: ValidationError) -> str:
 def _explain(loaded: Loaded, error: ValidationError) -> Iterable[Problem]:
     path: JsonPath = tuple(error.absolute_path)
     where = loaded.position(path)
-    field = ".".join(str(p) for p in path) or "the file"
+    field = field_name(path)
     schema = _schema(error)
     if error.validator == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
