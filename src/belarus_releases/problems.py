@@ -61,7 +61,8 @@ TYPES: dict[str, str] = {
     # build
     "metadata-invalid": "metadata.yml does not match the built tables: describe every table and column; name only real ones.",
     "package-invalid": "The built tables fail a Frictionless or SQLite check: nothing was published; report this build bug.",
-    "build-failed": "Writing the outputs failed (disk full, permissions): fix the cause and build again; nothing was changed.",
+    "build-failed": ("Writing the outputs failed (disk full, permissions, another build running): "
+                     "fix the cause and build again; nothing was changed."),
 }
 
 

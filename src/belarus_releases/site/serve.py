@@ -101,7 +101,7 @@ def make_datasette(layout: Layout) -> Datasette:
     """Datasette for the built database: immutable, with metadata.yml, SETTINGS, our plugin and workarounds.
 
     :param layout: the dataset repository; its database must have been built.
-    :raises DatabaseMissing: when build/belarus-releases.db does not exist.
+    :raises DatabaseMissing: when build/current/belarus-releases.db does not exist.
     """
     if not layout.database.is_file():
         raise DatabaseMissing(f"{layout.relative(layout.database)} does not exist; run `belarus-releases build` first")
