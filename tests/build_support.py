@@ -20,10 +20,11 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "valid" / "build-datase
 
 
 def use_fixture_dataset(layout: Layout) -> Layout:
-    """Replace the records and registries of a repository copy with the build fixture dataset."""
+    """Replace the records, registries and assertions of a repository copy with the build fixture dataset."""
     for part in ("records", "registry"):
         shutil.rmtree(layout.root / part, ignore_errors=True)
         shutil.copytree(FIXTURE / part, layout.root / part)
+    shutil.copy(FIXTURE / "assertions.yml", layout.assertions)
     return layout
 
 

@@ -88,7 +88,9 @@ def serve(root: str, host: str, port: int, path: str | None) -> None:
 @root_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="How to print problems: text, json or github.")
-def build(root: str, fmt: str) -> None:
+@click.option("--allow-removals", is_flag=True,
+              help="Publish even if events that build/current publishes have no record any more.")
+def build(root: str, fmt: str, allow_removals: bool) -> None:
     """Check the dataset, then publish every output (CSV, JSON, SQLite, datapackage.json) as a new release in
     build/releases/, switching build/current to it in one step.
 
@@ -103,7 +105,7 @@ def build(root: str, fmt: str) -> None:
     from belarus_releases.export.build import build_dataset  # imported here: validate needs neither sqlite-utils nor the writers
 
     layout = _layout(root)
-    result = build_dataset(layout)
+    result = build_dataset(layout, allow_removals=allow_removals)
     if not result.ok or result.release is None:
         click.echo(render(replace(result.check, problems=result.problems), fmt), nl=False)
         raise SystemExit(1)

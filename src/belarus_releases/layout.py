@@ -41,6 +41,10 @@ class Layout:
         return self.root / "README.md"
 
     @property
+    def assertions(self) -> Path:
+        return self.root / "assertions.yml"
+
+    @property
     def datapackage(self) -> Path:
         """The committed descriptor of the published package (paths through build/current), made by `make datapackage`."""
         return self.root / "datapackage.json"

@@ -1,6 +1,6 @@
-"""Export, build: check -> flatten -> write every output into a new folder -> verify -> publish.
+"""Export, build: check -> flatten -> assertions -> write every output into a new folder -> verify -> publish.
 
-Nothing is written unless `check_dataset` finds no problem. Every output
+Nothing is written unless `check_dataset` finds no problem and the tables meet assertions.yml. Every output
 (CSV and JSON per table, the SQLite database, datapackage.json, overview.md) is written into a staging folder
 inside build/, where the package is validated with Frictionless, the database's foreign keys are checked and
 every canned query is compiled. Only then does export/publish.py make that folder the live release, with one
@@ -16,6 +16,7 @@ from typing import Any
 
 from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.check.metadata import database_name, load_metadata
+from belarus_releases.export.assertions import load_assertions, removal_problems, size_problems
 from belarus_releases.export.datapackage import datapackage_descriptor, validate_package, write_datapackage
 from belarus_releases.export.files import write_table_files
 from belarus_releases.export.flatten import Tables, flatten
@@ -46,23 +47,34 @@ class BuildResult:
         return sorted(self.release.iterdir()) if self.release else []
 
 
-def build_dataset(layout: Layout) -> BuildResult:
-    """Check the dataset and, when it has no problem, publish every output as one new release."""
+def build_dataset(layout: Layout, *, allow_removals: bool = False) -> BuildResult:
+    """Check the dataset and, when it has no problem, publish every output as one new release.
+
+    :param allow_removals: publish even when events that build/current publishes have no record any more."""
     result = BuildResult(check_dataset(layout))
     result.problems = list(result.check.problems)
     if not result.ok:
         return result
     metadata, result.problems = load_metadata(layout)
-    if metadata is None:
+    assertions, problems = load_assertions(layout)
+    result.problems += problems
+    if metadata is None or assertions is None:
         return result
     tables = flatten(result.check)
     result.rows = {name: len(rows) for name, rows in tables.items()}
-    result.problems, result.release = release(layout, partial(_stage, layout, tables, metadata))
+    result.problems = list(size_problems(assertions, result.rows))
+    if result.problems:
+        return result
+    result.problems, result.release = release(layout, partial(_stage, layout, tables, metadata, allow_removals))
     return result
 
 
-def _stage(layout: Layout, tables: Tables, metadata: dict[str, Any], folder: Path) -> list[Problem]:
-    """Write every output into `folder` and verify them there (under the build lock)."""
+def _stage(layout: Layout, tables: Tables, metadata: dict[str, Any], allow_removals: bool, folder: Path) -> list[Problem]:
+    """Write every output into `folder` and verify them there. Runs under the build lock, so the events it
+    compares with are the ones still published when this build switches build/current."""
+    problems = [] if allow_removals else removal_problems(layout, tables["events"])
+    if problems:
+        return problems
     for table in TABLES:
         write_table_files(table, tables[table.name], folder)
     database = write_sqlite(tables, folder / layout.database.name)
