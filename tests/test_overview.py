@@ -1,20 +1,22 @@
 """The README's overview of releases: made by the build from the site's canned query (build/current/overview.md),
-and copied into README.md by `make readme`.
+escaped so that no record's text becomes Markdown, and copied into README.md by `make readme`.
 
 No test compares the committed README table with the records: a contributor who adds a record must not fail
 CI for a generated file they did not touch. `make readme` refreshes it on the main branch."""
 
 from __future__ import annotations
 
+import html
 import sqlite3
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt  # through frictionless's dependency on rich; a CommonMark parser with GFM tables
 
 from belarus_releases.check.metadata import load_metadata
 from belarus_releases.export.build import build_dataset
 from belarus_releases.export.maintain import refresh_readme
-from belarus_releases.export.overview import END, START, OverviewError, canned_query, overview_table, with_overview
+from belarus_releases.export.overview import END, START, OverviewError, canned_query, markdown_text, overview_table, with_overview
 from belarus_releases.layout import Layout
 
 
@@ -76,13 +78,38 @@ def test_an_aggregate_release_is_not_added_to_the_running_total(built_real: Layo
     assert all(path.stem not in table for path in aggregates)
 
 
-def test_cells_are_escaped_for_markdown(tmp_path: Path) -> None:
+PAYLOADS = [
+    "![x](http://host/img)",
+    "[link](http://host/)",
+    "<img src=http://host/img>",
+    '<script>alert("x")</script>',
+    "**bold** _emphasis_ `code` ~~struck~~",
+    "a | b",
+    "line\nbreak",
+    "\\![x](http://host/img)",
+    "[ref]: http://host/",
+    "http://host/img.png",
+    "&lt;img src=x&gt;",
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_cells_are_inert_markdown(tmp_path: Path, payload: str) -> None:
+    """A title that is Markdown or HTML shows as its own text, in one cell: no image, link, tag or emphasis."""
     database = tmp_path / "t.db"
     with sqlite3.connect(database) as db:
-        db.execute("create table t (title text)")
-        db.execute("insert into t values ('<script>x</script> | y')")
-    table = overview_table(database, "select title from t")
-    assert "| &lt;script&gt;x&lt;/script&gt; \\| y |" in table
+        db.execute("create table t (title text, n integer)")
+        db.execute("insert into t values (?, 1)", (payload,))
+    rendered = MarkdownIt("commonmark").enable("table").render(overview_table(database, "select title, n from t"))
+    for tag in ("<img", "<a ", "<script", "<strong", "<em", "<code", "<s>"):
+        assert tag not in rendered, rendered
+    cells = rendered.split("<tbody>")[1].split("<td>")[1:]
+    assert len(cells) == 2
+    assert cells[0].split("</td>")[0] == html.escape(" ".join(payload.split()))  # the words, as text
+
+
+def test_plain_words_stay_readable_in_the_readme_source() -> None:
+    assert markdown_text("2025-09-11 release_count 52, U.S.") == "2025-09-11 release_count 52, U.S."
 
 
 def test_readme_without_markers_is_refused() -> None:
