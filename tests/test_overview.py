@@ -115,3 +115,13 @@ def test_plain_words_stay_readable_in_the_readme_source() -> None:
 def test_readme_without_markers_is_refused() -> None:
     with pytest.raises(OverviewError):
         with_overview("# no markers here\n", "| a |\n")
+
+
+def test_make_readme_without_a_build_says_so(repo: Layout, capsys: pytest.CaptureFixture[str]) -> None:
+    from belarus_releases.export.maintain import main
+
+    before = repo.readme.read_bytes()
+    assert main(["readme", str(repo.root)]) == 1
+    assert capsys.readouterr().err == "Error: build/current/overview.md does not exist; run `make build` first\n"
+    assert main(["no-such-task"]) == 2
+    assert repo.readme.read_bytes() == before
