@@ -11,7 +11,7 @@ PORT ?= 8001
 # Two workers: the machines this runs on (CI's included) have two cores.
 PYTEST_WORKERS ?= 2
 
-.PHONY: install lock validate build serve test lint typecheck test-newest bench clean
+.PHONY: install lock validate build serve datapackage readme rollback test lint typecheck test-newest bench clean
 
 install: $(INSTALLED)
 
@@ -30,11 +30,24 @@ lock: install
 validate: install
 	$(BIN)/belarus-releases validate
 
+# A new release in build/releases/, switched to in one step through the build/current link.
 build: install
 	$(BIN)/belarus-releases build
 
 serve: build
 	$(BIN)/belarus-releases serve --port $(PORT)
+
+# The committed files derived from others, which the build never writes (export/maintain.py says why):
+# datapackage.json after metadata.yml or tables.py changes; README.md's releases table on main after a merge.
+datapackage: install
+	$(BIN)/python -m belarus_releases.export.maintain datapackage
+
+readme: build
+	$(BIN)/python -m belarus_releases.export.maintain readme
+
+# build/current back to the release before it (each build keeps the live release and the one before).
+rollback: install
+	$(BIN)/python -m belarus_releases.export.maintain rollback
 
 lint: install
 	$(BIN)/ruff check src tests scripts

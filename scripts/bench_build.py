@@ -26,7 +26,7 @@ from belarus_releases.check.dataset import check_dataset  # noqa: E402
 from belarus_releases.export.build import build_dataset  # noqa: E402
 from belarus_releases.layout import Layout  # noqa: E402
 
-PARTS = ("registry", "sources", "schema", "metadata.yml", "README.md")
+PARTS = ("registry", "sources", "schema", "metadata.yml", "assertions.yml")
 
 
 def make_repository(target: Path, count: int) -> Layout:

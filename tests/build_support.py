@@ -6,6 +6,7 @@ five real source files and cites each of them, so the build tests do not depend 
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -19,10 +20,11 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "valid" / "build-datase
 
 
 def use_fixture_dataset(layout: Layout) -> Layout:
-    """Replace the records and registries of a repository copy with the build fixture dataset."""
+    """Replace the records, registries and assertions of a repository copy with the build fixture dataset."""
     for part in ("records", "registry"):
         shutil.rmtree(layout.root / part, ignore_errors=True)
         shutil.copytree(FIXTURE / part, layout.root / part)
+    shutil.copy(FIXTURE / "assertions.yml", layout.assertions)
     return layout
 
 
@@ -47,14 +49,26 @@ def edit_record(layout: Layout, record_id: str, old: str, new: str) -> None:
 
 
 def snapshot(layout: Layout) -> dict[str, bytes]:
-    """The bytes of every file the build may touch: everything under build/ (hidden files too) and datapackage.json."""
+    """The bytes of every file the build may touch, by path: everything under build/ but the lock (hidden files
+    too), where build/current points, and the committed files at the root that the build must never write."""
     files: dict[str, bytes] = {}
     if layout.build.exists():
         for path in sorted(layout.build.rglob("*")):
-            files[layout.relative(path)] = path.read_bytes() if path.is_file() else b"<dir>"
-    if layout.datapackage.exists():
-        files[layout.relative(layout.datapackage)] = layout.datapackage.read_bytes()
+            if path.is_symlink():
+                files[layout.relative(path)] = b"-> " + os.fsencode(os.readlink(path))
+            elif path != layout.build_lock:
+                files[layout.relative(path)] = path.read_bytes() if path.is_file() else b"<dir>"
+    for path in (layout.datapackage, layout.readme):
+        if path.exists():
+            files[layout.relative(path)] = path.read_bytes()
     return files
+
+
+def published(layout: Layout) -> dict[str, bytes]:
+    """What a reader of build/current sees: each file's name and bytes (nothing before the first build)."""
+    if not layout.current.is_dir():
+        return {}
+    return {path.name: path.read_bytes() for path in sorted(layout.current.iterdir())}
 
 
 def dump(database: Path) -> list[str]:

@@ -12,7 +12,7 @@ from belarus_releases.layout import Layout
 from belarus_releases.site.serve import make_datasette
 
 ROOT = Path(__file__).resolve().parent.parent
-DATASET_PARTS = ("records", "registry", "sources", "schema", "metadata.yml", "datapackage.json", "README.md")
+DATASET_PARTS = ("records", "registry", "sources", "schema", "metadata.yml", "assertions.yml", "datapackage.json", "README.md")
 
 
 def copy_dataset(target: Path) -> Layout:

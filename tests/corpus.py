@@ -64,10 +64,11 @@ def expected_type(line: str) -> str:
 
 
 def make_mini(layout: Layout) -> Layout:
-    """Turn a copy of the repository into the mini dataset: the base record, its registry, its one source."""
+    """Turn a copy of the repository into the mini dataset: the base record, its registry, its one source, its assertions."""
     for part in ("records", "registry"):
         shutil.rmtree(layout.root / part, ignore_errors=True)
         shutil.copytree(MINI / part, layout.root / part)
+    shutil.copy(MINI / "assertions.yml", layout.assertions)
     for source in layout.sources.iterdir():
         if source.name != SOURCE:
             source.unlink()

@@ -148,8 +148,8 @@ def serve_command(layout: Layout, port: int) -> list[str]:
 
 
 def datasette_command(port: int) -> list[str]:
-    """Plain `datasette build/belarus-releases.db -m metadata.yml` from this environment, run in the repository."""
-    return [str(Path(sys.executable).parent / "datasette"), "build/belarus-releases.db", "-m", "metadata.yml",
+    """Plain `datasette build/current/belarus-releases.db -m metadata.yml` from this environment, run in the repository."""
+    return [str(Path(sys.executable).parent / "datasette"), "build/current/belarus-releases.db", "-m", "metadata.yml",
             "--host", "127.0.0.1", "--port", str(port)]
 
 

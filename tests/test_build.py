@@ -1,10 +1,16 @@
-"""build: check first, write nothing on any problem, publish everything at once, same records -> same bytes."""
+"""build: check first, write nothing on any problem, publish everything at once, same records -> same bytes.
+
+Publishing itself (crashes at every step, kill -9, the lock, leftovers) is tested in test_publish.py."""
 
 from __future__ import annotations
 
 import copy
+import errno
 import json
+import os
+import re
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,7 +24,7 @@ from belarus_releases.export import build as build_module
 from belarus_releases.export.build import BuildResult, build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES
-from build_support import dump, edit_record, snapshot, use_fixture_dataset
+from build_support import dump, edit_record, published, snapshot, use_fixture_dataset
 
 SMITH = "2025-02-12-smith-visits-minsk"
 BAD_QUOTE = ("Смит увёз с собой трёх", "Смит увёз с собой пятерых")
@@ -39,20 +45,21 @@ def built(dataset: Layout) -> Layout:
     return dataset
 
 
-def expected_outputs(layout: Layout) -> set[Path]:
-    files = {layout.build / f"{table.name}.{ext}" for table in TABLES for ext in ("csv", "json")}
-    readme = {layout.readme} if layout.readme.is_file() else set()
-    return files | readme | {layout.database, layout.datapackage}
+EXPECTED_OUTPUTS = {f"{table.name}.{ext}" for table in TABLES for ext in ("csv", "json")} | {
+    "belarus-releases.db", "datapackage.json", "overview.md"}
 
 
-def test_build_writes_every_output(dataset: Layout) -> None:
+def test_build_writes_every_output_into_one_release(dataset: Layout) -> None:
+    before = {path: dataset.root.joinpath(path).read_bytes() for path in ("README.md", "datapackage.json")}
     result = build_dataset(dataset)
     assert result.ok, [p.to_text() for p in result.problems]
-    assert set(result.outputs) == expected_outputs(dataset)
-    assert result.outputs[-1] == dataset.datapackage  # published last
-    assert all(path.is_file() for path in result.outputs)
+    assert result.release is not None and result.release.parent == dataset.releases
+    assert dataset.current.resolve() == result.release.resolve()
+    assert {path.name for path in result.outputs} == EXPECTED_OUTPUTS
+    assert all(path.is_file() and path.parent == result.release for path in result.outputs)
     assert result.rows["events"] == len(list(dataset.records.glob("*.yml")))
-    assert [p.name for p in dataset.build.iterdir() if p.name.startswith(".")] == []  # no staging folder left
+    assert sorted(path.name for path in dataset.build.iterdir()) == [".lock", "current", "releases"]  # no staging left
+    assert {path: dataset.root.joinpath(path).read_bytes() for path in before} == before  # nothing outside build/
 
 
 def test_the_build_never_changes_what_the_check_returned(dataset: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,16 +78,21 @@ def test_the_build_never_changes_what_the_check_returned(dataset: Layout, monkey
     assert [loaded.data for loaded in result.records] == [loaded.data for loaded in before.records]
 
 
-def test_built_package_validates_with_frictionless(built: Layout) -> None:
+@pytest.mark.parametrize("descriptor", ["build/current/datapackage.json", "datapackage.json"])
+def test_built_package_validates_with_frictionless(built: Layout, descriptor: str) -> None:
+    """The release is a package on its own; the committed descriptor reads the same files through build/current."""
     from frictionless import Package
 
-    report = Package(str(built.datapackage)).validate()
+    report = Package(str(built.root / descriptor)).validate()
     assert report.valid, report.flatten(["rowNumber", "fieldNumber", "type", "message"])
     assert len(report.tasks) == len(TABLES)
 
 
-def test_built_datapackage_equals_the_committed_one(built: Layout, real: Layout) -> None:
-    assert built.datapackage.read_bytes() == real.datapackage.read_bytes()
+def test_the_release_descriptor_is_the_committed_one_with_paths_inside_the_release(built: Layout, real: Layout) -> None:
+    committed = real.datapackage.read_text(encoding="utf-8")
+    assert committed.count('"path": "build/current/') == len(TABLES)
+    inside = committed.replace('"path": "build/current/', '"path": "')
+    assert built.output("datapackage.json").read_text(encoding="utf-8") == inside
 
 
 def test_built_database_passes_foreign_key_check(built: Layout) -> None:
@@ -95,10 +107,11 @@ def test_built_database_passes_foreign_key_check(built: Layout) -> None:
 
 
 def test_two_builds_give_identical_bytes_and_dump(built: Layout) -> None:
-    first, first_dump = snapshot(built), dump(built.database)
+    first, first_dump, first_release = published(built), dump(built.database), built.current.resolve()
     result = build_dataset(built)
     assert result.ok
-    second = snapshot(built)
+    second = published(built)
+    assert built.current.resolve() != first_release  # a new release, with the same content
     assert set(first) == set(second)
     for name in first:
         if not name.endswith(".db"):
@@ -122,7 +135,7 @@ def test_invalid_record_changes_nothing(built: Layout) -> None:
     result = build_dataset(built)
     assert not result.ok
     assert "quote-not-found" in {p.type for p in result.problems}
-    assert result.outputs == []
+    assert result.outputs == [] and result.release is None
     assert snapshot(built) == before
 
 
@@ -171,39 +184,58 @@ def test_a_package_that_fails_validation_is_not_published(built: Layout, monkeyp
     result = build_dataset(built)
     assert not result.ok
     assert {p.type for p in result.problems} == {"package-invalid"}
-    assert any(p.file == "build/quotes.csv" and "foreign-key" in p.message for p in result.problems)
-    assert any(p.file == "build/belarus-releases.db" for p in result.problems)
+    assert any(p.file == "build/current/quotes.csv" and "foreign-key" in p.message for p in result.problems)
+    assert any(p.file == "build/current/belarus-releases.db" for p in result.problems)
     assert snapshot(built) == before
 
 
 def test_a_write_error_is_a_problem_and_changes_nothing(built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
-    def full_disk(*args: Any) -> Path:
-        raise OSError(28, "No space left on device")
+    def full_disk(tables: Any, path: Path) -> Path:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     monkeypatch.setattr(build_module, "write_sqlite", full_disk)
     before = snapshot(built)
     edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")
     result = build_dataset(built)
-    assert [p.type for p in result.problems] == ["build-failed"]
-    assert "No space left on device" in result.problems[0].message
+    [problem] = result.problems
+    assert (problem.type, problem.line, problem.col) == ("build-failed", 0, 0)
+    assert problem.file.startswith("build/.staging-") and problem.file.endswith("/belarus-releases.db")
+    assert problem.message == ("the build failed here: No space left on device (ENOSPC); "
+                               "nothing was published: build/current is as it was")
+    assert snapshot(built) == before  # and the staging folder is gone
+
+
+def test_an_sqlite_error_is_a_problem_and_changes_nothing(built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite reports a full disk as its own error, not as OSError: it must not reach the CLI as a traceback."""
+    def full_disk(tables: Any, path: Path) -> Path:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(build_module, "write_sqlite", full_disk)
+    before = snapshot(built)
+    result = CliRunner().invoke(cli, ["build", "--root", str(built.root)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception  # not a traceback
+    [line] = [line for line in result.output.splitlines() if "[build-failed]" in line]
+    assert re.fullmatch(r"build/\.staging-\w+/belarus-releases\.db:0:0: \[build-failed\] the build failed here: "
+                        r"SQLite: database or disk is full; nothing was published: build/current is as it was", line), line
     assert snapshot(built) == before
 
 
 def test_changed_record_changes_the_outputs(built: Layout) -> None:
-    before = snapshot(built)
     edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")
+    before = published(built)
     assert build_dataset(built).ok
-    after = snapshot(built)
-    assert after["build/events.csv"] != before["build/events.csv"]
+    after = published(built)
+    assert after["events.csv"] != before["events.csv"]
     assert after["datapackage.json"] == before["datapackage.json"]  # descriptor does not depend on the data
-    assert after["build/people.csv"] == before["build/people.csv"]
+    assert after["people.csv"] == before["people.csv"]
 
 
 def test_cli_build_succeeds_with_a_summary(dataset: Layout) -> None:
     result = CliRunner().invoke(cli, ["build", "--root", str(dataset.root)])
     assert result.exit_code == 0, result.output
-    rows = sum(len(json.loads((dataset.build / f"{table.name}.json").read_text(encoding="utf-8"))) for table in TABLES)
-    assert result.output == f"Built {len(TABLES)} tables ({rows} rows) into build/ and datapackage.json.\n"
+    rows = sum(len(json.loads(dataset.output(f"{table.name}.json").read_text(encoding="utf-8"))) for table in TABLES)
+    release = os.readlink(dataset.current)
+    assert result.output == f"Built {len(TABLES)} tables ({rows} rows) into build/{release}/; build/current points to it.\n"
     assert dataset.database.is_file()
 
 

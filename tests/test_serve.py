@@ -135,7 +135,7 @@ def test_serve_get_exits_1_on_an_http_error(site: Layout) -> None:
 
 
 def test_serving_before_building_is_a_clear_error(repo: Layout) -> None:
-    message = "build/belarus-releases.db does not exist; run `belarus-releases build` first"
+    message = "build/current/belarus-releases.db does not exist; run `belarus-releases build` first"
     with pytest.raises(DatabaseMissing, match=re.escape(message)):
         make_datasette(repo)
     result = CliRunner().invoke(cli, ["serve", "--root", str(repo.root), "--get", "/"])

@@ -109,7 +109,7 @@ def test_metadata_yml_has_no_html_keys(real: Layout) -> None:
 
 def test_html_in_metadata_is_refused(site: Layout, tmp_path: Path) -> None:
     layout = copy_dataset(tmp_path / "repo")
-    layout.build.mkdir()
+    layout.database.parent.mkdir(parents=True)
     layout.database.write_bytes(site.database.read_bytes())
     data = metadata(layout)
     data["databases"][DATABASE]["tables"]["events"]["description_html"] = "<script>alert(1)</script>"

@@ -41,7 +41,7 @@ RUNAWAY_URL = f"/{DATABASE}.json?sql=" + quote(RUNAWAY)
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
 
 
-# The done-when: plain `datasette build/belarus-releases.db -m metadata.yml` gets the same policy
+# The done-when: plain `datasette build/current/belarus-releases.db -m metadata.yml` gets the same policy
 
 
 async def _timed(client: httpx.AsyncClient, url: str) -> tuple[int, float, str]:

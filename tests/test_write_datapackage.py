@@ -1,8 +1,13 @@
-"""datapackage.json and metadata.yml: derived from metadata and table definitions only, valid for Frictionless."""
+"""datapackage.json and metadata.yml: derived from metadata and table definitions only, valid for Frictionless.
+
+The committed datapackage.json is written by `make datapackage`, never by the build, so only a change to
+metadata.yml or tables.py (or to the code that derives it) can make it stale, never a changed record."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +24,7 @@ from belarus_releases.export.datapackage import (
 )
 from belarus_releases.export.files import write_table_files
 from belarus_releases.export.flatten import flatten_data
+from belarus_releases.export.maintain import refresh_datapackage
 from belarus_releases.layout import Layout
 from belarus_releases.tables import BY_NAME, TABLES
 from build_support import fixture_data
@@ -30,10 +36,27 @@ def real_metadata(layout: Layout) -> dict[str, Any]:
     return metadata
 
 
-def test_committed_datapackage_is_what_the_build_writes(real: Layout) -> None:
-    """Fails when metadata.yml or tables.py changed and datapackage.json was not rebuilt: run `belarus-releases build`."""
-    expected = render_datapackage(datapackage_descriptor(real, real_metadata(real)))
-    assert real.datapackage.read_text(encoding="utf-8") == expected
+def test_committed_datapackage_is_what_make_datapackage_writes(real: Layout) -> None:
+    """Fails when metadata.yml or tables.py changed and datapackage.json was not regenerated: run `make datapackage`."""
+    expected = render_datapackage(datapackage_descriptor(real, real_metadata(real), folder=real.root))
+    assert real.datapackage.read_text(encoding="utf-8") == expected, "datapackage.json is stale: run `make datapackage`"
+
+
+def test_make_datapackage_writes_the_file_in_one_step(repo: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk while writing leaves the old file whole and no temporary file beside it."""
+    committed = repo.datapackage.read_bytes()
+    repo.datapackage.write_text("stale\n", encoding="utf-8")
+    assert refresh_datapackage(repo) == repo.datapackage
+    assert repo.datapackage.read_bytes() == committed
+
+    def full_disk(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError):
+        refresh_datapackage(repo)
+    assert repo.datapackage.read_bytes() == committed
+    assert sorted(path.name for path in repo.root.iterdir() if path.name.startswith(".")) == []
 
 
 def test_metadata_describes_every_table_and_column(real: Layout) -> None:
@@ -58,10 +81,12 @@ def test_metadata_top_level_facts(real: Layout) -> None:
 
 
 def test_every_field_and_resource_is_described_and_typed(real: Layout) -> None:
-    descriptor = datapackage_descriptor(real, real_metadata(real))
+    descriptor = datapackage_descriptor(real, real_metadata(real), folder=real.root)
+    inside = datapackage_descriptor(real, real_metadata(real), folder=real.current)
     assert [resource["name"] for resource in descriptor["resources"]] == [table.name for table in TABLES]
+    assert [resource["path"] for resource in inside["resources"]] == [f"{table.name}.csv" for table in TABLES]
     for resource, table in zip(descriptor["resources"], TABLES, strict=True):
-        assert resource["path"] == f"build/{table.name}.csv"
+        assert resource["path"] == f"build/current/{table.name}.csv"
         assert resource["description"].strip()
         schema = resource["schema"]
         assert [field["name"] for field in schema["fields"]] == table.column_names
@@ -74,7 +99,7 @@ def test_every_field_and_resource_is_described_and_typed(real: Layout) -> None:
 
 
 def test_package_level_properties(real: Layout) -> None:
-    descriptor = datapackage_descriptor(real, real_metadata(real))
+    descriptor = datapackage_descriptor(real, real_metadata(real), folder=real.root)
     assert descriptor["profile"] == "tabular-data-package"
     assert descriptor["name"] == "belarus-releases"
     assert descriptor["x-generated-by"] == GENERATED_BY
@@ -84,7 +109,7 @@ def test_package_level_properties(real: Layout) -> None:
 
 
 def test_nothing_in_the_descriptor_depends_on_the_data(real: Layout) -> None:
-    text = render_datapackage(datapackage_descriptor(real, real_metadata(real)))
+    text = render_datapackage(datapackage_descriptor(real, real_metadata(real), folder=real.root))
     for word in ('"hash"', '"bytes"', '"rows"', '"count_rows"', "md5"):
         assert word not in text
     assert all(set(resource) & {"hash", "bytes"} == set() for resource in json.loads(text)["resources"])
@@ -95,16 +120,17 @@ def test_license_id() -> None:
     assert license_id("ODbL-1.0") == "ODbL-1.0"
 
 
-def write_package(root: Path, layout: Layout, tables: dict[str, list[dict[str, Any]]]) -> Path:
-    (root / "build").mkdir(parents=True)
+def write_package(folder: Path, layout: Layout, tables: dict[str, list[dict[str, Any]]]) -> Path:
+    """Write a release's files into `folder`, as the build stages them."""
     for table in TABLES:
-        write_table_files(table, tables[table.name], root / "build")
-    return write_datapackage(datapackage_descriptor(layout, real_metadata(layout)), root / "datapackage.json")
+        write_table_files(table, tables[table.name], folder)
+    descriptor = datapackage_descriptor(layout, real_metadata(layout), folder=layout.current)
+    return write_datapackage(descriptor, folder / "datapackage.json")
 
 
 def test_frictionless_validates_the_written_package(real: Layout, tmp_path: Path) -> None:
     descriptor = write_package(tmp_path, real, flatten_data(*fixture_data()))
-    assert validate_package(descriptor, tmp_path) == []
+    assert validate_package(descriptor, tmp_path, shown_in="build/current/") == []
 
 
 @pytest.mark.parametrize(("table", "change", "error"), [
@@ -117,17 +143,18 @@ def test_frictionless_errors_become_problems(real: Layout, tmp_path: Path, table
     tables = flatten_data(*fixture_data())
     change(tables[table])
     descriptor = write_package(tmp_path, real, tables)
-    problems = validate_package(descriptor, tmp_path)
+    problems = validate_package(descriptor, tmp_path, shown_in="build/current/")
     assert problems, "frictionless should have found the broken row"
     assert {p.type for p in problems} == {"package-invalid"}
-    assert any(p.file == f"build/{table}.csv" and p.line >= 2 and error in p.message for p in problems), problems
+    assert any(p.file == f"build/current/{table}.csv" and p.line >= 2 and error in p.message for p in problems), problems
 
 
 def test_a_stale_datapackage_is_noticed(repo: Layout) -> None:
     """Changing a description in metadata.yml changes the descriptor, so the committed file no longer matches."""
     text = repo.metadata.read_text(encoding="utf-8")
     repo.metadata.write_text(text.replace("Canonical English name.", "The English name.", 1), encoding="utf-8")
-    assert render_datapackage(datapackage_descriptor(repo, real_metadata(repo))) != repo.datapackage.read_text(encoding="utf-8")
+    descriptor = datapackage_descriptor(repo, real_metadata(repo), folder=repo.root)
+    assert render_datapackage(descriptor) != repo.datapackage.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(("old", "new", "message"), [

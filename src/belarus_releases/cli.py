@@ -94,8 +94,11 @@ def serve(root: str, host: str, port: int, path: str | None) -> None:
 @root_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="How to print problems: text, json or github.")
-def build(root: str, fmt: str) -> None:
-    """Check the dataset, then write build/ (CSV, JSON, SQLite) and datapackage.json.
+@click.option("--allow-removals", is_flag=True,
+              help="Publish even if events that build/current publishes have no record any more.")
+def build(root: str, fmt: str, allow_removals: bool) -> None:
+    """Check the dataset, then publish every output (CSV, JSON, SQLite, datapackage.json) as a new release in
+    build/releases/, switching build/current to it in one step.
 
     Writes nothing unless every check passes; exits 1 with the problems otherwise. Plain `datasette`
     from this environment serves the result with the same security headers, SQL limits and fixes as
@@ -105,15 +108,17 @@ def build(root: str, fmt: str) -> None:
 
     \b
         belarus-releases build
-        datasette build/belarus-releases.db -m metadata.yml
+        datasette build/current/belarus-releases.db -m metadata.yml
     """
     from belarus_releases.export.build import build_dataset  # imported here: validate needs neither sqlite-utils nor the writers
 
-    result = build_dataset(_layout(root))
-    if not result.ok:
+    layout = _layout(root)
+    result = build_dataset(layout, allow_removals=allow_removals)
+    if not result.ok or result.release is None:
         click.echo(render(replace(result.check, problems=result.problems), fmt), nl=False)
         raise SystemExit(1)
-    click.echo(f"Built {len(result.rows)} tables ({sum(result.rows.values()):,} rows) into build/ and datapackage.json.")
+    click.echo(f"Built {len(result.rows)} tables ({sum(result.rows.values()):,} rows) into "
+               f"{layout.relative(result.release)}/; {layout.relative(layout.current)} points to it.")
 
 
 def _interactive() -> bool:

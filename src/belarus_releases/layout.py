@@ -42,7 +42,12 @@ class Layout:
         return self.root / "README.md"
 
     @property
+    def assertions(self) -> Path:
+        return self.root / "assertions.yml"
+
+    @property
     def datapackage(self) -> Path:
+        """The committed descriptor of the published package (paths through build/current), made by `make datapackage`."""
         return self.root / "datapackage.json"
 
     @property
@@ -50,8 +55,31 @@ class Layout:
         return self.root / "build"
 
     @property
+    def releases(self) -> Path:
+        """One folder per build, each holding every output of that build (export/publish.py)."""
+        return self.build / "releases"
+
+    @property
+    def current(self) -> Path:
+        """The symbolic link to the live release: the stable path readers use (build/current/events.csv)."""
+        return self.build / "current"
+
+    @property
+    def build_lock(self) -> Path:
+        return self.build / ".lock"
+
+    @property
     def database(self) -> Path:
-        return self.build / "belarus-releases.db"
+        return self.current / "belarus-releases.db"
+
+    @property
+    def overview(self) -> Path:
+        """The README's overview table of the live release, as Markdown (copied into README.md by `make readme`)."""
+        return self.current / "overview.md"
+
+    def output(self, name: str) -> Path:
+        """One published file by name, through build/current: output("events.csv")."""
+        return self.current / name
 
     def relative(self, path: Path) -> str:
         """A path as reported to contributors: relative to the root, with forward slashes."""

@@ -69,7 +69,12 @@ TYPES: dict[str, str] = {
     "metadata-invalid": ("metadata.yml does not match the built tables or is unsafe to serve: describe every table and "
                          "column, name only real ones, write plain text (no *_html keys) and only http(s) links."),
     "package-invalid": "The built tables fail a Frictionless or SQLite check: nothing was published; report this build bug.",
-    "build-failed": "Writing the outputs failed (disk full, permissions): fix the cause and build again; nothing was changed.",
+    "build-failed": ("Writing the outputs failed (disk full, permissions, another build running): "
+                     "fix the cause and build again; nothing was changed."),
+    "dataset-too-small": ("A table would have fewer rows than assertions.yml requires: "
+                          "restore the missing records, or lower the bound and say why."),
+    "events-removed": ("A published event has no record any more: "
+                       "restore its file, or build with --allow-removals if the removal is intended."),
 }
 
 

@@ -1,27 +1,27 @@
-"""Export, build: check -> flatten -> write CSV, JSON, SQLite and datapackage.json -> verify -> publish.
+"""Export, build: check -> flatten -> assertions -> write every output into a new folder -> verify -> publish.
 
-Nothing is written unless `check_dataset` finds no problem. Every output is first written into a staging
-folder inside build/ (on the same filesystem as its targets), laid out like the repository; the package is
-validated there with Frictionless and the database's foreign keys are checked. Only when all of that
-passes is each file moved into place with os.replace, datapackage.json last. A failed build leaves build/
-and datapackage.json as they were, and removes its staging folder.
+Nothing is written unless `check_dataset` finds no problem and the tables meet assertions.yml. Every output
+(CSV and JSON per table, the SQLite database, datapackage.json, overview.md) is written into a staging folder
+inside build/, where the package is validated with Frictionless, the database's foreign keys are checked and
+every canned query is compiled. Only then does export/publish.py make that folder the live release, with one
+rename of build/current. A failed build leaves build/current as it was; nothing outside build/ is written.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.check.metadata import database_name
+from belarus_releases.export.assertions import load_assertions, removal_problems, size_problems
 from belarus_releases.export.datapackage import datapackage_descriptor, validate_package, write_datapackage
 from belarus_releases.export.files import write_table_files
 from belarus_releases.export.flatten import Tables, flatten
-from belarus_releases.export.overview import OverviewError, write_readme
+from belarus_releases.export.overview import OverviewError, write_overview
+from belarus_releases.export.publish import release
 from belarus_releases.export.sqlite import foreign_key_problems, statement_problems, write_sqlite
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
@@ -30,76 +30,70 @@ from belarus_releases.tables import TABLES
 
 @dataclass
 class BuildResult:
-    """What `build_dataset` did: the check it ran, every problem, the files it published, rows per table."""
+    """What `build_dataset` did: the check it ran, every problem, rows per table, and the release it published."""
 
     check: CheckResult
     problems: list[Problem] = field(default_factory=list)
-    outputs: list[Path] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
+    release: Path | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def outputs(self) -> list[Path]:
+        """The files of the published release (none when the build failed)."""
+        return sorted(self.release.iterdir()) if self.release else []
 
-def build_dataset(layout: Layout) -> BuildResult:
-    """Check the dataset and, when it has no problem, publish build/ and datapackage.json in one step."""
+
+def build_dataset(layout: Layout, *, allow_removals: bool = False) -> BuildResult:
+    """Check the dataset and, when it has no problem, publish every output as one new release.
+
+    :param allow_removals: publish even when events that build/current publishes have no record any more."""
     result = BuildResult(check_dataset(layout))
     result.problems = list(result.check.problems)
     metadata = result.check.metadata  # read and checked by check_dataset, with everything else
     if not result.ok or metadata is None:
         return result
+    assertions, result.problems = load_assertions(layout)
+    if assertions is None:
+        return result
     tables = flatten(result.check)
     result.rows = {name: len(rows) for name, rows in tables.items()}
-    result.problems, result.outputs = _stage_and_publish(layout, tables, metadata)
+    result.problems = list(size_problems(assertions, result.rows))
+    if result.problems:
+        return result
+    result.problems, result.release = release(layout, partial(_stage, layout, tables, metadata, allow_removals))
     return result
 
 
-def _stage_and_publish(layout: Layout, tables: Tables, metadata: dict[str, Any]) -> tuple[list[Problem], list[Path]]:
-    created_build = not layout.build.exists()
-    published: list[Path] = []
-    try:
-        layout.build.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=layout.build))
-        try:
-            problems, staged = _stage(layout, staging, tables, metadata)
-            if not problems:
-                published = _publish(layout, staging, staged)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-    except OSError as error:
-        problems = [Problem(layout.relative(layout.build), 0, 0, "build-failed", f"{type(error).__name__}: {error}")]
-    if problems and created_build:
-        shutil.rmtree(layout.build, ignore_errors=True)
-    return problems, published
-
-
-def _stage(layout: Layout, staging: Path, tables: Tables, metadata: dict[str, Any]) -> tuple[list[Problem], list[Path]]:
-    """Write every output under `staging`, mirroring the repository layout, then verify them there."""
-    build = staging / layout.relative(layout.build)
-    build.mkdir(parents=True)
-    staged: list[Path] = []
+def _stage(layout: Layout, tables: Tables, metadata: dict[str, Any], allow_removals: bool, folder: Path) -> list[Problem]:
+    """Write every output into `folder` and verify them there. Runs under the build lock, so the events it
+    compares with are the ones still published when this build switches build/current."""
+    problems = [] if allow_removals else removal_problems(layout, tables["events"])
+    if problems:
+        return problems
     for table in TABLES:
-        staged += write_table_files(table, tables[table.name], build)
-    database = staging / layout.relative(layout.database)
-    staged.append(write_sqlite(tables, database))
-    descriptor = staging / layout.relative(layout.datapackage)
-    staged.append(write_datapackage(datapackage_descriptor(layout, metadata), descriptor))
+        write_table_files(table, tables[table.name], folder)
+    database = write_sqlite(tables, folder / layout.database.name)
+    descriptor = datapackage_descriptor(layout, metadata, folder=layout.current)
+    written = write_datapackage(descriptor, folder / layout.datapackage.name)
     problems = [Problem(layout.relative(layout.database), 0, 0, "package-invalid", message)
                 for message in foreign_key_problems(database)]
     problems += _query_problems(layout, database, metadata)
-    problems += validate_package(descriptor, staging)
-    if not problems and layout.readme.is_file():
-        problems += _stage_readme(layout, staging, database, metadata, staged)
-    return problems, staged
+    problems += validate_package(written, folder, shown_in=f"{layout.relative(layout.current)}/")
+    if not problems:
+        problems += _stage_overview(layout, database, metadata, folder)
+    return problems
 
 
-def _stage_readme(layout: Layout, staging: Path, database: Path, metadata: dict[str, Any], staged: list[Path]) -> list[Problem]:
-    """The README with its overview regenerated; staged before datapackage.json, which must move last."""
+def _stage_overview(layout: Layout, database: Path, metadata: dict[str, Any], folder: Path) -> list[Problem]:
+    """The README's overview table, as overview.md in the release (`make readme` copies it into README.md)."""
     try:
-        staged.insert(-1, write_readme(layout.readme, database, metadata, staging / layout.relative(layout.readme)))
+        write_overview(database, metadata, folder / layout.overview.name)
     except OverviewError as error:
-        return [Problem(layout.relative(layout.readme), 0, 0, "build-failed", str(error))]
+        return [Problem(layout.relative(layout.metadata), 0, 0, "metadata-invalid", str(error))]
     return []
 
 
@@ -109,34 +103,3 @@ def _query_problems(layout: Layout, database: Path, metadata: dict[str, Any]) ->
     failing = statement_problems(database, {name: query["sql"] for name, query in queries.items()})
     return [Problem(layout.relative(layout.metadata), 0, 0, "metadata-invalid", f"canned query '{name}': {error}")
             for name, error in sorted(failing.items())]
-
-
-def _publish(layout: Layout, staging: Path, staged: list[Path]) -> list[Path]:
-    """Move each staged file over its target; datapackage.json comes last in `staged`, so it moves last."""
-    for path in staged:
-        _fsync(path)
-    targets = []
-    for path in staged:
-        target = layout.root / path.relative_to(staging)
-        _replace(path, target)
-        targets.append(target)
-    return targets
-
-
-def _replace(staged: Path, target: Path) -> None:
-    """os.replace, through a temporary file beside the target when the target is on another filesystem."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if staged.stat().st_dev != target.parent.stat().st_dev:
-        beside = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        shutil.copyfile(staged, beside)
-        _fsync(beside)
-        staged = beside
-    os.replace(staged, target)
-
-
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

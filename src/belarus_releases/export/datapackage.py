@@ -1,8 +1,11 @@
-"""Export, datapackage.json: a Frictionless Data Package (v1 profiles) describing build/<table>.csv.
+"""Export, datapackage.json: a Frictionless Data Package (v1 profiles) describing the published CSV files.
 
 It is derived from metadata.yml (title, licence, source, descriptions) and tables.py (fields, types, keys)
-only, never from the data: no hashes, byte counts or row counts. So the committed file changes exactly
-when metadata.yml or a table definition changes, and a test compares it with what the build would write.
+only, never from the data: no hashes, byte counts or row counts. The same descriptor is written twice, with
+resource paths relative to where it is written:
+- by every build into its release folder (paths "events.csv"), so that each release is a self-contained package;
+- by `make datapackage` into the repository root (paths "build/current/events.csv"), committed. The build
+  never writes it: it changes exactly when metadata.yml or a table definition changes, and a test says so.
 Data Package v2 is not used because frictionless-py does not implement it (frictionless-py#1737).
 """
 
@@ -17,12 +20,13 @@ from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
 from belarus_releases.tables import TABLES, Column, Table
 
-GENERATED_BY = "belarus-releases build from metadata.yml and tables.py — do not edit by hand; run `belarus-releases build`"
+GENERATED_BY = "belarus-releases from metadata.yml and tables.py — do not edit by hand; run `make datapackage`"
 MISSING_VALUES = [""]
 
 
-def datapackage_descriptor(layout: Layout, metadata: dict[str, Any]) -> dict[str, Any]:
-    """The package descriptor for the tables, with facts from `metadata` (as checked by check/metadata.py)."""
+def datapackage_descriptor(layout: Layout, metadata: dict[str, Any], *, folder: Path) -> dict[str, Any]:
+    """The package descriptor for the tables, with facts from `metadata` (as checked by check/metadata.py), as
+    written in `folder`: layout.current for a release's own copy, layout.root for the committed one."""
     database = database_name(layout)
     descriptor: dict[str, Any] = {
         "profile": "tabular-data-package",
@@ -37,7 +41,8 @@ def datapackage_descriptor(layout: Layout, metadata: dict[str, Any]) -> dict[str
     for key in ("homepage", "keywords", "contributors"):
         if key in metadata:
             descriptor[key] = metadata[key]
-    descriptor["resources"] = [_resource(layout, table, table_metadata(metadata, database, table.name)) for table in TABLES]
+    descriptor["resources"] = [_resource(_relative(layout.output(f"{table.name}.csv"), folder), table,
+                                         table_metadata(metadata, database, table.name)) for table in TABLES]
     return descriptor
 
 
@@ -53,7 +58,11 @@ def _source(metadata: dict[str, Any]) -> dict[str, str]:
     return source
 
 
-def _resource(layout: Layout, table: Table, described: dict[str, Any]) -> dict[str, Any]:
+def _relative(path: Path, folder: Path) -> str:
+    return path.relative_to(folder).as_posix()
+
+
+def _resource(path: str, table: Table, described: dict[str, Any]) -> dict[str, Any]:
     columns = described["columns"]
     schema: dict[str, Any] = {
         "fields": [_field(column, columns[column.name]) for column in table.columns],
@@ -66,7 +75,7 @@ def _resource(layout: Layout, table: Table, described: dict[str, Any]) -> dict[s
     return {
         "profile": "tabular-data-resource",
         "name": table.name,
-        "path": layout.relative(layout.build / f"{table.name}.csv"),
+        "path": path,
         "title": described.get("title", table.name),
         "description": described["description"],
         "format": "csv",
@@ -93,17 +102,18 @@ def write_datapackage(descriptor: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def validate_package(descriptor_path: Path, basepath: Path) -> list[Problem]:
-    """Frictionless validation of the written package (descriptor and every CSV): each error is a Problem."""
+def validate_package(descriptor_path: Path, basepath: Path, *, shown_in: str = "") -> list[Problem]:
+    """Frictionless validation of the written package (descriptor and every CSV): each error is a Problem, on a
+    file named as under `shown_in` (where the package will be published: "build/current/")."""
     from frictionless import Package  # imported here: frictionless takes about a second to import
 
     package = Package(str(descriptor_path), basepath=str(basepath))
     report = package.validate()
-    problems = [Problem(descriptor_path.name, 0, 0, "package-invalid", f"{error.type}: {error.message}")
+    problems = [Problem(shown_in + descriptor_path.name, 0, 0, "package-invalid", f"{error.type}: {error.message}")
                 for error in report.errors]
     for task in report.tasks:
         for error in task.errors:
             row, col = getattr(error, "row_number", None) or 0, getattr(error, "field_number", None) or 0
-            where = task.place or task.name
+            where = shown_in + (task.place or task.name)
             problems.append(Problem(where, row, col, "package-invalid", f"{error.type}: {error.message}"))
     return problems

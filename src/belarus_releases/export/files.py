@@ -1,4 +1,4 @@
-"""Export, the tables as files: build/<table>.csv and build/<table>.json.
+"""Export, the tables as files: <table>.csv and <table>.json in each release (build/current/events.csv).
 
 CSV: UTF-8 without BOM, a header row, `\\n` line endings, RFC 4180 quoting (a field is quoted when it holds
 a comma, a double quote or a line break; quotes are doubled), an empty cell for a missing value, lists as

@@ -1,4 +1,4 @@
-"""Export, the SQLite database that Datasette serves: build/belarus-releases.db.
+"""Export, the SQLite database that Datasette serves: belarus-releases.db in each release (build/current/belarus-releases.db).
 
 Every table is created from its definition in tables.py before any row goes in, as a STRICT table with
 explicit column types, so type detection never runs ("007" stays TEXT "007"). Primary keys, foreign keys,

@@ -49,7 +49,7 @@ def make_datasette(layout: Layout) -> Datasette:
     """Datasette for the built database: immutable, with metadata.yml, SETTINGS and the site's plugin.
 
     :param layout: the dataset repository; its database must have been built.
-    :raises DatabaseMissing: when build/belarus-releases.db does not exist.
+    :raises DatabaseMissing: when build/current/belarus-releases.db does not exist.
     :raises MetadataInvalid: when metadata.yml has any problem `validate` reports for it.
     :raises PluginMissing: when the plugin is not registered, which would serve without the security headers.
     :raises workarounds.DatasetteChanged: when this Datasette lacks something a workaround changes.

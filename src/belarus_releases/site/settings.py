@@ -1,7 +1,7 @@
 """The site's Datasette settings, in one place.
 
 `belarus-releases serve` passes them to Datasette when it makes it; the plugin imposes them at start-up on any
-other Datasette process in this environment (plain `datasette build/belarus-releases.db -m metadata.yml`);
+other Datasette process in this environment (plain `datasette build/current/belarus-releases.db -m metadata.yml`);
 `setting_arguments` writes them as `--setting` options for a command line such as `datasette publish`.
 """
 

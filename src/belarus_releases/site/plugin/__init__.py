@@ -1,7 +1,7 @@
 """The site as a Datasette plugin, registered through the package's `datasette` entry point (pyproject.toml).
 
 Every Datasette process in an environment where belarus-releases is installed loads it: `belarus-releases
-serve`, plain `datasette build/belarus-releases.db -m metadata.yml`, a `datasette publish` deployment. So each
+serve`, plain `datasette build/current/belarus-releases.db -m metadata.yml`, a `datasette publish` deployment. So each
 one gets the same security headers, visitor-SQL cap, settings, workarounds and stylesheet. It is a package,
 not a module, because Datasette serves a plugin's static/ (and templates/) folder only when the plugin is one.
 """

@@ -1,0 +1,67 @@
+"""Export, dataset assertions: the least a build may publish, as large sanctions datasets gate theirs (zavod).
+
+Two guards against a dataset that shrinks by accident (records/ emptied, a bad merge, a broken rename), which
+every other check would pass because each remaining file is valid:
+- every table keeps at least the rows that assertions.yml declares, in one place, next to the data; a build
+  below a bound reports `dataset-too-small` on the bound's line;
+- a build does not drop an event that build/current publishes unless told to (`--allow-removals`): event
+  ids are what data users link to, so removing one is a decision, never a side effect.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from belarus_releases.check.dataset import check_file
+from belarus_releases.check.yaml_reader import Loaded
+from belarus_releases.layout import Layout
+from belarus_releases.problems import Problem, at
+
+EVENTS = "events.csv"
+
+
+def load_assertions(layout: Layout) -> tuple[Loaded | None, list[Problem]]:
+    """assertions.yml as read and validated against schema/assertions.schema.json, or None with its problems."""
+    relative = layout.relative(layout.assertions)
+    if not layout.assertions.is_file():
+        return None, [Problem(relative, 0, 0, "missing-file", f"{relative} is missing; restore it from the main branch")]
+    checked = check_file(layout, relative, "assertions")
+    return (None if checked.problems else checked.loaded), list(checked.problems)
+
+
+def size_problems(assertions: Loaded, rows: dict[str, int]) -> Iterator[Problem]:
+    """A problem, on the bound's line, for every table with fewer rows than assertions.yml requires."""
+    for table, least in assertions.data["minimum_rows"].items():
+        if rows.get(table, 0) < least:
+            yield at(assertions.file, assertions.position(("minimum_rows", table)), "dataset-too-small",
+                     f"the build would publish {rows.get(table, 0)} rows in {table}, fewer than the {least} required here; "
+                     "restore the missing records, or lower this bound in a pull request that says why")
+
+
+def removal_problems(layout: Layout, events: list[dict[str, Any]]) -> list[Problem]:
+    """A problem for every event that build/current publishes and the new build would not, on its record's file."""
+    published, problem = published_event_ids(layout)
+    if problem:
+        return [problem]
+    removed = sorted(published - {str(row["id"]) for row in events})
+    shown = layout.relative(layout.output(EVENTS))
+    return [Problem(layout.relative(layout.records / f"{event_id}.yml"), 0, 0, "events-removed",
+                    f"event {event_id} is published ({shown}) but no record has this id any more; restore the record, "
+                    "or run `belarus-releases build --allow-removals` if removing it is intended")
+            for event_id in removed]
+
+
+def published_event_ids(layout: Layout) -> tuple[set[str], Problem | None]:
+    """The ids in build/current/events.csv (none before the first build), or a problem when it cannot be read."""
+    path = layout.output(EVENTS)
+    if not path.is_file():
+        return set(), None
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return {row["id"] for row in csv.DictReader(handle, strict=True)}, None
+    except (OSError, ValueError, KeyError, csv.Error) as error:  # ValueError covers text that is not UTF-8
+        return set(), Problem(layout.relative(path), 0, 0, "build-failed",
+                              f"cannot read the published events to compare with them ({type(error).__name__}: {error}); "
+                              "nothing was changed; build with --allow-removals to publish without comparing")
