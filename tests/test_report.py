@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -80,3 +81,15 @@ def test_every_format_renders_every_problem_type() -> None:
     for fmt in ("text", "json", "github"):
         rendered = render(result, fmt)
         assert all(slug in rendered for slug in TYPES), fmt
+
+
+def test_colours_only_on_a_terminal_and_never_with_no_color(repo: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    record = next(repo.records.glob("*.yml"))
+    record.write_text(record.read_text(encoding="utf-8").replace("\ntitle:", "\ntittle:", 1), encoding="utf-8")
+    args = ["validate", "--root", str(repo.root)]
+    on_terminal = CliRunner().invoke(cli, args, color=True).output
+    assert f"\x1b[1m{repo.relative(record)}:" in on_terminal and "\x1b[31m[unknown-field]\x1b[0m" in on_terminal
+    piped = CliRunner().invoke(cli, args).output
+    assert "\x1b[" not in piped and piped == click.unstyle(on_terminal)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in CliRunner().invoke(cli, args, color=True).output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,11 @@ from belarus_releases.diff_report import FORMATS as DIFF_FORMATS
 from belarus_releases.diff_report import render_diff
 from belarus_releases.layout import Layout
 from belarus_releases.report import FORMATS, render
+
+
+def _colour() -> bool | None:
+    """Colours only on a terminal (click decides), and never when NO_COLOR is set (https://no-color.org)."""
+    return False if os.environ.get("NO_COLOR") else None
 
 
 def _layout(root: str) -> Layout:
@@ -53,7 +59,7 @@ def validate(root: str, fmt: str, as_json: bool) -> None:
         belarus-releases validate --format github
     """
     result = check_dataset(_layout(root))
-    click.echo(render(result, "json" if as_json else fmt), nl=False)
+    click.echo(render(result, "json" if as_json else fmt), nl=False, color=_colour())
     raise SystemExit(0 if result.ok else 1)
 
 
@@ -115,7 +121,7 @@ def build(root: str, fmt: str, allow_removals: bool) -> None:
     layout = _layout(root)
     result = build_dataset(layout, allow_removals=allow_removals)
     if not result.ok or result.release is None:
-        click.echo(render(replace(result.check, problems=result.problems), fmt), nl=False)
+        click.echo(render(replace(result.check, problems=result.problems), fmt), nl=False, color=_colour())
         raise SystemExit(1)
     click.echo(f"Built {len(result.rows)} tables ({sum(result.rows.values()):,} rows) into "
                f"{layout.relative(result.release)}/; {layout.relative(layout.current)} points to it.")

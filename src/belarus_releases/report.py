@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import click
+
 from belarus_releases.check.dataset import CheckResult
 from belarus_releases.problems import Problem
 
@@ -20,6 +22,16 @@ def _summary(result: CheckResult) -> str:
 
 def as_text(result: CheckResult) -> str:
     return "".join(p.to_text() + "\n" for p in result.problems) + _summary(result) + "\n"
+
+
+def as_coloured_text(result: CheckResult) -> str:
+    """The text report with the place in bold, the type in red and the summary in red or green, for a terminal.
+    `click.echo` removes the colours again when the output is not a terminal."""
+    lines = []
+    for problem in result.problems:
+        place, rest = problem.to_text().split(f" [{problem.type}] ", 1)
+        lines.append(f"{click.style(place, bold=True)} {click.style(f'[{problem.type}]', fg='red')} {rest}\n")
+    return "".join(lines) + click.style(_summary(result), fg="green" if result.ok else "red") + "\n"
 
 
 def as_json(result: CheckResult) -> str:
@@ -47,4 +59,4 @@ def as_github(result: CheckResult) -> str:
 
 
 def render(result: CheckResult, fmt: str) -> str:
-    return {"text": as_text, "json": as_json, "github": as_github}[fmt](result)
+    return {"text": as_coloured_text, "json": as_json, "github": as_github}[fmt](result)
