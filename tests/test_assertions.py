@@ -10,9 +10,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from belarus_releases.check.dataset import load_assertions
 from belarus_releases.check.yaml_reader import load_file
 from belarus_releases.cli import cli
-from belarus_releases.export.assertions import load_assertions
 from belarus_releases.export.build import build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES

@@ -37,7 +37,7 @@ def break_three_fields(layout: Layout) -> str:
 
 def test_validate_real_dataset_passes(real: Layout) -> None:
     code, output = invoke("validate", "--root", str(real.root))
-    files = len(list(real.records.glob("*.yml"))) + 3  # the records, the two registries and metadata.yml
+    files = len(list(real.records.glob("*.yml"))) + 4  # the records, the two registries, metadata.yml, assertions.yml
     assert (code, output) == (0, f"{files} files checked, no problems.\n")
 
 
@@ -48,7 +48,7 @@ def test_three_mistakes_give_three_located_messages(repo: Layout) -> None:
     assert code == 1
     assert [line.split(" [")[1].split("]")[0] for line in problems] == ["schema", "schema", "unknown-field"], output
     assert all(re.match(rf"{re.escape(name)}:[1-9][0-9]*:[1-9][0-9]*: ", line) for line in problems), output
-    assert summary == f"3 problems in 1 of {len(list(repo.records.glob('*.yml'))) + 3} files."
+    assert summary == f"3 problems in 1 of {len(list(repo.records.glob('*.yml'))) + 4} files."
 
 
 def test_exact_message_for_unknown_field(repo: Layout) -> None:
@@ -60,7 +60,7 @@ def test_exact_message_for_unknown_field(repo: Layout) -> None:
     code, output = invoke("validate", "--root", str(repo.root))
     name = repo.relative(path)
     assert code == 1
-    files = len(list(repo.records.glob("*.yml"))) + 3
+    files = len(list(repo.records.glob("*.yml"))) + 4
     assert output == (f"{name}:{number + 1}:1: [unknown-field] unknown field 'titel' in the file; did you mean 'title'?\n"
                       f"1 problem in 1 of {files} files.\n")
 

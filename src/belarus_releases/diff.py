@@ -17,12 +17,11 @@ from typing import Any
 
 from belarus_releases.check.dataset import check_dataset
 from belarus_releases.export.flatten import Row, Tables, flatten
-from belarus_releases.layout import Layout
+from belarus_releases.layout import INPUTS, Layout
 from belarus_releases.problems import Problem
 from belarus_releases.tables import TABLES, Table
 
-# What check_dataset reads (metadata.yml only by the build, but it travels with the dataset).
-DATASET_PARTS = ("records", "registry", "sources", "schema", "metadata.yml")
+DATASET_PARTS = INPUTS  # what check_dataset reads
 
 
 class DiffError(Exception):

@@ -6,6 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+# Everything `validate` reads, as paths relative to the repository's root: what a revision of the dataset is.
+INPUTS = ("records", "registry", "sources", "schema", "metadata.yml", "assertions.yml")
+
 
 @dataclass(frozen=True)
 class Layout:

@@ -36,6 +36,7 @@ class CheckResult:
     people: Loaded | None = None
     sources: Loaded | None = None
     metadata: dict[str, Any] | None = None
+    assertions: Loaded | None = None
     problems: list[Problem] = field(default_factory=list)
     # each quote found in its source, as the source writes it, by (record id, path of the quote)
     quote_texts: dict[tuple[str, JsonPath], str] = field(default_factory=dict)
@@ -136,6 +137,11 @@ def check_dataset(layout: Layout) -> CheckResult:
     result.problems += provenance.problems
     result.quote_texts = provenance.spans
     _check_metadata(layout, result)
+    # the least the build may publish: validated here with every other input, applied by the build
+    result.assertions, problems = guarded(layout.relative(layout.assertions), lambda: load_assertions(layout),
+                                          lambda problem: (None, [problem]))
+    result.problems += problems
+    result.files_checked += layout.assertions.is_file()
     result.problems = capped(sorted(set(result.problems)))
     return result
 
@@ -162,3 +168,13 @@ def _check_metadata(layout: Layout, result: CheckResult) -> None:
     result.problems += problems
     if layout.metadata.is_file():  # counted like the registries: a missing file is a problem, not a file checked
         result.files_checked += 1
+
+
+def load_assertions(layout: Layout) -> tuple[Loaded | None, list[Problem]]:
+    """assertions.yml as read and validated against schema/assertions.schema.json, or None with its problems."""
+    relative = layout.relative(layout.assertions)
+    unusable = input_file_problem(layout, layout.assertions)
+    if unusable:
+        return None, [unusable]
+    checked = check_file(layout, relative, "assertions")
+    return (None if checked.problems else checked.loaded), list(checked.problems)

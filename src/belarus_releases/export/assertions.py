@@ -14,21 +14,11 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
-from belarus_releases.check.dataset import check_file
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem, at
 
 EVENTS = "events.csv"
-
-
-def load_assertions(layout: Layout) -> tuple[Loaded | None, list[Problem]]:
-    """assertions.yml as read and validated against schema/assertions.schema.json, or None with its problems."""
-    relative = layout.relative(layout.assertions)
-    if not layout.assertions.is_file():
-        return None, [Problem(relative, 0, 0, "missing-file", f"{relative} is missing; restore it from the main branch")]
-    checked = check_file(layout, relative, "assertions")
-    return (None if checked.problems else checked.loaded), list(checked.problems)
 
 
 def size_problems(assertions: Loaded, rows: dict[str, int]) -> Iterator[Problem]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.check.metadata import database_name
-from belarus_releases.export.assertions import load_assertions, removal_problems, size_problems
+from belarus_releases.export.assertions import removal_problems, size_problems
 from belarus_releases.export.datapackage import datapackage_descriptor, validate_package, write_datapackage
 from belarus_releases.export.files import write_table_files
 from belarus_releases.export.flatten import Tables, flatten
@@ -53,11 +53,9 @@ def build_dataset(layout: Layout, *, allow_removals: bool = False) -> BuildResul
     :param allow_removals: publish even when events that build/current publishes have no record any more."""
     result = BuildResult(check_dataset(layout))
     result.problems = list(result.check.problems)
-    metadata = result.check.metadata  # read and checked by check_dataset, with everything else
-    if not result.ok or metadata is None:
-        return result
-    assertions, result.problems = load_assertions(layout)
-    if assertions is None:
+    # metadata.yml and assertions.yml were read and checked by check_dataset, with everything else
+    metadata, assertions = result.check.metadata, result.check.assertions
+    if not result.ok or metadata is None or assertions is None:
         return result
     tables = flatten(result.check)
     result.rows = {name: len(rows) for name, rows in tables.items()}
