@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,21 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Layout:
 def ds(site: Layout) -> Datasette:
     """Datasette for `site`, as `belarus-releases serve` makes it."""
     return make_datasette(site)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real `belarus-releases serve` of a built copy (with the markup record) for every browser test of a
+    worker; the browser tests share the xdist group "browser", so one worker runs them all, with one server."""
+    from served import built_site, running_server
+
+    if not CHROMIUM.exists():
+        if os.environ.get("BELARUS_RELEASES_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing and BELARUS_RELEASES_REQUIRE_BROWSER is set; apt-get install chromium")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    layout = built_site(tmp_path_factory)
+    with running_server(layout, layout.root.parent / "server.log") as base:
+        yield base

@@ -7,11 +7,9 @@ scripts have run; each payload, had it run, would have left a `data-xss` attribu
 
 from __future__ import annotations
 
-import os
 import re
 import struct
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,12 +17,11 @@ from urllib.parse import quote
 
 import pytest
 
-from conftest import copy_dataset
-from served import DATABASE, MARKUP, MARKUP_ID, add_markup_record, build, running_server
+from conftest import CHROMIUM
+from served import DATABASE, MARKUP, MARKUP_ID
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = Path("/usr/bin/chromium")
 REFLECTED = '"><script>document.title="XSS-REFLECTED"</script>'
 PAGES = {
     "home": "/",
@@ -97,16 +94,8 @@ def visit(url: str, profile: Path) -> Visit:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        if os.environ.get("BELARUS_RELEASES_REQUIRE_BROWSER"):
-            pytest.fail(f"{CHROMIUM} is missing and BELARUS_RELEASES_REQUIRE_BROWSER is set; apt-get install chromium")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    root = tmp_path_factory.mktemp("browser")
-    layout = copy_dataset(root / "repo")
-    add_markup_record(layout)
-    with running_server(build(layout), root / "server.log") as base:
-        yield base
+def server(live_site: str) -> str:
+    return live_site
 
 
 @pytest.fixture(scope="module")

@@ -45,8 +45,8 @@ def built(dataset: Layout) -> Layout:
     return dataset
 
 
-EXPECTED_OUTPUTS = {f"{table.name}.{ext}" for table in TABLES for ext in ("csv", "json")} | {
-    "belarus-releases.db", "datapackage.json", "overview.md"}
+EXPECTED_OUTPUTS = {f"{table.name}.{ext}" for table in TABLES for ext in ("csv", "json", "parquet")} | {
+    "belarus-releases.db", "datapackage.json", "overview.md", "belarus-releases.zip", "releases-over-time.svg"}
 
 
 def test_build_writes_every_output_into_one_release(dataset: Layout) -> None:
@@ -55,7 +55,8 @@ def test_build_writes_every_output_into_one_release(dataset: Layout) -> None:
     assert result.ok, [p.to_text() for p in result.problems]
     assert result.release is not None and result.release.parent == dataset.releases
     assert dataset.current.resolve() == result.release.resolve()
-    assert {path.name for path in result.outputs} == EXPECTED_OUTPUTS
+    source_texts = {path.name for path in dataset.sources.glob("*.txt")}
+    assert {path.name for path in result.outputs} == EXPECTED_OUTPUTS | source_texts
     assert all(path.is_file() and path.parent == result.release for path in result.outputs)
     assert result.rows["events"] == len(list(dataset.records.glob("*.yml")))
     assert sorted(path.name for path in dataset.build.iterdir()) == [".lock", "current", "releases"]  # no staging left

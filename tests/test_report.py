@@ -34,7 +34,7 @@ def test_text_is_one_line_per_problem_and_a_summary(broken: Layout) -> None:
     code, output = _cli(broken)
     assert code == 1
     assert output == as_text(check_dataset(broken))
-    assert output.splitlines()[-1] == "1 problem in 1 of 4 files."
+    assert output.splitlines()[-1] == "1 problem in 1 of 5 files."
     assert output.splitlines()[0].startswith(f"{BASE_TARGET}:16:11: [schema] officials.0.side (official 1): ")
 
 
@@ -43,13 +43,13 @@ def test_json_equals_the_library_problem_dicts(broken: Layout, flag: list[str]) 
     code, output = _cli(broken, *flag)
     result = check_dataset(broken)
     assert code == 1
-    assert json.loads(output) == {"valid": False, "files_checked": 4, "problems": [p.to_dict() for p in result.problems]}
+    assert json.loads(output) == {"valid": False, "files_checked": 5, "problems": [p.to_dict() for p in result.problems]}
     assert set(json.loads(output)["problems"][0]) == {"file", "line", "col", "type", "message"}
 
 
 def test_json_of_a_valid_dataset(repo: Layout) -> None:
     code, output = _cli(make_mini(repo), "--json")
-    assert (code, json.loads(output)) == (0, {"valid": True, "files_checked": 4, "problems": []})
+    assert (code, json.loads(output)) == (0, {"valid": True, "files_checked": 5, "problems": []})
 
 
 def test_json_keeps_non_ascii_text_readable() -> None:

@@ -86,8 +86,8 @@ def test_the_plugin_is_registered_once_through_the_datasette_entry_point(ds: Dat
     [entry] = [entry for entry in entry_points(group="datasette") if entry.name == "belarus_releases"]
     assert entry.value == "belarus_releases.site.plugin"
     assert [name for name, registered in pm.list_name_plugin() if registered is plugin] == ["belarus_releases"]
-    listed = [{"name": "belarus-releases", "static": True, "templates": False, "version": __version__,
-               "hooks": ["asgi_wrapper", "extra_css_urls", "startup"]}]
+    listed = [{"name": "belarus-releases", "static": True, "templates": True, "version": __version__,
+               "hooks": ["asgi_wrapper", "extra_css_urls", "extra_template_vars", "register_routes", "startup"]}]
     assert get(ds, "/-/plugins.json").json() == listed
     result = CliRunner().invoke(datasette_cli, ["plugins"])
     assert result.exit_code == 0, result.output
@@ -202,7 +202,7 @@ def test_html_and_script_links_in_metadata_are_refused_by_validate_and_build(rep
         f"metadata.yml:{html}:5: [metadata-invalid] databases.{DATABASE}.description_html: Datasette shows *_html "
         "values as raw HTML; write plain text under 'description' instead",
     ]
-    files = len(list(repo.records.glob("*.yml"))) + 3
+    files = len(list(repo.records.glob("*.yml"))) + 4  # the registries, metadata.yml, assertions.yml
     result = CliRunner().invoke(cli, ["validate", "--root", str(repo.root)])
     assert (result.exit_code, result.output) == (1, "\n".join([*expected, f"2 problems in 1 of {files} files.", ""]))
     built = build_dataset(repo)

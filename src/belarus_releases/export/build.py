@@ -1,7 +1,8 @@
 """Export, build: check -> flatten -> assertions -> write every output into a new folder -> verify -> publish.
 
 Nothing is written unless `check_dataset` finds no problem and the tables meet assertions.yml. Every output
-(CSV and JSON per table, the SQLite database, datapackage.json, overview.md) is written into a staging folder
+(CSV, JSON and Parquet per table, the SQLite database, datapackage.json, the whole package as a zip, the source
+texts, the releases chart, overview.md) is written into a staging folder
 inside build/, where the package is validated with Frictionless, the database's foreign keys are checked and
 every canned query is compiled. Only then does export/publish.py make that folder the live release, with one
 rename of build/current. A failed build leaves build/current as it was; nothing outside build/ is written.
@@ -15,12 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from belarus_releases.check.dataset import CheckResult, check_dataset
-from belarus_releases.check.metadata import database_name
+from belarus_releases.check.metadata import database_name, table_metadata
 from belarus_releases.export.assertions import removal_problems, size_problems
+from belarus_releases.export.chart import write_chart
 from belarus_releases.export.datapackage import datapackage_descriptor, validate_package, write_datapackage
+from belarus_releases.export.downloads import CHART, PACKAGE_ZIP, copy_source_texts, write_package_zip
 from belarus_releases.export.files import write_table_files
 from belarus_releases.export.flatten import Tables, flatten
 from belarus_releases.export.overview import OverviewError, write_overview
+from belarus_releases.export.parquet import write_parquet
 from belarus_releases.export.publish import release
 from belarus_releases.export.sqlite import foreign_key_problems, statement_problems, write_sqlite
 from belarus_releases.layout import Layout
@@ -74,6 +78,8 @@ def _stage(layout: Layout, tables: Tables, metadata: dict[str, Any], allow_remov
         return problems
     for table in TABLES:
         write_table_files(table, tables[table.name], folder)
+        columns = table_metadata(metadata, database_name(layout), table.name)["columns"]
+        write_parquet(table, tables[table.name], folder / f"{table.name}.parquet", columns)
     database = write_sqlite(tables, folder / layout.database.name)
     descriptor = datapackage_descriptor(layout, metadata, folder=layout.current)
     written = write_datapackage(descriptor, folder / layout.datapackage.name)
@@ -83,6 +89,10 @@ def _stage(layout: Layout, tables: Tables, metadata: dict[str, Any], allow_remov
     problems += validate_package(written, folder, shown_in=f"{layout.relative(layout.current)}/")
     if not problems:
         problems += _stage_overview(layout, database, metadata, folder)
+    if not problems:
+        write_package_zip(folder, folder / PACKAGE_ZIP)
+        copy_source_texts(layout, [row["file"] for row in tables["sources"]], folder)
+        write_chart(database, metadata, folder / CHART)
     return problems
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from datasette.utils import tilde_decode
 from pluggy import HookimplMarker
 
 from belarus_releases.check.metadata import unsafe_entries
-from belarus_releases.site import workarounds
+from belarus_releases.site import downloads, feed, pages, workarounds
 from belarus_releases.site.middleware import (
     ASGIApp,
     content_security_policy,
@@ -66,3 +67,32 @@ def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
 def extra_css_urls(datasette: Any) -> list[str]:
     # From static/, served at /-/static-plugins/belarus-releases/: this site, so the CSP's style-src 'self' allows it.
     return [datasette.urls.static_plugins(DISTRIBUTION, "site.css")]
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Callable[..., Any]]]:
+    return [
+        (r"^/-/downloads/(?P<name>[^/]+)$", downloads.download),
+        (r"^/-/sources/(?P<name>[^/]+)$", downloads.source_text),
+        (r"^/-/events\.atom$", feed.events_feed),
+        (r"^/-/search$", search_page),
+    ]
+
+
+async def search_page(datasette: Any, request: Any) -> Any:
+    from datasette.utils.asgi import Response
+
+    text = (request.args.get("q") or "")[: pages.MAX_SEARCH]
+    found = await pages.search(datasette, text)
+    html = await datasette.render_template("search.html", {"q": text, "found": found}, request=request)
+    return Response.html(html)
+
+
+@hookimpl
+def extra_template_vars(view_name: str, database: str | None, table: str | None, request: Any, datasette: Any) -> Any:
+    """Data for the site's own templates: the home page and the event page (a coroutine, awaited by Datasette)."""
+    if view_name == "index":
+        return pages.home_context(datasette)
+    if view_name == "row" and database == pages.DATABASE and table == "events" and request is not None:
+        return pages.event_context(datasette, tilde_decode(request.url_vars.get("pks", "")))
+    return {}

@@ -1,0 +1,59 @@
+"""Export, the releases chart: releases-over-time.svg in each release, drawn by leather from the built database.
+
+The points are the rows of the site's `releases_over_time` canned query (metadata.yml), the same rows the README's
+overview table shows: one dot per release at its sort_date, at the running total of people released (at least),
+joined by a line. The home page shows the file inline, so the chart needs no script and passes the site's CSP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import leather
+
+from belarus_releases.export.overview import canned_query
+from belarus_releases.export.sqlite import read_only
+
+WIDTH, HEIGHT = 720, 320
+TITLE = "People released, running total (at least)"
+
+
+def release_points(database: Path, metadata: dict[str, Any]) -> list[tuple[dt.date, int]]:
+    """(sort_date, running_total_at_least) for every row of the releases_over_time query."""
+    with read_only(database) as connection:
+        cursor = connection.execute(canned_query(metadata))
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return [(dt.date.fromisoformat(row["sort_date"]), int(row["running_total_at_least"])) for row in rows]
+
+
+def chart_svg(points: list[tuple[dt.date, int]]) -> str:
+    """The chart of at least one point as SVG text: scalable (viewBox), labelled for screen readers."""
+    chart = leather.Chart(TITLE)
+    first, last = points[0][0], points[-1][0]
+    chart.add_x_scale(first - dt.timedelta(days=15), last + dt.timedelta(days=15))
+    chart.add_y_scale(0, max(total for _, total in points))
+    chart.add_line(points, name="Running total")
+    chart.add_dots(points, name="A release")
+    svg: str = chart.to_svg(width=WIDTH, height=HEIGHT)
+    label = f"{TITLE}: " + "; ".join(f"{day.isoformat()}: {total}" for day, total in points)
+    opening = f'<svg width="{WIDTH}" height="{HEIGHT}"'
+    if not svg.startswith(opening):
+        raise ValueError("leather's SVG no longer starts with its size; update export/chart.py")
+    accessible = f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{_attribute(label)}" class="releases-chart"'
+    return accessible + svg[len(opening):] + "\n"
+
+
+def _attribute(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def write_chart(database: Path, metadata: dict[str, Any], target: Path) -> Path | None:
+    """Write the chart to `target`; with no release to draw, write nothing and return None."""
+    points = release_points(database, metadata)
+    if not points:
+        return None
+    target.write_text(chart_svg(points), encoding="utf-8", newline="\n")
+    return target

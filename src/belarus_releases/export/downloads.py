@@ -1,0 +1,58 @@
+"""Export, the downloads of a release: the whole package as one zip, and the source texts the quotes come from.
+
+belarus-releases.zip holds datapackage.json (its paths are the bare file names, so they resolve inside the
+unzipped folder), every table as CSV and JSON, and the Parquet files: unzip it and `frictionless validate
+datapackage.json` reports it valid. Its entries carry a fixed time stamp and are written in a fixed order,
+so the same data always gives the same bytes.
+
+The source documents that the sources table lists are copied into the release under their own names (each is
+a plain file name, checked by the validation), so that a release is self-contained: the site serves them at
+/-/sources/<file> and a deployment made from the release has them too.
+
+`DOWNLOADS` names every file of a release that the site offers for download; nothing else is served.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+from belarus_releases.layout import Layout
+from belarus_releases.tables import TABLES
+
+PACKAGE_ZIP = "belarus-releases.zip"
+DATAPACKAGE = "datapackage.json"
+CHART = "releases-over-time.svg"
+TABLE_FORMATS = ("csv", "json", "parquet")
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold: nothing depends on when it was built
+
+
+def table_files(formats: tuple[str, ...] = TABLE_FORMATS) -> list[str]:
+    """<table>.<format> for every table and format, in table order."""
+    return [f"{table.name}.{fmt}" for table in TABLES for fmt in formats]
+
+
+DOWNLOADS: tuple[str, ...] = (DATAPACKAGE, PACKAGE_ZIP, *table_files(), "belarus-releases.db", "overview.md", CHART)
+
+
+def write_package_zip(folder: Path, target: Path) -> Path:
+    """Zip datapackage.json and every table file in `folder` into `target`."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in (DATAPACKAGE, *table_files()):
+            entry = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, (folder / name).read_bytes())
+    return target
+
+
+def copy_source_texts(layout: Layout, files: list[str], folder: Path) -> list[Path]:
+    """Copy each listed source document from sources/ into `folder`; return the copies."""
+    copies = []
+    for name in files:
+        source = layout.source_file(name)
+        if source is None:  # the validation refuses a record citing a missing file, so this is a bug
+            raise FileNotFoundError(f"sources/{name} is listed in registry/sources.yml but is not a plain file")
+        copies.append(Path(shutil.copyfile(source, folder / name)))
+    return copies

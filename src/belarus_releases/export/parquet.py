@@ -1,0 +1,50 @@
+"""Export, Parquet: <table>.parquet in each release, with the column types that tables.py declares.
+
+The Arrow schema comes from the table's definition, never from the rows, so a column keeps its type whatever
+the data holds: an integer column with no value yet is still int64 (nullable, so pandas reads it as Int64 with
+`dtype_backend="pyarrow"` or `"numpy_nullable"`, not float), a date column is date32, a list is list<string>,
+and a column that is empty in every row is still string, not null. Required columns are not nullable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from belarus_releases.tables import Column, Table
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "date": pa.date32(),
+    "array": pa.list_(pa.string()),
+}
+
+
+def arrow_schema(table: Table, descriptions: dict[str, str] | None = None) -> pa.Schema:
+    """The table's Arrow schema; each field carries its description (from metadata.yml) when one is given."""
+    described = descriptions or {}
+    return pa.schema([
+        pa.field(column.name, ARROW_TYPES[column.type], nullable=not column.required,
+                 metadata={"description": described[column.name]} if column.name in described else None)
+        for column in table.columns
+    ])
+
+
+def _value(column: Column, value: Any) -> Any:
+    if value is None or column.type != "date" or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def write_parquet(table: Table, rows: list[dict[str, Any]], path: Path,
+                  descriptions: dict[str, str] | None = None) -> Path:
+    """Write `rows` to `path` as one Parquet file (zstd-compressed, no pandas index)."""
+    schema = arrow_schema(table, descriptions)
+    columns = {column.name: [_value(column, row[column.name]) for row in rows] for column in table.columns}
+    pq.write_table(pa.Table.from_pydict(columns, schema=schema), path, compression="zstd")
+    return path

@@ -1,0 +1,156 @@
+"""What the site's own pages show, read from the database and the release folder beside it.
+
+The home page (templates/index.html), the event page (templates/row-belarus-releases-events.html) and the search
+page (templates/search.html) get their data from here through the plugin's `extra_template_vars` hook and its
+/-/search route. Everything comes from the served database, metadata.yml or the release folder the database sits
+in; nothing is written here. Each query is fixed SQL with parameters: no visitor text becomes SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from belarus_releases.export.downloads import CHART, DATAPACKAGE, PACKAGE_ZIP
+from belarus_releases.tables import TABLES
+
+DATABASE = "belarus-releases"
+RELEASE_NAME = re.compile(r"(\d{6,})-(\d{8}T\d{6}Z)")
+MAX_SEARCH = 200  # characters of a search; more is cut off
+LANGUAGES = (("name_en", "English", "en"), ("name_ru", "Russian", "ru"), ("name_uk", "Ukrainian", "uk"),
+             ("name_be", "Belarusian", "be"))
+
+
+@dataclass(frozen=True)
+class Release:
+    """The release the site serves: its folder, its number and build time (from the folder's name) if it has them."""
+
+    folder: Path
+    number: int | None
+    built: dt.datetime | None
+
+
+def release_folder(datasette: Any) -> Path:
+    """The folder of the served database: a release folder, whose files are the downloads."""
+    return Path(datasette.get_database(DATABASE).path).resolve().parent
+
+
+def current_release(datasette: Any) -> Release:
+    folder = release_folder(datasette)
+    found = RELEASE_NAME.fullmatch(folder.name)
+    if not found:
+        return Release(folder, None, None)
+    built = dt.datetime.strptime(found.group(2), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+    return Release(folder, int(found.group(1)), built)
+
+
+async def _rows(datasette: Any, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    result = await datasette.get_database(DATABASE).execute(sql, params or {})
+    return [dict(row) for row in result.rows]
+
+
+def _json_list(value: Any) -> list[Any]:
+    return list(json.loads(value)) if value else []
+
+
+def downloads(folder: Path) -> dict[str, Any]:
+    """The download links the home page lists: the package, then every table in each format that exists."""
+    def present(name: str) -> bool:
+        return (folder / name).is_file()
+
+    tables = [{"name": table.name, "files": [f"{table.name}.{fmt}" for fmt in ("csv", "json", "parquet")
+                                              if present(f"{table.name}.{fmt}")]} for table in TABLES]
+    package = [name for name in (PACKAGE_ZIP, DATAPACKAGE, f"{DATABASE}.db") if present(name)]
+    return {"package": package, "tables": tables}
+
+
+async def home_context(datasette: Any) -> dict[str, Any]:
+    release = current_release(datasette)
+    events = await _rows(datasette, "select id, date, date_precision, sort_date, title, types, release_status, "
+                                    "release_count, release_qualifier from events order by sort_date, id")
+    for event in events:
+        event["types"] = _json_list(event["types"])
+    chart_file = release.folder / CHART
+    metadata = datasette.metadata() or {}
+    queries = (metadata.get("databases", {}).get(DATABASE, {}).get("queries") or {})
+    return {
+        "br_release": release,
+        "br_version": metadata.get("version"),
+        "br_events": events,
+        "br_period": (events[0]["sort_date"], events[-1]["sort_date"]) if events else None,
+        # Our own file, written by export/chart.py from the data: leather escapes every text it writes.
+        "br_chart": Markup(chart_file.read_text(encoding="utf-8")) if chart_file.is_file() else None,
+        "br_downloads": downloads(release.folder),
+        "br_queries": [{"name": name, "title": (query.get("title") if isinstance(query, dict) else None) or name}
+                       for name, query in queries.items()],
+    }
+
+
+async def event_context(datasette: Any, event_id: str) -> dict[str, Any]:
+    """Everything the event page shows about one event, or {} when there is no such event."""
+    found = await _rows(datasette, "select * from events where id = :id", {"id": event_id})
+    if not found:
+        return {}
+    event = found[0]
+    event["types"] = _json_list(event["types"])
+    officials = await _rows(datasette, """
+        select event_officials.role, event_officials.side, people.id as person_id,
+               people.name_en, people.name_ru, people.name_uk, people.name_be
+        from event_officials join people on people.id = event_officials.person_id
+        where event_officials.event_id = :id order by event_officials.position""", {"id": event_id})
+    for official in officials:
+        official["names"] = [(label, lang, official[column]) for column, label, lang in LANGUAGES if official[column]]
+    releases = await _rows(datasette, "select * from releases where event_id = :id", {"id": event_id})
+    for row in releases:
+        row["nationalities"], row["destinations"] = _json_list(row["nationalities"]), _json_list(row["destinations"])
+    released = await _rows(datasette, """
+        select people.id, people.name_en from released_people join people on people.id = released_people.person_id
+        where released_people.event_id = :id order by people.name_en""", {"id": event_id})
+    sanctions = await _rows(datasette, "select * from sanctions_changes where event_id = :id order by position",
+                            {"id": event_id})
+    quotes = await _rows(datasette, "select * from quotes where event_id = :id order by position", {"id": event_id})
+    sources = await _rows(datasette, """
+        select * from sources where file in (select source_file from quotes where event_id = :id)""", {"id": event_id})
+    by_file = {source["file"]: {**source, "relays": _json_list(source["relays"]), "quotes": []} for source in sources}
+    ordered: list[dict[str, Any]] = []
+    for quote in quotes:
+        source = by_file[quote["source_file"]]
+        if not source["quotes"]:
+            ordered.append(source)
+        source["quotes"].append({**quote, "supports": _json_list(quote["supports"])})
+    return {"br_event": event, "br_officials": officials, "br_release": releases[0] if releases else None,
+            "br_released": released, "br_sanctions": sanctions, "br_sources": ordered}
+
+
+def match_expression(text: str) -> str:
+    """An FTS5 query that finds rows holding every word of `text`, each word taken literally (as a quoted phrase)."""
+    words = text[:MAX_SEARCH].split()
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+async def search(datasette: Any, text: str) -> dict[str, list[dict[str, Any]]]:
+    """Events, quotes and people whose searchable text holds every word of `text`."""
+    expression = match_expression(text)
+    if not expression:
+        return {"events": [], "quotes": [], "people": []}
+    params = {"q": expression}
+    events = await _rows(datasette, """
+        select events.id, events.date, events.sort_date, events.title from events_fts
+        join events on events.rowid = events_fts.rowid where events_fts match :q
+        order by events.sort_date, events.id limit 100""", params)
+    quotes = await _rows(datasette, """
+        select quotes.event_id, quotes.position, quotes.text, quotes.source_file, events.title as event_title
+        from quotes_fts join quotes on quotes.rowid = quotes_fts.rowid join events on events.id = quotes.event_id
+        where quotes_fts match :q order by events.sort_date, quotes.event_id, quotes.position limit 100""", params)
+    people = await _rows(datasette, """
+        select distinct people.id, people.name_en from person_names_fts
+        join person_names on person_names.rowid = person_names_fts.rowid
+        join people on people.id = person_names.person_id
+        where person_names_fts match :q order by people.name_en limit 100""", params)
+    return {"events": events, "quotes": quotes, "people": people}
