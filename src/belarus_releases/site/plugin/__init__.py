@@ -2,8 +2,9 @@
 
 Every Datasette process in an environment where belarus-releases is installed loads it: `belarus-releases
 serve`, plain `datasette build/belarus-releases.db -m metadata.yml`, a `datasette publish` deployment. So each
-one gets the same security headers, visitor-SQL cap, settings, workarounds and stylesheet. It is a package,
-not a module, because Datasette serves a plugin's static/ (and templates/) folder only when the plugin is one.
+one gets the same security headers, redirect guard, visitor-SQL cap, settings, workarounds and
+stylesheet. It is a package, not a module, because Datasette serves a plugin's static/ (and templates/) folder
+only when the plugin is one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from belarus_releases.site.middleware import (
     visitor_sql_limit,
     with_headers,
 )
+from belarus_releases.site.redirects import refuse_off_site_redirects
 from belarus_releases.site.settings import imposable_settings
 
 # The same marker as `datasette.hookimpl`, taken from pluggy so that the hooks keep their types.
@@ -57,7 +59,8 @@ def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
     sql_limit = visitor_sql_limit(int(datasette.setting("num_sql_threads")))
 
     def wrap(app: ASGIApp) -> ASGIApp:
-        return with_headers(limit_visitor_sql(app, sql_limit), headers)  # 429s get the headers too
+        # 429s and refused redirects get the headers too
+        return with_headers(refuse_off_site_redirects(limit_visitor_sql(app, sql_limit)), headers)
 
     return wrap
 
