@@ -87,7 +87,7 @@ def test_the_plugin_is_registered_once_through_the_datasette_entry_point(ds: Dat
     assert entry.value == "belarus_releases.site.plugin"
     assert [name for name, registered in pm.list_name_plugin() if registered is plugin] == ["belarus_releases"]
     listed = [{"name": "belarus-releases", "static": True, "templates": False, "version": __version__,
-               "hooks": ["asgi_wrapper", "extra_css_urls", "startup"]}]
+               "hooks": ["asgi_wrapper", "extra_css_urls", "prepare_connection", "startup"]}]
     assert get(ds, "/-/plugins.json").json() == listed
     result = CliRunner().invoke(datasette_cli, ["plugins"])
     assert result.exit_code == 0, result.output

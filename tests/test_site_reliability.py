@@ -1,22 +1,29 @@
-"""The public site's reliability classes (README, "The public site"): no redirect leaves the site. In process
-against the real build.
+"""The public site's reliability classes (README, "The public site"): no redirect leaves the site, one visitor
+query cannot take the server's memory. In process against the real build, and once against a real plain
+`datasette` (the plugin's path).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
+import socket
 import sqlite3
+import time
 from collections.abc import MutableMapping
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+import httpx
 import pytest
 from datasette.app import Datasette
 
 from belarus_releases.layout import Layout
+from belarus_releases.site.limits import LIMITS, MAX_LENGTH, RESULT_BYTES
 from belarus_releases.site.redirects import leaves_site, refuse_off_site_redirects
-from served import DATABASE
+from served import DATABASE, get, running_datasette
 
 HOST = "site.test"
 
@@ -111,3 +118,96 @@ def test_no_path_makes_datasette_redirect_off_site(app: Any, path: str) -> None:
 def test_the_trailing_slash_redirect_still_works(app: Any) -> None:
     status, headers = _get_raw(app, f"/{DATABASE}/events/")
     assert (status, headers["location"]) == (302, f"/{DATABASE}/events")
+
+
+# One visitor query cannot take the server's memory
+
+
+TOO_LONG = {
+    "randomblob": "select length(hex(randomblob(400000000)))",
+    "zeroblob": "select hex(zeroblob(1000000000))",
+    "hex-doubles": f"select hex(randomblob({MAX_LENGTH // 2 + 1}))",
+    "replace": f"select replace(printf('%.*c', {MAX_LENGTH // 1000}, 'x'), 'x', printf('%.*c', 1001, 'y'))",
+    "group_concat": f"with recursive c(x) as (select 1 union all select x + 1 from c limit 100) "
+                    f"select group_concat(printf('%.*c', {MAX_LENGTH // 64}, 'x')) from c",
+    "json": f"with recursive c(x) as (select 1 union all select x + 1 from c limit 100) "
+            f"select json_group_array(printf('%.*c', {MAX_LENGTH // 64}, 'x')) from c",
+}
+
+
+@pytest.mark.parametrize("sql", TOO_LONG.values(), ids=TOO_LONG.keys())
+def test_a_value_over_the_length_limit_fails_at_once_with_400(ds: Datasette, sql: str) -> None:
+    started = time.monotonic()
+    response = get(ds, sql_url(sql))
+    assert (response.status_code, response.json()["error"]) == (400, "string or blob too big")
+    assert time.monotonic() - started < 1.5
+
+
+def test_visitor_sql_in_a_table_filter_is_limited_too(ds: Datasette) -> None:
+    for extension in (".json", ".csv"):
+        response = get(ds, f"/{DATABASE}/events{extension}?_where=" + quote("id = hex(randomblob(400000000))"))
+        assert (response.status_code, "string or blob too big" in response.text) == (400, True)
+
+
+def test_rows_that_add_up_to_more_than_the_budget_are_refused(ds: Datasette) -> None:
+    size = MAX_LENGTH // 2
+    rows = RESULT_BYTES // size + 10
+    many = f"with recursive c(x) as (select 1 union all select x + 1 from c limit {rows}) select zeroblob({size}) from c"
+    response = get(ds, sql_url(many))
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(f"the query's results are over {RESULT_BYTES // 2**20} MB")
+
+
+def test_every_connection_datasette_opens_has_the_limits(ds: Datasette) -> None:
+    async def limits(name: str) -> dict[int, int]:
+        return dict(await ds.get_database(name).execute_fn(lambda conn: {key: conn.getlimit(key) for key in LIMITS}))
+
+    for name in ds.databases:
+        assert asyncio.run(limits(name)) == LIMITS, name
+
+
+def test_the_real_data_fits_the_limits_with_a_wide_margin(site: Layout) -> None:
+    with closing(sqlite3.connect(f"file:{site.database}?mode=ro", uri=True)) as conn:
+        for table in tables(site):
+            names = [name for (_, name, *_) in conn.execute(f'pragma table_info("{table}")')]
+            columns = [f'coalesce(length(cast("{name}" as blob)), 8)' for name in names]
+            longest, page = conn.execute(f"select max(m), sum(s) from (select max({', '.join(columns)}, 0) as m, "
+                                         f"{' + '.join(columns)} as s from \"{table}\" order by s desc limit 1000)").fetchone()
+            assert (longest or 0) * 8 <= MAX_LENGTH, f"{table} has a value of {longest} bytes"
+            assert (page or 0) * 8 <= RESULT_BYTES, f"a page of {table} is {page} bytes"
+
+
+def _memory(pid: int) -> dict[str, int]:
+    """The process's resident memory now (VmRSS) and at its peak (VmHWM), in MB (Linux)."""
+    fields = dict(re.findall(r"^(\w+):\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(encoding="ascii"), re.MULTILINE))
+    return {name: int(fields[name]) // 1024 for name in ("VmRSS", "VmHWM")}
+
+
+def _raw_get(base: str, raw_path: str) -> tuple[int, str | None]:
+    """Status and Location of one GET whose path is sent byte for byte, as a browser's could be."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(f"GET {raw_path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        head = b""
+        while b"\r\n\r\n" not in head and (chunk := connection.recv(4096)):
+            head += chunk
+    status, *headers = head.decode("latin-1").split("\r\n\r\n")[0].split("\r\n")
+    fields = dict(line.split(": ", 1) for line in headers)
+    return int(status.split()[1]), {name.lower(): value for name, value in fields.items()}.get("location")
+
+
+@pytest.mark.server
+def test_plain_datasette_refuses_memory_hungry_sql_quickly_and_redirects_nowhere_else(site: Layout, tmp_path: Path) -> None:
+    with running_datasette(site, tmp_path / "datasette.log") as (base, pid):
+        before = _memory(pid)
+        timed = []
+        for _ in range(2):
+            started = time.monotonic()
+            response = httpx.get(base + sql_url(TOO_LONG["randomblob"]), timeout=30)
+            timed.append((response.status_code, round(time.monotonic() - started, 2)))
+        after = _memory(pid)
+        redirects = {path: _raw_get(base, path) for path in ("/\\example.com/", f"/{DATABASE}/")}
+    assert [status for status, _ in timed] == [400, 400]
+    assert max(seconds for _, seconds in timed) < 1.5, timed
+    assert after["VmHWM"] - before["VmRSS"] < 200, (before, after)
+    assert redirects == {"/\\example.com/": (404, None), f"/{DATABASE}/": (302, f"/{DATABASE}")}

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sqlite3
 import traceback
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from datasette.database import Database
 from datasette.version import __version__ as DATASETTE_VERSION
+
+from belarus_releases.site.limits import TooBig
 
 # Set on our wrapper of Database.execute_fn, so that applying twice does not wrap it twice.
 _APPLIED = "_belarus_releases_frees_failed_cursors"
@@ -64,6 +67,10 @@ def _free_failed_cursors_in_their_thread() -> None:
     and resetting the statement then waits for that connection's mutex. If a slow query is running on the same
     connection, the whole event loop waits with it: alternating the two froze every page for up to the time
     limit (scripts/load_test.py). Clearing the traceback's frames in the SQL thread frees the cursor there.
+
+    Here too, a value over the site's length limit (site/limits.py) is reported as TooBig, an OperationalError:
+    SQLite raises DataError, which Datasette's table pages and CSV answer with 500 where they answer every
+    other refused query (OperationalError) with 400.
     """
     execute_fn = getattr(Database, "execute_fn", None)
     if getattr(execute_fn, _APPLIED, False):
@@ -76,6 +83,9 @@ def _free_failed_cursors_in_their_thread() -> None:
         def run(conn: Any) -> Any:
             try:
                 return fn(conn)
+            except sqlite3.DataError as error:
+                traceback.clear_frames(error.__traceback__)
+                raise TooBig(*error.args) from error
             except BaseException as error:
                 traceback.clear_frames(error.__traceback__)
                 raise

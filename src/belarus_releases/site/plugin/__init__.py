@@ -2,13 +2,14 @@
 
 Every Datasette process in an environment where belarus-releases is installed loads it: `belarus-releases
 serve`, plain `datasette build/belarus-releases.db -m metadata.yml`, a `datasette publish` deployment. So each
-one gets the same security headers, redirect guard, visitor-SQL cap, settings, workarounds and
+one gets the same security headers, redirect guard, visitor-SQL cap and limits, settings, workarounds and
 stylesheet. It is a package, not a module, because Datasette serves a plugin's static/ (and templates/) folder
 only when the plugin is one.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from pluggy import HookimplMarker
 
 from belarus_releases.check.metadata import unsafe_entries
 from belarus_releases.site import workarounds
+from belarus_releases.site.limits import limit_connection
 from belarus_releases.site.middleware import (
     ASGIApp,
     content_security_policy,
@@ -51,6 +53,12 @@ def startup(datasette: Any) -> None:
     if unsafe:
         raise UnsafeMetadata("the metadata cannot be served safely (`belarus-releases validate` locates each "
                              "entry in metadata.yml):\n" + "\n".join(unsafe))
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    """Every connection, to any database: bounds on what one query can make SQLite build (site/limits.py)."""
+    limit_connection(conn)
 
 
 @hookimpl
