@@ -139,11 +139,16 @@ def _change_execute_fn(monkeypatch: pytest.MonkeyPatch) -> str:
     return "coroutine datasette.database.Database.execute_fn(self, fn)"
 
 
+def _replace_csv_module(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(importlib.import_module("datasette.views.base"), "csv", SimpleNamespace(writer=None))
+    return "DataView.as_csv writing with the module-level `csv.writer` in datasette.views.base"
+
+
 def _missing(what: str) -> str:
     return re.escape(f"Datasette {datasette_version} has no {what}, which belarus-releases changes")
 
 
-@pytest.mark.parametrize("remove", [_remove_rich, _remove_execute_fn, _change_execute_fn])
+@pytest.mark.parametrize("remove", [_remove_rich, _remove_execute_fn, _change_execute_fn, _replace_csv_module])
 def test_a_workaround_whose_target_is_gone_fails_loudly(monkeypatch: pytest.MonkeyPatch, remove: Any) -> None:
     what = remove(monkeypatch)
     with pytest.raises(DatasetteChanged, match=_missing(what)):

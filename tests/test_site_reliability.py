@@ -1,11 +1,13 @@
 """The public site's reliability classes (README, "The public site"): no redirect leaves the site, one visitor
-query cannot take the server's memory. In process against the real build, and once against a real plain
-`datasette` (the plugin's path).
+query cannot take the server's memory, no CSV cell runs as a formula. In process against the real build, and
+once against a real plain `datasette` (the plugin's path).
 """
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
 import socket
 import sqlite3
@@ -21,8 +23,10 @@ import pytest
 from datasette.app import Datasette
 
 from belarus_releases.layout import Layout
+from belarus_releases.site.formulas import inert
 from belarus_releases.site.limits import LIMITS, MAX_LENGTH, RESULT_BYTES
 from belarus_releases.site.redirects import leaves_site, refuse_off_site_redirects
+from belarus_releases.site.serve import make_datasette
 from served import DATABASE, get, running_datasette
 
 HOST = "site.test"
@@ -211,3 +215,49 @@ def test_plain_datasette_refuses_memory_hungry_sql_quickly_and_redirects_nowhere
     assert max(seconds for _, seconds in timed) < 1.5, timed
     assert after["VmHWM"] - before["VmRSS"] < 200, (before, after)
     assert redirects == {"/\\example.com/": (404, None), f"/{DATABASE}/": (302, f"/{DATABASE}")}
+
+
+# No CSV cell runs as a formula
+
+
+FORMULAS = {"=HYPERLINK(\"http://example.com\",\"x\")": "'=HYPERLINK(\"http://example.com\",\"x\")",
+            "+1+1": "'+1+1", "-1+cmd": "'-1+cmd", "@SUM(1)": "'@SUM(1)", "\t=1": "'\t=1", "\r=1": "'\r=1",
+            "=a\nb": "'=a\nb", "-": "'-"}
+LEFT_ALONE = [-5, -1.5, 0, 7, "-5", "-1.5", "+3", "1e5", "-.5", "text", "a=b", " =x", "x\n=y", "", None, b"="]
+
+
+@pytest.mark.parametrize("cell", FORMULAS)
+def test_a_text_cell_a_spreadsheet_would_run_gets_an_apostrophe(cell: str) -> None:
+    assert inert(cell) == FORMULAS[cell]
+
+
+@pytest.mark.parametrize("cell", LEFT_ALONE)
+def test_numbers_and_other_text_are_left_alone(cell: Any) -> None:
+    assert inert(cell) == cell
+
+
+CELLS_SQL = ("select '=HYPERLINK(\"http://example.com\",\"x\")' as \"=h\", -5 as n, -1.5 as f, '-5' as t, '@SUM(1)' as a, "
+             "char(9) || '=1' as tab, '=a' || char(10) || 'b' as nl, 'x' || char(10) || '=y' as second_line")
+CELLS_CSV = [["'=h", "n", "f", "t", "a", "tab", "nl", "second_line"],
+             ["'=HYPERLINK(\"http://example.com\",\"x\")", "-5", "-1.5", "-5", "'@SUM(1)", "'\t=1", "'=a\nb", "x\n=y"]]
+
+
+def _rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+@pytest.mark.parametrize("suffix", ["", "&_dl=1", "&_stream=on"])
+def test_a_query_csv_has_no_formula_cells(ds: Datasette, suffix: str) -> None:
+    response = get(ds, sql_url(CELLS_SQL, ".csv") + suffix)
+    assert (response.status_code, _rows(response.text)) == (200, CELLS_CSV)
+
+
+def test_a_table_csv_has_no_formula_cells(site: Layout) -> None:
+    # The build refuses formula-like text in records, so the table is made here, in a database of its own.
+    fresh = make_datasette(site)
+    memory = fresh.add_memory_database("formulas")
+    asyncio.run(memory.execute_write(f"create table if not exists cells as {CELLS_SQL}"))
+    for path in ("/formulas/cells.csv", "/formulas/cells.csv?_stream=on", "/formulas/cells.csv?_dl=1", "/formulas/cells/1.csv"):
+        response = get(fresh, path)
+        rows = _rows(response.text)
+        assert (response.status_code, rows[0][-8:], rows[1][-8:]) == (200, *CELLS_CSV), path

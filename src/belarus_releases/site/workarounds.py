@@ -1,5 +1,6 @@
 """Where the site reaches into Datasette 0.65's internals: two fixes for ways a few anonymous requests could stall
-the site, and imposing settings on a running instance (Datasette has no public API for a plugin to do that).
+the site, formula-safe CSV (site/formulas.py), and imposing settings on a running instance (Datasette has no
+public API for a plugin to do that).
 
 Each one first checks that what it changes is still there, in the shape it expects, and raises DatasetteChanged
 naming the Datasette version if not, so that an upgrade fails at start-up instead of silently serving without
@@ -10,16 +11,19 @@ makes it unnecessary is the oldest one pyproject.toml allows.
 
 from __future__ import annotations
 
+import csv
 import importlib
 import inspect
 import sqlite3
 import traceback
 from collections.abc import Callable, Mapping
+from types import CodeType
 from typing import Any, NoReturn
 
 from datasette.database import Database
 from datasette.version import __version__ as DATASETTE_VERSION
 
+from belarus_releases.site.formulas import FORMULA_SAFE_CSV
 from belarus_releases.site.limits import TooBig
 
 # Set on our wrapper of Database.execute_fn, so that applying twice does not wrap it twice.
@@ -40,9 +44,10 @@ def _missing(what: str) -> NoReturn:
 
 
 def apply() -> None:
-    """Apply both process-wide fixes; idempotent. :raises DatasetteChanged: when a target is missing."""
+    """Apply the process-wide fixes; idempotent. :raises DatasetteChanged: when a target is missing."""
     _quiet_client_errors()
     _free_failed_cursors_in_their_thread()
+    _formula_safe_csv()
 
 
 def _quiet_client_errors() -> None:
@@ -94,6 +99,29 @@ def _free_failed_cursors_in_their_thread() -> None:
 
     setattr(execute_fn_freeing_cursors, _APPLIED, True)
     Database.execute_fn = execute_fn_freeing_cursors
+
+
+def _formula_safe_csv() -> None:
+    """Every CSV Datasette serves written by a writer that makes formula cells inert (site/formulas.py).
+
+    Datasette's one CSV writer is `csv.writer(...)` in DataView.as_csv, looked up in its module's globals
+    each time, so that module gets a `csv` whose writer is safe. Checked: the module's `csv` is the csv
+    module (or ours already), and as_csv's code still names `csv` and `writer`.
+    """
+    views: Any = importlib.import_module("datasette.views.base")
+    current = getattr(views, "csv", None)
+    if current is FORMULA_SAFE_CSV:
+        return
+    as_csv = getattr(getattr(views, "DataView", None), "as_csv", None)
+    if current is not csv or as_csv is None or not {"csv", "writer"} <= _names(as_csv.__code__):
+        _missing("DataView.as_csv writing with the module-level `csv.writer` in datasette.views.base")
+    views.csv = FORMULA_SAFE_CSV
+
+
+def _names(code: CodeType) -> set[str]:
+    """The global and attribute names a function's code uses, its nested functions' included."""
+    nested = (const for const in code.co_consts if isinstance(const, CodeType))
+    return set(code.co_names).union(*(_names(inner) for inner in nested))
 
 
 def _parameters(function: Any) -> list[str]:
