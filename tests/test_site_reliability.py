@@ -1,10 +1,11 @@
 """The public site's reliability classes (README, "The public site"): no redirect leaves the site, one visitor
-query cannot take the server's memory, no CSV cell runs as a formula. In process against the real build, and
-once against a real plain `datasette` (the plugin's path).
+query cannot take the server's memory, no CSV cell runs as a formula, bad sort parameters are the visitor's
+mistake. In process against the real build, and once against a real plain `datasette` (the plugin's path).
 """
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import csv
 import io
@@ -18,11 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+import datasette
 import httpx
 import pytest
 from datasette.app import Datasette
 
 from belarus_releases.layout import Layout
+from belarus_releases.site import workarounds
 from belarus_releases.site.formulas import inert
 from belarus_releases.site.limits import LIMITS, MAX_LENGTH, RESULT_BYTES
 from belarus_releases.site.redirects import leaves_site, refuse_off_site_redirects
@@ -261,3 +264,43 @@ def test_a_table_csv_has_no_formula_cells(site: Layout) -> None:
         response = get(fresh, path)
         rows = _rows(response.text)
         assert (response.status_code, rows[0][-8:], rows[1][-8:]) == (200, *CELLS_CSV), path
+
+
+# Bad sort parameters are the visitor's mistake
+
+
+SORTS = {"sort": "_sort=nosuchcolumn", "sort_desc": "_sort_desc=nosuchcolumn", "both": "_sort=id&_sort_desc=id"}
+
+
+@pytest.mark.parametrize("sort", SORTS.values(), ids=SORTS.keys())
+def test_a_bad_sort_is_a_400_on_every_table(ds: Datasette, site: Layout, sort: str) -> None:
+    answers = {table: get(ds, f"/{DATABASE}/{quote(table)}.json?{sort}") for table in tables(site)}
+    assert {table: response.status_code for table, response in answers.items()} == dict.fromkeys(answers, 400)
+    assert all(response.json()["ok"] is False for response in answers.values())
+    assert [get(ds, f"/{DATABASE}/events{extension}?{sort}").status_code for extension in ("", ".csv")] == [400, 400]
+
+
+def test_only_bad_parameters_raise_datasettes_default_500() -> None:
+    """as_bad_request turns DatasetteError's default status into 400; this pins where Datasette uses it."""
+    raised = set()
+    sources = {path: path.read_text(encoding="utf-8") for path in Path(datasette.__file__).parent.rglob("*.py")}
+    for path, source in sources.items():
+        for node in ast.walk(ast.parse(source)) if "raise DatasetteError(" in source else ():
+            if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name)
+                    and node.exc.func.id == "DatasetteError" and not any(k.arg == "status" for k in node.exc.keywords)):
+                raised.add((path.name, ast.unparse(node.exc.args[0])))
+    assert raised == {
+        ("filters.py", "'Invalid _through - could not find corresponding foreign key'"),
+        ("table.py", "'Cannot use _sort and _sort_desc at the same time'"),
+        ("table.py", "f'Cannot sort table by {sort}'"),
+        ("table.py", "f'Cannot sort table by {sort_desc}'"),
+        ("base.py", "str(e)"),  # twice, each after an `except sqlite3.OperationalError` that catches it first
+    }
+
+
+def test_other_errors_keep_their_status() -> None:
+    error_class = workarounds._datasette_error()
+    forbidden, server = error_class("no", status=403), RuntimeError("bug")
+    workarounds.as_bad_request(forbidden)
+    workarounds.as_bad_request(server)
+    assert forbidden.status == 403 and not hasattr(server, "status")

@@ -62,6 +62,12 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
 
 
 @hookimpl
+def handle_exception(exception: BaseException) -> None:
+    """A `?_sort=` or `?_sort_desc=` naming no column is the visitor's mistake: 400, not Datasette's 500."""
+    workarounds.as_bad_request(exception)
+
+
+@hookimpl
 def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
     headers = security_headers(content_security_policy(inline_script_hashes(datasette.jinja_env)))
     sql_limit = visitor_sql_limit(int(datasette.setting("num_sql_threads")))
