@@ -173,3 +173,13 @@ def running_servers(layout: Layout, logs: dict[str, Path]) -> Iterator[dict[str,
         for name, process in processes.items():
             _wait_until_up(bases[name], process, logs[name])
         yield bases
+
+
+@contextmanager
+def running_datasette(layout: Layout, log: Path) -> Iterator[tuple[str, int]]:
+    """Plain `datasette` on a free port of 127.0.0.1, as a subprocess; yields its base URL and process id."""
+    port = free_port()
+    with _running(datasette_command(port), layout.root, log) as process:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(base, process, log)
+        yield base, process.pid

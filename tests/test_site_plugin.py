@@ -87,7 +87,8 @@ def test_the_plugin_is_registered_once_through_the_datasette_entry_point(ds: Dat
     assert entry.value == "belarus_releases.site.plugin"
     assert [name for name, registered in pm.list_name_plugin() if registered is plugin] == ["belarus_releases"]
     listed = [{"name": "belarus-releases", "static": True, "templates": True, "version": __version__,
-               "hooks": ["asgi_wrapper", "extra_css_urls", "extra_template_vars", "register_routes", "startup"]}]
+               "hooks": ["asgi_wrapper", "extra_css_urls", "extra_template_vars", "handle_exception", "prepare_connection",
+                         "register_routes", "startup"]}]
     assert get(ds, "/-/plugins.json").json() == listed
     result = CliRunner().invoke(datasette_cli, ["plugins"])
     assert result.exit_code == 0, result.output
@@ -139,11 +140,25 @@ def _change_execute_fn(monkeypatch: pytest.MonkeyPatch) -> str:
     return "coroutine datasette.database.Database.execute_fn(self, fn)"
 
 
+def _replace_csv_module(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(importlib.import_module("datasette.views.base"), "csv", SimpleNamespace(writer=None))
+    return "DataView.as_csv writing with the module-level `csv.writer` in datasette.views.base"
+
+
+def _change_datasette_error(monkeypatch: pytest.MonkeyPatch) -> str:
+    class DatasetteError(Exception):
+        def __init__(self, message: str, status: int = 400) -> None: ...
+
+    monkeypatch.setattr(importlib.import_module("datasette.views.base"), "DatasetteError", DatasetteError)
+    return "datasette.views.base.DatasetteError(message, ..., status=500)"
+
+
 def _missing(what: str) -> str:
     return re.escape(f"Datasette {datasette_version} has no {what}, which belarus-releases changes")
 
 
-@pytest.mark.parametrize("remove", [_remove_rich, _remove_execute_fn, _change_execute_fn])
+@pytest.mark.parametrize("remove", [_remove_rich, _remove_execute_fn, _change_execute_fn, _replace_csv_module,
+                                    _change_datasette_error])
 def test_a_workaround_whose_target_is_gone_fails_loudly(monkeypatch: pytest.MonkeyPatch, remove: Any) -> None:
     what = remove(monkeypatch)
     with pytest.raises(DatasetteChanged, match=_missing(what)):

@@ -1,5 +1,6 @@
 """Where the site reaches into Datasette 0.65's internals: two fixes for ways a few anonymous requests could stall
-the site, and imposing settings on a running instance (Datasette has no public API for a plugin to do that).
+the site, formula-safe CSV (site/formulas.py), 400 for bad sort parameters, and imposing settings on a running
+instance (Datasette has no public API for a plugin to do that).
 
 Each one first checks that what it changes is still there, in the shape it expects, and raises DatasetteChanged
 naming the Datasette version if not, so that an upgrade fails at start-up instead of silently serving without
@@ -10,14 +11,20 @@ makes it unnecessary is the oldest one pyproject.toml allows.
 
 from __future__ import annotations
 
+import csv
 import importlib
 import inspect
+import sqlite3
 import traceback
 from collections.abc import Callable, Mapping
+from types import CodeType
 from typing import Any, NoReturn
 
 from datasette.database import Database
 from datasette.version import __version__ as DATASETTE_VERSION
+
+from belarus_releases.site.formulas import FORMULA_SAFE_CSV
+from belarus_releases.site.limits import TooBig
 
 # Set on our wrapper of Database.execute_fn, so that applying twice does not wrap it twice.
 _APPLIED = "_belarus_releases_frees_failed_cursors"
@@ -37,9 +44,11 @@ def _missing(what: str) -> NoReturn:
 
 
 def apply() -> None:
-    """Apply both process-wide fixes; idempotent. :raises DatasetteChanged: when a target is missing."""
+    """Apply the process-wide fixes; idempotent. :raises DatasetteChanged: when a target is missing."""
     _quiet_client_errors()
     _free_failed_cursors_in_their_thread()
+    _formula_safe_csv()
+    _datasette_error()
 
 
 def _quiet_client_errors() -> None:
@@ -64,6 +73,10 @@ def _free_failed_cursors_in_their_thread() -> None:
     and resetting the statement then waits for that connection's mutex. If a slow query is running on the same
     connection, the whole event loop waits with it: alternating the two froze every page for up to the time
     limit (scripts/load_test.py). Clearing the traceback's frames in the SQL thread frees the cursor there.
+
+    Here too, a value over the site's length limit (site/limits.py) is reported as TooBig, an OperationalError:
+    SQLite raises DataError, which Datasette's table pages and CSV answer with 500 where they answer every
+    other refused query (OperationalError) with 400.
     """
     execute_fn = getattr(Database, "execute_fn", None)
     if getattr(execute_fn, _APPLIED, False):
@@ -76,6 +89,9 @@ def _free_failed_cursors_in_their_thread() -> None:
         def run(conn: Any) -> Any:
             try:
                 return fn(conn)
+            except sqlite3.DataError as error:
+                traceback.clear_frames(error.__traceback__)
+                raise TooBig(*error.args) from error
             except BaseException as error:
                 traceback.clear_frames(error.__traceback__)
                 raise
@@ -84,6 +100,52 @@ def _free_failed_cursors_in_their_thread() -> None:
 
     setattr(execute_fn_freeing_cursors, _APPLIED, True)
     Database.execute_fn = execute_fn_freeing_cursors
+
+
+def _formula_safe_csv() -> None:
+    """Every CSV Datasette serves written by a writer that makes formula cells inert (site/formulas.py).
+
+    Datasette's one CSV writer is `csv.writer(...)` in DataView.as_csv, looked up in its module's globals
+    each time, so that module gets a `csv` whose writer is safe. Checked: the module's `csv` is the csv
+    module (or ours already), and as_csv's code still names `csv` and `writer`.
+    """
+    views: Any = importlib.import_module("datasette.views.base")
+    current = getattr(views, "csv", None)
+    if current is FORMULA_SAFE_CSV:
+        return
+    as_csv = getattr(getattr(views, "DataView", None), "as_csv", None)
+    if current is not csv or as_csv is None or not {"csv", "writer"} <= _names(as_csv.__code__):
+        _missing("DataView.as_csv writing with the module-level `csv.writer` in datasette.views.base")
+    views.csv = FORMULA_SAFE_CSV
+
+
+def _datasette_error() -> Any:
+    """Datasette's DatasetteError, checked to take a `status` that is 500 unless given."""
+    views: Any = importlib.import_module("datasette.views.base")
+    error = getattr(views, "DatasetteError", None)
+    status = inspect.signature(error).parameters.get("status") if inspect.isclass(error) else None
+    if error is None or status is None or status.default != 500:
+        _missing("datasette.views.base.DatasetteError(message, ..., status=500)")
+    return error
+
+
+def as_bad_request(exception: BaseException) -> None:
+    """Make a DatasetteError raised with the default status, 500, a 400 (the exception is rendered after this).
+
+    Datasette 0.65 raises DatasetteError without a status only for a request's bad parameters: `?_sort=`
+    or `?_sort_desc=` naming no sortable column, the two at once, a `?_through=` that matches no foreign
+    key (tests/test_site_reliability.py lists them from Datasette's source, so a new one is noticed). What
+    is really the server's fault raises other exceptions and stays 500. The plugin's handle_exception hook
+    calls this before Datasette's own handler (trylast), which then renders the error with this status.
+    """
+    if isinstance(exception, _datasette_error()) and exception.status == 500:
+        exception.status = 400
+
+
+def _names(code: CodeType) -> set[str]:
+    """The global and attribute names a function's code uses, its nested functions' included."""
+    nested = (const for const in code.co_consts if isinstance(const, CodeType))
+    return set(code.co_names).union(*(_names(inner) for inner in nested))
 
 
 def _parameters(function: Any) -> list[str]:

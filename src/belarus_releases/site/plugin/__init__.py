@@ -2,12 +2,14 @@
 
 Every Datasette process in an environment where belarus-releases is installed loads it: `belarus-releases
 serve`, plain `datasette build/current/belarus-releases.db -m metadata.yml`, a `datasette publish` deployment. So each
-one gets the same security headers, visitor-SQL cap, settings, workarounds and stylesheet. It is a package,
-not a module, because Datasette serves a plugin's static/ (and templates/) folder only when the plugin is one.
+one gets the same security headers, redirect guard, visitor-SQL cap and limits, settings, workarounds and
+stylesheet. It is a package, not a module, because Datasette serves a plugin's static/ (and templates/) folder
+only when the plugin is one.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +18,7 @@ from pluggy import HookimplMarker
 
 from belarus_releases.check.metadata import unsafe_entries
 from belarus_releases.site import downloads, feed, pages, workarounds
+from belarus_releases.site.limits import limit_connection
 from belarus_releases.site.middleware import (
     ASGIApp,
     content_security_policy,
@@ -25,6 +28,7 @@ from belarus_releases.site.middleware import (
     visitor_sql_limit,
     with_headers,
 )
+from belarus_releases.site.redirects import refuse_off_site_redirects
 from belarus_releases.site.settings import imposable_settings
 
 # The same marker as `datasette.hookimpl`, taken from pluggy so that the hooks keep their types.
@@ -53,12 +57,25 @@ def startup(datasette: Any) -> None:
 
 
 @hookimpl
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    """Every connection, to any database: bounds on what one query can make SQLite build (site/limits.py)."""
+    limit_connection(conn)
+
+
+@hookimpl
+def handle_exception(exception: BaseException) -> None:
+    """A `?_sort=` or `?_sort_desc=` naming no column is the visitor's mistake: 400, not Datasette's 500."""
+    workarounds.as_bad_request(exception)
+
+
+@hookimpl
 def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
     headers = security_headers(content_security_policy(inline_script_hashes(datasette.jinja_env)))
     sql_limit = visitor_sql_limit(int(datasette.setting("num_sql_threads")))
 
     def wrap(app: ASGIApp) -> ASGIApp:
-        return with_headers(limit_visitor_sql(app, sql_limit), headers)  # 429s get the headers too
+        # 429s and refused redirects get the headers too
+        return with_headers(refuse_off_site_redirects(limit_visitor_sql(app, sql_limit)), headers)
 
     return wrap
 
