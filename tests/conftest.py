@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from datasette.app import Datasette
+from playwright.sync_api import Browser, sync_playwright
 
 from belarus_releases.layout import Layout
 from belarus_releases.site.serve import make_datasette
@@ -70,3 +71,18 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     layout = built_site(tmp_path_factory)
     with running_server(layout, layout.root.parent / "server.log") as base:
         yield base
+
+
+# Debian's Chromium, driven by Playwright (never `playwright install`): headless, as root in CI, and quiet on a
+# machine whose network reaches nothing but this project's server.
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser(live_site: str) -> Iterator[Browser]:
+    """One Chromium for every browser test of the worker that runs the "browser" group."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield launched
+        launched.close()

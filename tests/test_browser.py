@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import re
 import struct
-import subprocess
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import Browser
 
-from conftest import CHROMIUM
 from served import DATABASE, MARKUP, MARKUP_ID
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -74,23 +73,21 @@ class Visit:
     console: list[str]
 
 
-def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        str(CHROMIUM), "--headless", "--disable-gpu", "--no-first-run", f"--user-data-dir={profile}",
-        "--no-sandbox",  # CI containers run as root, where Chromium's sandbox cannot start
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",  # no traffic but ours
-        "--enable-logging=stderr", "--v=0",  # prints the page's console, CSP violations included
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-
-
-def visit(url: str, profile: Path) -> Visit:
-    done = chromium(profile, "--virtual-time-budget=3000", "--dump-dom", url)
-    assert done.returncode == 0, done.stderr[-2000:]
-    dom = Dom()
-    dom.feed(done.stdout)
-    return Visit(dom, [line for line in done.stderr.splitlines() if ":CONSOLE" in line])
+def visit(browser: Browser, url: str) -> Visit:
+    """The page's DOM once it has loaded and its scripts have run, and every console error (CSP violations among
+    them) or uncaught script error it produced."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: console.append(str(error)))
+    try:
+        page.goto(url, wait_until="load")
+        dom = Dom()
+        dom.feed(page.content())
+    finally:
+        context.close()
+    return Visit(dom, console)
 
 
 @pytest.fixture(scope="module")
@@ -99,9 +96,8 @@ def server(live_site: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def visits(server: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Visit]:
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    return {name: visit(server + path, profile) for name, path in PAGES.items()}
+def visits(server: str, browser: Browser) -> dict[str, Visit]:
+    return {name: visit(browser, server + path) for name, path in PAGES.items()}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -134,21 +130,25 @@ def test_own_scripts_run_under_the_csp(visits: dict[str, Visit]) -> None:
     assert "CodeMirror" in classes("database"), "the SQL editor (external script + hashed inline script) did not start"
 
 
-def test_screenshot_of_the_events_table(server: str, tmp_path: Path) -> None:
+def test_screenshot_of_the_events_table(server: str, browser: Browser, tmp_path: Path) -> None:
     shot = tmp_path / "events.png"
-    done = chromium(tmp_path / "profile", "--hide-scrollbars", "--window-size=1280,900", f"--screenshot={shot}",
-                    f"{server}/{DATABASE}/events")
-    assert done.returncode == 0, done.stderr[-2000:]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/{DATABASE}/events", wait_until="networkidle")
+        page.screenshot(path=str(shot))
+    finally:
+        context.close()
     header = shot.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", header[16:24]) == (1280, 900)
 
 
-def test_the_checks_would_see_a_payload_that_ran(server: str, tmp_path: Path) -> None:
+def test_the_checks_would_see_a_payload_that_ran(browser: Browser, tmp_path: Path) -> None:
     """A control: the same payloads in a plain page with no escaping and no CSP do run, and the checks see it."""
     page = tmp_path / "raw.html"
     page.write_text(f"<html><head><title>raw</title></head><body>{MARKUP['summary']}{MARKUP['title']}</body></html>",
                     encoding="utf-8")
-    dom = visit(page.as_uri(), tmp_path / "profile").dom
+    dom = visit(browser, page.as_uri()).dom
     assert dom.title == "XSS-TITLE"
     assert [tag for tag, attributes in dom.elements if "data-xss" in attributes] == ["body"]

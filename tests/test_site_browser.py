@@ -21,25 +21,15 @@ from xml.etree import ElementTree as ET
 import httpx
 import pytest
 from frictionless import Package
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from conftest import CHROMIUM, ROOT
+from conftest import ROOT
 from served import DATABASE, MARKUP, MARKUP_ID
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTEFACTS = Path(os.environ.get("BELARUS_RELEASES_ARTEFACTS", ROOT / ".test-artefacts" / "browser"))
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture(scope="module")
-def browser(live_site: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
