@@ -126,10 +126,10 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> No
 
 
 @contextmanager
-def _running(command: list[str], cwd: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def _running(command: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
     """A server subprocess writing to `log`, stopped on the way out (killed if it does not stop)."""
     with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT, env=env)
         try:
             yield process
         finally:
@@ -151,6 +151,15 @@ def datasette_command(port: int) -> list[str]:
     """Plain `datasette build/current/belarus-releases.db -m metadata.yml` from this environment, run in the repository."""
     return [str(Path(sys.executable).parent / "datasette"), "build/current/belarus-releases.db", "-m", "metadata.yml",
             "--host", "127.0.0.1", "--port", str(port)]
+
+
+@contextmanager
+def running_command(command: list[str], cwd: Path, log: Path, port: int, env: dict[str, str]) -> Iterator[str]:
+    """Any server command that listens on 127.0.0.1:`port`, run in `cwd` with `env`; yields its base URL once it answers."""
+    base = f"http://127.0.0.1:{port}"
+    with _running(command, cwd, log, env) as process:
+        _wait_until_up(base, process, log)
+        yield base
 
 
 @contextmanager

@@ -127,6 +127,34 @@ def build(root: str, fmt: str, allow_removals: bool) -> None:
                f"{layout.relative(result.release)}/; {layout.relative(layout.current)} points to it.")
 
 
+@cli.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@root_option
+def publish(target: Path, root: str) -> None:
+    """Prepare TARGET, a new folder from which a container host (Cloud Run, Fly) serves the live release.
+
+    It holds a copy of build/current's release, metadata.yml, this package's wheel, the runtime part of
+    requirements.lock, a Dockerfile, fly.toml and serve.sh: the same site, settings and limits as
+    `belarus-releases serve`. Refuses when nothing is built or TARGET is not empty.
+
+    Example:
+
+    \b
+        belarus-releases publish deploy/
+        cd deploy && gcloud run deploy belarus-releases --source .
+    """
+    from belarus_releases.site.deploy import DeployError, prepare_deployment
+
+    try:
+        deployment = prepare_deployment(_layout(root), target)
+    except DeployError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Wrote {target}/ to serve release {deployment.contents.release} ({len(deployment.packages)} locked "
+               f"packages). Next, from {target}/ (see its DEPLOY.md):\n"
+               "  gcloud run deploy belarus-releases --source . --allow-unauthenticated   # Google Cloud Run\n"
+               "  fly launch --copy-config --no-deploy && fly deploy                      # Fly.io")
+
+
 def _interactive() -> bool:
     return sys.stdin.isatty()
 
