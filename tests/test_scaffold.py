@@ -55,11 +55,9 @@ def test_new_writes_a_record_that_validates_once_its_blanks_are_filled(mini: Lay
                       "schema] types: must not be empty. Expected: What kind of event this is; several may apply, for "
                       "example [visit, release].",
                       "schema] sources.0.file (source 1): is blank; write text here. Expected: File name of a source "
-                      "document under "
-                      "sources/, without a folder, for example 004_89c879bc2f5c7943.txt.",
+                      "document under sources/: a .txt name with no folder, for example 004_89c879bc2f5c7943.txt.",
                       "schema] sources.0.quotes.0.text (source 1, quote 1): is blank; write text here. Expected: The "
-                      "exact words of the "
-                      "source, copied in its original language; spaces and quote-mark styles may differ."]
+                      "exact words of the source, copied in its original language; spaces and quote-mark styles may differ."]
     path.write_text(_fill(text), encoding="utf-8")
     result = check_dataset(mini)
     assert result.ok, [p.to_text() for p in result.problems]
