@@ -182,7 +182,7 @@ def test_no_schema_field_is_silently_dropped(real: Layout) -> None:
     assert _properties(record["$defs"], "sanctionsChange") <= columns["sanctions_changes"]
     assert {f"date_{key}" for key in _properties(record["$defs"], "eventDate")} - {"date_value"} <= columns["events"]
     assert {f"location_{key}" for key in _properties(record, "properties", "location")} <= columns["events"]
-    assert _properties(record["$defs"], "official") == {"person", "role", "side"}
+    assert _properties(record["$defs"], "official") == {"person", "role", "side", "basis"}
     assert _properties(record) == {"id", "date", "title", "summary", "types", "location", "officials", "release",
                                    "sanctions_changes", "sources", "notes"}
     assert _properties(sources["$defs"], "source") <= columns["sources"]

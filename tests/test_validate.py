@@ -296,3 +296,38 @@ def test_every_corpus_message_is_actionable() -> None:
             message = line.split("] ", 1)[1]
             assert verbs.search(message), f"{case.name}: {message}"
             assert "Traceback" not in message and not re.search(r"<[a-z]|\\x[0-9a-f]{2}|\\u[0-9a-f]{4}", message), message
+
+
+# Facts no stronger than their words
+
+
+def test_an_official_basis_lets_a_quote_identify_them_without_the_name(mini: Layout) -> None:
+    _edit(mini, R, "supports: [release.status, release.count]", "supports: [release.status, release.count, officials.john-coale]")
+    assert [line.split("] ")[0].split(": [")[1] for line in _lines(mini)] == ["official-not-named"]
+    assert _record(mini, "    side: us\n", "    side: us\n    basis: The quote follows the one that names him.\n") == []
+
+
+def test_names_are_whole_registered_words_in_any_case() -> None:
+    from belarus_releases.check.officials import names_any
+
+    assert names_any("встретился с Лукашенко.", ["лукашенко"])
+    assert names_any("ЛУКАШЕНКО сказал", ["лукашенко"])
+    assert not names_any("встретился с Лукашенком", ["лукашенко"])  # another case form, registered on its own
+    assert names_any("с «Джоном  Коулом»", ["джоном коулом"])  # spacing and quote marks as quotes are compared
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    # a bound is never worked out, whatever count_basis says
+    ("  foreign_nationals: 14", "  foreign_nationals: 14\n  high: 60\n  count_basis: Counted from the words.",
+     "22:9: [figure-not-quoted]"),
+    # a count worked out in count_basis is not exact; at-least is what the words allow
+    ("В тот же день на свободу вышли 52 заключённых.", "В тот же день на свободу вышли",
+     "20:14: [exact-not-earned]"),
+])
+def test_numbers_need_their_words(mini: Layout, old: str, new: str, expected: str) -> None:
+    if "high" in new:
+        _edit(mini, R, "supports: [release.status, release.count]", "supports: [release.status, release.count, release.high]")
+    else:
+        _edit(mini, R, "  foreign_nationals: 14", "  foreign_nationals: 14\n  count_basis: Worked out.")
+    lines = _record(mini, old, new)
+    assert [line.split("] ")[0] + "]" for line in lines] == [f"{R}:{expected}"]

@@ -55,6 +55,14 @@ TYPES: dict[str, str] = {
     "count-not-in-quote": ("No supporting quote writes this number in digits or words: "
                            "quote the sentence with the number, or say how it was derived in count_basis."),
     "fact-unsupported": "No quote supports this fact: add a quote and list the fact in its supports.",
+    "figure-not-quoted": ("A bound (low, high) is not written in any quote that supports that very field: quote the words "
+                          "that give it; a bound is never derived, so for words without a number use qualifier vague."),
+    "exact-not-earned": ("A count is exact only when a supporting quote states the total for this event: quote the total, "
+                         "or make the qualifier at-least (or about)."),
+    "official-not-named": ("A quote that supports an official does not name them: quote the sentence that names them (any "
+                           "registered form of the name), or say in the official's basis how the quote identifies them."),
+    "date-not-earliest": ("A record's id and sort date start on the earliest possible day of its date: give a range its "
+                          "earliest bound (the earliest the text allows), and start the id with that day."),
     "variant-not-found": "The name form does not occur in any source file: copy it exactly from a source.",
     "ambiguous-name": "The same name form is listed for two people.",
     "source-changed": ("A source document differs from the SHA-256 recorded for it: restore it, or add the new version "

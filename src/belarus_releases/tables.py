@@ -120,6 +120,7 @@ TABLES: tuple[Table, ...] = (
     ), ("person_id", "position"), (_person(),), indexes=(("side",),)),
     Table("event_officials", (
         _s("event_id", True), _i("position", True), _s("person_id", True), _s("role", True), _s("side", True),
+        _s("basis"),
     ), ("event_id", "position"), (_event(), _person()), indexes=(("person_id",), ("side",))),
     Table("releases", (
         _s("event_id", True), _s("status", True), _s("scope", True), _i("count"), _s("qualifier", True), _i("low"), _i("high"),

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.files import input_file_problem, record_files, schema_file_problems
 from belarus_releases.check.metadata import load_metadata
+from belarus_releases.check.officials import official_problems
 from belarus_releases.check.provenance import Provenance, check_provenance
 from belarus_releases.check.schema import schema_validator, validate_loaded
 from belarus_releases.check.yaml_reader import Loaded, load_file
@@ -135,6 +136,9 @@ def check_dataset(layout: Layout) -> CheckResult:
                          lambda problem: Provenance([problem], {}))
     result.problems += provenance.problems
     result.quote_texts = provenance.spans
+    if people.data is not None:  # names are looked up in the registry only when it is valid
+        result.problems += guarded(people.file, lambda: official_problems(result.records, people, provenance.spans),
+                                   _alone)
     _check_metadata(layout, result)
     result.problems = capped(sorted(set(result.problems)))
     return result

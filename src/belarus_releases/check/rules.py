@@ -33,22 +33,11 @@ def _id_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]:
 
 def _date_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]:
     date = record["date"]
-    earliest, latest = date.get("earliest"), date.get("latest")
-    if earliest and latest and latest < earliest:
-        yield at(loaded.file, loaded.position(("date", "latest")), "date-mismatch",
-                 f"latest ({latest}) is before earliest ({earliest}); swap them or correct one")
+    problems = list(date_problems(loaded, date, ("date",)))
+    yield from problems
+    if problems:
         return
-    try:
-        low, high = date_span(date)
-    except ValueError:  # year 0000: the pattern allows it, the calendar does not
-        yield at(loaded.file, loaded.position(("date", "value")), "date-mismatch",
-                 f"{date.get('value')} is not a real date; correct the year")
-        return
-    if low > high:
-        yield at(loaded.file, loaded.position(("date", "value")), "date-mismatch",
-                 f"the value {date.get('value')} lies outside earliest..latest ({earliest or '…'} to {latest or '…'}); "
-                 "correct the value or the bounds")
-        return
+    low, high = date_span(date)
     try:
         id_date = dt.date.fromisoformat(record["id"][:10])
     except ValueError:
@@ -59,6 +48,35 @@ def _date_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]:
         yield at(loaded.file, loaded.position(("id",)), "date-mismatch",
                  f"the id starts with {id_date} but the event date is {_span_text(low, high)}; "
                  "start the id (and file name) with the event date, or its first possible day")
+    elif id_date != low:
+        yield at(loaded.file, loaded.position(("id",)), "date-not-earliest",
+                 f"the id starts with {id_date} but the first possible day of the event is {low}; start the id (and "
+                 f"file name) with {low}")
+
+
+def date_problems(loaded: Loaded, date: dict[str, Any], path: JsonPath) -> Iterator[Problem]:
+    """What is wrong inside one date (the event's, or another the record gives): bounds that do not agree with each
+    other or with the value, and a range without its earliest bound."""
+    earliest, latest = date.get("earliest"), date.get("latest")
+    if earliest and latest and latest < earliest:
+        yield at(loaded.file, loaded.position((*path, "latest")), "date-mismatch",
+                 f"latest ({latest}) is before earliest ({earliest}); swap them or correct one")
+        return
+    try:
+        low, high = date_span(date)
+    except ValueError:  # year 0000: the pattern allows it, the calendar does not
+        yield at(loaded.file, loaded.position((*path, "value")), "date-mismatch",
+                 f"{date.get('value')} is not a real date; correct the year")
+        return
+    if low > high:
+        yield at(loaded.file, loaded.position((*path, "value")), "date-mismatch",
+                 f"the value {date.get('value')} lies outside earliest..latest ({earliest or '…'} to {latest or '…'}); "
+                 "correct the value or the bounds")
+        return
+    if date["precision"] == "range" and not earliest:
+        yield at(loaded.file, loaded.position((*path, "precision")), "date-not-earliest",
+                 "a range needs its earliest bound: add earliest, the first day the text allows (a dated article's "
+                 "'in recent months', 'summer 2020'), and say in basis how it follows from the words")
 
 
 def _span_text(low: dt.date, high: dt.date) -> str:
@@ -123,12 +141,29 @@ def _support_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Proble
         if fact not in supported and fact not in optional:
             yield at(loaded.file, loaded.position(where), "fact-unsupported",
                      f"no quote supports '{fact}'; add it to the supports of the quote that shows it")
-    release = record.get("release", {})
-    if release.get("count_basis"):
-        return
+    yield from _number_problems(loaded, record.get("release", {}), supported)
+
+
+def _number_problems(loaded: Loaded, release: dict[str, Any], supported: dict[str, list[str]]) -> Iterator[Problem]:
+    """Every number needs words that give it, in a quote that supports that very field. A count of people may be
+    worked out (count_basis: 'an American and two Belarusians' is 3), but then it is not exact; a bound never is."""
+    basis = release.get("count_basis")
     for name in RELEASE_NUMBERS:
         value, texts = release.get(name), supported.get(f"release.{name}")
-        if value is not None and texts and not any(value in numbers_in(text) for text in texts):
-            yield at(loaded.file, loaded.position(("release", name)), "count-not-in-quote",
+        if value is None or not texts or any(value in numbers_in(text) for text in texts):
+            continue  # no quote at all is fact-unsupported
+        where = loaded.position(("release", name))
+        if name in ("low", "high"):
+            yield at(loaded.file, where, "figure-not-quoted",
+                     f"release.{name} is {value}, but no quote supporting release.{name} writes {value}; a bound must be "
+                     "the sources' own number: quote the words that give it, or leave the bound out (for words such as "
+                     "'dozens' use qualifier vague)")
+        elif not basis:
+            yield at(loaded.file, where, "count-not-in-quote",
                      f"release.{name} is {value}, but no quote supporting release.{name} writes {value} in digits or words; "
                      "quote the words that give the number, or explain the number in release.count_basis")
+        elif name == "count" and release["qualifier"] == "exact":
+            yield at(loaded.file, loaded.position(("release", "qualifier")), "exact-not-earned",
+                     f"release.count is exact ({value}), but no quote supporting release.count writes {value}; a count "
+                     "worked out in count_basis is not a stated total: make the qualifier at-least (or about), or "
+                     "quote the words that state the total")

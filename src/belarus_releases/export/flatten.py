@@ -77,7 +77,7 @@ def record_rows(record: dict[str, Any], quote_texts: Mapping[tuple[str, JsonPath
         yield "event_types", {"event_id": event_id, "type": type_}
     for position, official in enumerate(record.get("officials", [])):
         yield "event_officials", {"event_id": event_id, "position": position, "person_id": official["person"],
-                                  "role": official["role"], "side": official["side"]}
+                                  "role": official["role"], "side": official["side"], "basis": official.get("basis")}
     release = record.get("release")
     if release:
         yield "releases", release_row(event_id, release)
