@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from belarus_releases.check.crossref import crossref_problems
@@ -130,8 +130,9 @@ def check_dataset(layout: Layout) -> CheckResult:
     result.sources = _check_registry(layout, result, layout.source_registry, "sources")
     people, sources = result.people, result.sources
     complete = len(result.records) == len(names)
+    record_ids = [PurePosixPath(name).stem for name in names]
     result.problems += guarded(sources.file, lambda: crossref_problems(layout, result.records, people, sources,
-                                                                       complete=complete), _alone)
+                                                                       complete=complete, record_ids=record_ids), _alone)
     provenance = guarded(sources.file, lambda: check_provenance(layout, result.records, people, sources),
                          lambda problem: Provenance([problem], {}))
     result.problems += provenance.problems

@@ -1,6 +1,7 @@
 """An official's supporting quote must name them: a quote listed as supporting `officials.ID` must contain a form of
-that person's name registered in registry/people.yml, unless the official's `basis` says how the quote identifies
-them (for example "президент США" on a day when the sources make Trump the president).
+that person's name registered in registry/people.yml (for an official the sources do not name, the words of their
+`as_written`), unless the official's `basis` says how the quote identifies them (for example "президент США" on a
+day when the sources make Trump the president).
 
 Without this, an official can be "supported" by a sentence about someone else, or by one that never names them.
 Names are compared as whole words after `normalise` and case folding, so "Лукашенко" does not match inside
@@ -14,6 +15,7 @@ from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from belarus_releases.check.characters import normalise
+from belarus_releases.check.rules import official_key
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.problems import JsonPath, Problem, at
 from belarus_releases.record import entries, name_forms, quotes
@@ -47,16 +49,21 @@ def official_problems(records: list[Loaded], people: Loaded, found: Collection[t
 def _record_problems(loaded: Loaded, forms: dict[str, list[str]], found: Collection[tuple[str, JsonPath]]) -> Iterator[Problem]:
     record: dict[str, Any] = loaded.data
     for number, official in enumerate(record.get("officials", [])):
-        person = official["person"]
-        if official.get("basis") or person not in forms:  # an unknown person is reported as unknown-person
+        if official.get("basis") or ("person" in official) == ("unnamed" in official):  # both: reported by rules.py
             continue
-        fact = f"officials.{person}"
+        if "person" in official:
+            if official["person"] not in forms:  # an unknown person is reported as unknown-person
+                continue
+            words, missing = forms[official["person"]], "no registered form of the name occurs in it"
+        else:
+            written = official["as_written"]
+            words, missing = [_comparable(written)], f"the words of as_written, '{written}', are not in it"
+        fact = f"officials.{official_key(official)}"
         for path, _, quote in quotes(record):
             if fact not in quote["supports"] or (record["id"], path) not in found:
                 continue
-            if not names_any(quote["text"], forms[person]):
+            if not names_any(quote["text"], words):
                 where = loaded.position((*path, "supports", quote["supports"].index(fact)))
                 yield at(loaded.file, where, "official-not-named",
-                         f"this quote supports '{fact}' but does not name them (no registered form of the name occurs "
-                         f"in it); quote the sentence that names them, or say in officials.{number}.basis how this "
-                         "quote identifies them")
+                         f"this quote supports '{fact}' but does not name them ({missing}); quote the sentence that "
+                         f"names them, or say in officials.{number}.basis how this quote identifies them")

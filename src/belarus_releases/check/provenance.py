@@ -153,14 +153,22 @@ def _people_problems(people: Loaded, sources: dict[str, SourceText]) -> Iterator
     everything = "\n".join(texts.values())
     owner: dict[str, str] = {}
     for p, person in enumerate(entries(people, "people")):
-        for path, _lang, form, _kind in name_forms(person):
+        attested = {normalise(form) for path, _, form, kind in name_forms(person)
+                    if kind != "editorial" and path != ("name", "en")}
+        for path, _lang, form, kind in name_forms(person):
             if path == ("name", "en"):
                 continue  # the canonical English name is not how the Russian and Ukrainian sources write it
             where = people.position(("people", p, *path))
             key = normalise(form).casefold()
             if owner.setdefault(key, person["id"]) != person["id"]:
                 yield at(people.file, where, "ambiguous-name", f"'{form}' is also listed for '{owner[key]}'")
-            if not re.search(rf"(?<!\w){re.escape(normalise(form))}(?!\w)", everything):
+            if kind == "editorial":  # in no source by definition; what it renders must be a form the sources use
+                rendered = person["variants"][path[1]]["from"]
+                if normalise(rendered) not in attested:
+                    yield at(people.file, people.position(("people", p, *path[:2], "from")), "variant-not-found",
+                             f"'{rendered}' is not one of this person's name forms from the sources; an editorial form "
+                             "must render one of them: copy it from the name or variants")
+            elif not re.search(rf"(?<!\w){re.escape(normalise(form))}(?!\w)", everything):
                 yield at(people.file, where, "variant-not-found", f"'{form}' does not occur as a word in any source file")
         for path, evidence in role_evidence(person):
             text = texts.get(evidence["file"])
