@@ -151,9 +151,9 @@ def test_invalid_metadata_changes_nothing(built: Layout) -> None:
 
 
 def test_a_canned_query_that_does_not_compile_fails_the_build(built: Layout) -> None:
-    result = _build_with_metadata_edit(built, "            release_min as released_at_least,", "            release_minimum,")
+    result = _build_with_metadata_edit(built, "              releases.at_least,\n", "              releases.at_least_minimum,\n")
     assert [(p.type, p.file) for p in result.problems] == [("metadata-invalid", "metadata.yml")]
-    assert "releases_over_time" in result.problems[0].message and "release_minimum" in result.problems[0].message
+    assert "releases_over_time" in result.problems[0].message and "at_least_minimum" in result.problems[0].message
 
 
 def test_a_package_that_fails_validation_is_not_published(built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
