@@ -165,9 +165,9 @@ def test_invalid_metadata_changes_nothing(built: Layout) -> None:
 
 
 def test_a_canned_query_that_does_not_compile_fails_the_build(built: Layout) -> None:
-    result = _build_with_metadata_edit(built, "            release_min as released_at_least,", "            release_minimum,")
+    result = _build_with_metadata_edit(built, "              releases.at_least,\n", "              releases.at_least_minimum,\n")
     assert [(p.type, p.file) for p in result.problems] == [("metadata-invalid", "metadata.yml")]
-    assert "releases_over_time" in result.problems[0].message and "release_minimum" in result.problems[0].message
+    assert "releases_over_time" in result.problems[0].message and "at_least_minimum" in result.problems[0].message
 
 
 def test_a_package_that_fails_validation_is_not_published(built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -258,3 +258,17 @@ def test_the_real_dataset_builds(repo: Layout) -> None:
     result = build_dataset(repo)
     assert result.ok, [p.to_text() for p in result.problems]
     assert result.rows["events"] == len(list(repo.records.glob("*.yml")))
+
+
+def test_a_bug_in_a_writer_is_one_located_problem_and_changes_nothing(built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = snapshot(built)
+
+    def broken(*_: object, **__: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(build_module, "write_table_files", broken)
+    result = CliRunner().invoke(cli, ["build", "--root", str(built.root)])
+    assert result.exit_code == 1 and "Traceback" not in result.output and "boom" not in result.output
+    assert result.output.startswith("build:0:0: [internal-error] the build failed while writing its outputs (KeyError); "
+                                    "please report this; ")
+    assert snapshot(built) == before

@@ -102,7 +102,7 @@ def test_a_source_that_does_not_read_cleanly_is_reported_on_the_source(mini: Lay
                                    "'« » « » « » « »'"])
 def test_a_quote_of_only_spaces_or_quote_marks_is_refused(mini: Layout, blank: str) -> None:
     _edit(mini, BASE_TARGET, ">-\n          11 сентября в Минске Александр Лукашенко встретился с\n" + QUOTE, blank)
-    assert _lines(mini) == [f"{BASE_TARGET}:25:15: [no-words] sources.0.quotes.0.text (source 1, quote 1) has no letters "
+    assert _lines(mini) == [f"{BASE_TARGET}:26:15: [no-words] sources.0.quotes.0.text (source 1, quote 1) has no letters "
                             "or digits; "
                             "write the words, or remove the field"]
 

@@ -56,8 +56,8 @@ def test_every_foreign_key_resolves(tables: dict[str, list[dict[str, Any]]]) -> 
     for table in TABLES:
         for fk in table.foreign_keys:
             targets = {row[fk.other_column] for row in tables[fk.other_table]}
-            for row in tables[table.name]:
-                assert row[fk.column] in targets, f"{table.name}.{fk.column} = {row[fk.column]!r}"
+            for row in tables[table.name]:  # an empty reference (an unnamed official's person) refers to nothing
+                assert row[fk.column] is None or row[fk.column] in targets, f"{table.name}.{fk.column} = {row[fk.column]!r}"
 
 
 def test_event_row_of_a_range_date(tables: dict[str, list[dict[str, Any]]]) -> None:
@@ -70,7 +70,7 @@ def test_event_row_of_a_range_date(tables: dict[str, list[dict[str, Any]]]) -> N
     assert event["location_place"] is None and event["location_country"] is None
     assert (event["release_status"], event["release_count"], event["release_qualifier"]) == ("proposed", 100, "at-least")
     assert event["release_min"] == 100
-    assert (event["source_count"], event["quote_count"]) == (2, 5)
+    assert (event["source_count"], event["quote_count"]) == (2, 6)
 
 
 def test_event_counts_follow_the_record() -> None:
@@ -141,7 +141,8 @@ def test_a_variant_repeating_a_display_name_is_listed_once() -> None:
     person["variants"].append({"text": person["name"]["ru"], "lang": "ru", "kind": "spelling"})
     rows = flatten_data([], [person], sources)["person_names"]
     assert by_key(rows, lang="ru", name=person["name"]["ru"]) == [
-        {"person_id": person["id"], "lang": "ru", "name": person["name"]["ru"], "kind": "display"}]
+        {"person_id": person["id"], "lang": "ru", "name": person["name"]["ru"], "kind": "display", "basis": None,
+         "derived_from": None}]
 
 
 def test_roles_officials_sanctions_and_quotes_keep_their_order(tables: dict[str, list[dict[str, Any]]]) -> None:
@@ -178,15 +179,81 @@ def test_no_schema_field_is_silently_dropped(real: Layout) -> None:
     people = json.loads(real.schema("people").read_text(encoding="utf-8"))
     sources = json.loads(real.schema("sources").read_text(encoding="utf-8"))
     columns = {name: set(table.column_names) for name, table in BY_NAME.items()}
-    assert _properties(record["$defs"], "release") - {"people"} <= columns["releases"]
+    assert _properties(record["$defs"], "release") - {"people", "categories"} <= columns["releases"]
+    assert {f"date_{key}" for key in _properties(record["$defs"], "eventDate")} - {"date_value"} <= columns["releases"]
+    assert _properties(record["$defs"], "releaseCategory") <= columns["release_categories"]
     assert _properties(record["$defs"], "sanctionsChange") <= columns["sanctions_changes"]
     assert {f"date_{key}" for key in _properties(record["$defs"], "eventDate")} - {"date_value"} <= columns["events"]
     assert {f"location_{key}" for key in _properties(record, "properties", "location")} <= columns["events"]
-    assert _properties(record["$defs"], "official") == {"person", "role", "side"}
-    assert _properties(record) == {"id", "date", "title", "summary", "types", "location", "officials", "release",
-                                   "sanctions_changes", "sources", "notes"}
+    assert _properties(record["$defs"], "official") - {"person"} <= columns["event_officials"]
+    assert _properties(record["$defs"], "prisonersHeld") - {"date"} <= columns["prisoners_held"]
+    assert {f"date_{key}" for key in _properties(record["$defs"], "eventDate")} - {"date_value"} <= columns["prisoners_held"]
+    assert _properties(record["$defs"], "link") == {"event", "relation"}  # other_event_id and relation in event_links
+    assert _properties(record) == {"id", "former_ids", "date", "title", "summary", "types", "location", "officials",
+                                   "release", "sanctions_changes", "links", "prisoners_held", "sources", "notes"}
     assert _properties(sources["$defs"], "source") <= columns["sources"]
     assert _properties(people["$defs"], "person") == {"id", "name", "variants", "roles", "notes"}
     assert {f"name_{lang}" for lang in _properties(people["$defs"], "person", "properties", "name")} <= columns["people"]
+    variant = _properties(people["$defs"], "person", "properties", "variants", "items")
+    assert variant == {"text", "lang", "kind", "basis", "from"}  # from is person_names.derived_from
     role = _properties(people["$defs"], "person", "properties", "roles", "items")
     assert role == {"title", "side", "from", "until", "evidence"}
+
+
+def test_links_are_published_from_both_ends(tables: dict[str, list[dict[str, Any]]]) -> None:
+    coale, kellogg = "2025-09-11-coale-visits-minsk", "2025-06-21-kellogg-visits-minsk"
+    assert tables["event_links"] == [
+        {"event_id": kellogg, "relation": "before", "other_event_id": coale, "stated_in": coale, "position": 0},
+        {"event_id": coale, "relation": "after", "other_event_id": kellogg, "stated_in": coale, "position": 0},
+    ]
+
+
+def test_categories_give_the_parts_of_a_release_and_their_minimum(tables: dict[str, list[dict[str, Any]]]) -> None:
+    parts = {(row["event_id"][:10], row["category"]): (row["count"], row["at_least"])
+             for row in tables["release_categories"]}
+    assert parts == {
+        ("2025-02-12", "political-prisoners"): (2, 2), ("2025-02-12", "foreign-nationals"): (1, 1),
+        ("2025-06-21", "political-prisoners"): (None, 14),  # the whole release: its minimum
+        ("2025-08-15", "unknown"): (None, 1300), ("2025-09-11", "political-prisoners"): (None, 52),
+        ("2025-11-01", "unknown"): (None, 100),
+    }
+
+
+@pytest.mark.parametrize(("qualifier", "part", "expected"), [
+    ("exact", {"category": "unknown", "count": 5}, 5),
+    ("at-least", {"category": "unknown"}, 10),
+    ("up-to", {"category": "unknown", "count": 5}, None),
+    ("vague", {"category": "unknown"}, None),
+])
+def test_part_minimum_follows_the_release_qualifier(qualifier: str, part: dict[str, Any], expected: int | None) -> None:
+    from belarus_releases.export.flatten import part_min
+
+    release = {"qualifier": qualifier, "categories": [part]} | ({"count": 10} if qualifier != "vague" else {"words": "x"})
+    assert part_min(release, part) == expected
+
+
+def test_a_vague_count_gives_no_number() -> None:
+    assert release_min({"qualifier": "vague", "words": "десятки"}) is None
+
+
+def test_former_ids_prisoners_held_and_release_dates(tables: dict[str, list[dict[str, Any]]]) -> None:
+    talks = "2025-11-01-talks-on-large-release"
+    assert tables["event_former_ids"] == [{"former_id": "2025-11-26-talks-on-large-release", "event_id": talks}]
+    [held] = tables["prisoners_held"]
+    assert (held["count"], held["qualifier"], held["at_least"], held["reported_by"]) == (
+        1000, "at-least", 1000, "Western human rights organisations")
+    # as of the record's date, from the one source whose quote gives it
+    assert (held["date_precision"], held["date_earliest"], held["sort_date"]) == ("range", "2025-11-01", "2025-11-01")
+    assert held["source_files"] == ["001_790b11e98959b71b.txt"]
+    records, people, sources = fixture_data()
+    record = copy.deepcopy(next(r for r in records if r["id"] == "2025-06-21-kellogg-visits-minsk"))
+    record["release"]["date"] = {"precision": "range", "earliest": "2025-06-21", "latest": "2025-09-15"}
+    [release] = flatten_data([record], people, sources)["releases"]
+    assert (release["date_earliest"], release["date_latest"], release["sort_date"]) == ("2025-06-21", "2025-09-15",
+                                                                                        "2025-06-21")
+
+
+def test_an_editorial_name_form_keeps_its_basis(tables: dict[str, list[dict[str, Any]]]) -> None:
+    [form] = by_key(tables["person_names"], kind="editorial")
+    assert (form["name"], form["derived_from"], form["lang"]) == ("Sergey Tikhanovskiy", "Сергей Тихановский", "en")
+    assert form["basis"]

@@ -144,7 +144,7 @@ def test_an_absolute_path_to_a_real_file_is_refused(dataset: Layout) -> None:
     path = dataset.root / BASE_TARGET
     absolute = str((dataset.sources / SOURCE).resolve())
     path.write_text(path.read_text(encoding="utf-8").replace(f"file: {SOURCE}", f"file: {absolute}"), encoding="utf-8")
-    assert _one_line(dataset, BASE_TARGET).startswith(f"{BASE_TARGET}:23:11: [unsafe-path] sources.0.file (source 1): \"/")
+    assert _one_line(dataset, BASE_TARGET).startswith(f"{BASE_TARGET}:24:11: [unsafe-path] sources.0.file (source 1): \"/")
 
 
 # A broken record changes nothing that was built

@@ -38,7 +38,7 @@ def built_real(tmp_path_factory: pytest.TempPathFactory) -> Layout:
 def test_the_committed_readme_has_the_markers_and_a_table(real: Layout) -> None:
     readme = real.readme.read_text(encoding="utf-8")
     assert readme.count(START) == 1 and readme.count(END) == 1 and readme.index(START) < readme.index(END)
-    assert section(readme).strip().startswith("| id | sort_date |")
+    assert section(readme).strip().startswith("| sort_date | kind | id |")
 
 
 def test_make_readme_copies_the_built_overview_between_the_markers(built_real: Layout) -> None:
@@ -52,30 +52,56 @@ def test_make_readme_copies_the_built_overview_between_the_markers(built_real: L
     assert [path.name for path in built_real.root.iterdir() if path.name.endswith(".tmp")] == []
 
 
-def test_overview_rows_follow_the_canned_query_and_running_total(built_real: Layout) -> None:
-    metadata, _ = load_metadata(built_real)
-    assert metadata is not None
-    with sqlite3.connect(built_real.database) as db:
-        released = db.execute("select id, release_min from events where release_status = 'released' "
-                              "and release_scope = 'single' order by sort_date, id").fetchall()
-    lines = built_real.overview.read_text(encoding="utf-8").strip().splitlines()
+def _overview(repo: Layout) -> tuple[list[str], list[dict[str, str]]]:
+    """The built overview table (what `make readme` copies into README.md) as header and rows of cells."""
+    lines = repo.overview.read_text(encoding="utf-8").strip().splitlines()
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    rows = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines[2:]]
-    assert [row[0] for row in rows] == [event_id for event_id, _ in released]
-    totals = [int(row[header.index("running_total_at_least")]) for row in rows]
-    expected, running = [], 0
-    for _, count in released:
-        running += count or 0
-        expected.append(running)
-    assert totals == expected
-    assert overview_table(built_real.database, canned_query(metadata)).strip() == "\n".join(lines)
+    rows = [dict(zip(header, (cell.strip() for cell in line.strip("|").split(" | ")), strict=True)) for line in lines[2:]]
+    return header, rows
 
 
-def test_an_aggregate_release_is_not_added_to_the_running_total(built_real: Layout) -> None:
-    aggregates = [p for p in built_real.records.glob("*.yml") if "scope: aggregate" in p.read_text(encoding="utf-8")]
-    assert aggregates, "the real dataset has aggregate releases"
-    table = built_real.overview.read_text(encoding="utf-8")
-    assert all(path.stem not in table for path in aggregates)
+CATEGORIES = ("political-prisoners", "criminal-charges", "foreign-nationals", "unknown")
+
+
+def test_overview_rows_follow_the_canned_query_and_running_totals_per_category(built_real: Layout) -> None:
+    repo = built_real
+    metadata, _ = load_metadata(repo)
+    assert metadata is not None
+    with sqlite3.connect(repo.database) as db:
+        released = db.execute("select event_id from releases where status = 'released' and scope = 'single' "
+                              "order by sort_date, event_id").fetchall()
+        parts = db.execute("select event_id, category, at_least from release_categories").fetchall()
+    header, rows = _overview(repo)
+    recorded = [row for row in rows if row["kind"] == "recorded release"]
+    assert [row["id"] for row in recorded] == [event_id for event_id, in released]
+    running = dict.fromkeys(CATEGORIES, 0)
+    for row in recorded:  # each running total is the sum of the parts recorded so far, category by category
+        for event_id, category, at_least in parts:
+            if event_id == row["id"]:
+                running[category] += at_least or 0
+        for category in CATEGORIES:
+            assert int(row[f"recorded_total_{category.replace('-', '_')}"]) == running[category], (row["id"], category)
+        assert int(row["recorded_total_all"]) == sum(running.values())
+    assert overview_table(repo.database, canned_query(metadata)).strip() == repo.overview.read_text(encoding="utf-8").strip()
+    assert header[-1] == "recorded_total_all"
+
+
+def test_aggregates_stand_beside_the_totals_and_are_never_added(built_real: Layout) -> None:
+    repo = built_real
+    with sqlite3.connect(repo.database) as db:
+        aggregates = {event_id for event_id, in db.execute(
+            "select event_id from releases where status = 'released' and scope = 'aggregate'")}
+        held = {event_id for event_id, in db.execute("select event_id from prisoners_held")}
+    assert aggregates and held, "the real dataset has aggregate releases and counts of prisoners held"
+    _, rows = _overview(repo)
+    beside = [row for row in rows if row["kind"] != "recorded release"]
+    assert {row["id"] for row in beside if row["kind"].startswith("aggregate")} == aggregates
+    assert {row["id"] for row in beside if row["kind"].startswith("prisoners held")} == held
+    for row in beside:
+        assert row["kind"].endswith("(not added)")
+        assert all(row[column] == "" for column in row if column.startswith("recorded_total_") or column == "at_least")
+    dates = [row["sort_date"] for row in rows]
+    assert dates == sorted(dates), "the statements stand at their date, between the releases"
 
 
 PAYLOADS = [

@@ -94,7 +94,7 @@ def test_a_typo_is_one_unknown_field_not_also_a_missing_field(mini: Layout) -> N
 
 
 TYPOS_OF_FIELDS_THE_RULES_READ = {"id": ("id: 2025", "NOid: 2025", 1, "id"), "date": ("\ndate:", "\ndat:", 2, "date"),
-                                  "sources": ("\nsources:", "\nsourcs:", 22, "sources"),
+                                  "sources": ("\nsources:", "\nsourcs:", 23, "sources"),
                                   "person": ("- person:", "- persn:", 14, "person")}
 
 
@@ -113,7 +113,7 @@ def test_an_ambiguous_value_where_a_list_belongs_is_one_message_not_a_crash(mini
     path = mini.root / R
     text = path.read_text(encoding="utf-8")
     path.write_text(text[:text.index("    quotes:\n")] + "    quotes: NO\n", encoding="utf-8")
-    assert [line.split("] ")[0] for line in _lines(mini)] == [f"{R}:24:13: [ambiguous-value"]
+    assert [line.split("] ")[0] for line in _lines(mini)] == [f"{R}:25:13: [ambiguous-value"]
 
 
 def test_an_unknown_field_with_no_close_match_lists_the_fields_allowed(mini: Layout) -> None:
@@ -130,7 +130,7 @@ def test_a_missing_field_points_at_its_parent_and_says_what_it_is(mini: Layout) 
 
 def test_a_release_with_no_number_needs_one(mini: Layout) -> None:
     [line] = _record(mini, "  count: 52\n", "")
-    assert line == f"{R}:18:3: [missing-field] release needs at least one of: count, low, high"
+    assert line == f"{R}:18:3: [missing-field] release needs at least one of: count, low, high, words"
 
 
 def test_format_is_checked(mini: Layout) -> None:
@@ -173,7 +173,7 @@ def test_an_ambiguous_count_gets_one_message_not_two(mini: Layout) -> None:
     ("  value: '2025-09-11'\n  precision: day", "  value: '0000'\n  precision: year",
      "3:10: [date-mismatch] 0000 is not a real date; correct the year"),
     ("release.status, release.count]", "release.status, release.count, release.high]",
-     "30:51: [bad-support] this quote says it supports 'release.high', which the record does not state"),
+     "31:51: [bad-support] this quote says it supports 'release.high', which the record does not state"),
     ("supports: [event, date, location, officials.john-coale]", "supports: [event, date, officials.john-coale]",
      "11:3: [fact-unsupported] no quote supports 'location'; add it to the supports of the quote that shows it"),
 ])
@@ -297,3 +297,38 @@ def test_every_corpus_message_is_actionable() -> None:
             message = line.split("] ", 1)[1]
             assert verbs.search(message), f"{case.name}: {message}"
             assert "Traceback" not in message and not re.search(r"<[a-z]|\\x[0-9a-f]{2}|\\u[0-9a-f]{4}", message), message
+
+
+# Facts no stronger than their words
+
+
+def test_an_official_basis_lets_a_quote_identify_them_without_the_name(mini: Layout) -> None:
+    _edit(mini, R, "supports: [release.status, release.count]", "supports: [release.status, release.count, officials.john-coale]")
+    assert [line.split("] ")[0].split(": [")[1] for line in _lines(mini)] == ["official-not-named"]
+    assert _record(mini, "    side: us\n", "    side: us\n    basis: The quote follows the one that names him.\n") == []
+
+
+def test_names_are_whole_registered_words_in_any_case() -> None:
+    from belarus_releases.check.officials import names_any
+
+    assert names_any("встретился с Лукашенко.", ["лукашенко"])
+    assert names_any("ЛУКАШЕНКО сказал", ["лукашенко"])
+    assert not names_any("встретился с Лукашенком", ["лукашенко"])  # another case form, registered on its own
+    assert names_any("с «Джоном  Коулом»", ["джоном коулом"])  # spacing and quote marks as quotes are compared
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    # a bound is never worked out, whatever count_basis says
+    ("  foreign_nationals: 14", "  foreign_nationals: 14\n  high: 60\n  count_basis: Counted from the words.",
+     "22:9: [figure-not-quoted]"),
+    # a count worked out in count_basis is not exact; at-least is what the words allow
+    ("В тот же день на свободу вышли 52 заключённых.", "В тот же день на свободу вышли",
+     "20:14: [exact-not-earned]"),
+])
+def test_numbers_need_their_words(mini: Layout, old: str, new: str, expected: str) -> None:
+    if "high" in new:
+        _edit(mini, R, "supports: [release.status, release.count]", "supports: [release.status, release.count, release.high]")
+    else:
+        _edit(mini, R, "  foreign_nationals: 14", "  foreign_nationals: 14\n  count_basis: Worked out.")
+    lines = _record(mini, old, new)
+    assert [line.split("] ")[0] + "]" for line in lines] == [f"{R}:{expected}"]

@@ -152,7 +152,7 @@ def test_frictionless_errors_become_problems(real: Layout, tmp_path: Path, table
 def test_a_stale_datapackage_is_noticed(repo: Layout) -> None:
     """Changing a description in metadata.yml changes the descriptor, so the committed file no longer matches."""
     text = repo.metadata.read_text(encoding="utf-8")
-    repo.metadata.write_text(text.replace("Canonical English name.", "The English name.", 1), encoding="utf-8")
+    repo.metadata.write_text(text.replace("Canonical English name (", "The English name (", 1), encoding="utf-8")
     descriptor = datapackage_descriptor(repo, real_metadata(repo), folder=repo.root)
     assert render_datapackage(descriptor) != repo.datapackage.read_text(encoding="utf-8")
 

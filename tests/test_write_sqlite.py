@@ -138,24 +138,56 @@ def test_refuses_to_overwrite(tables: dict[str, list[dict[str, Any]]], tmp_path:
 def test_canned_queries_in_metadata_run(db: sqlite3.Connection) -> None:
     metadata = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
     queries = metadata["databases"]["belarus-releases"]["queries"]
-    assert {"releases_over_time", "people_by_events", "sanctions_timeline"} <= set(queries)
+    assert {"releases_over_time", "release_totals_by_category", "aggregate_statements", "people_by_events",
+            "sanctions_timeline"} <= set(queries)
     for name, query in queries.items():
         params = {"name": "Коулл"} if ":name" in query["sql"] else {}
         assert db.execute(query["sql"], params).fetchall(), f"{name} returned nothing"
 
 
-def test_releases_over_time_running_total(db: sqlite3.Connection) -> None:
+def _query(db: sqlite3.Connection, name: str) -> list[sqlite3.Row]:
     metadata = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
     db.row_factory = sqlite3.Row
-    rows = db.execute(metadata["databases"]["belarus-releases"]["queries"]["releases_over_time"]["sql"]).fetchall()
-    released = "select id, release_min from events where release_status = 'released' order by sort_date, id"
-    expected = db.execute(released).fetchall()
-    assert [row["id"] for row in rows] == [row["id"] for row in expected]
+    return db.execute(metadata["databases"]["belarus-releases"]["queries"][name]["sql"]).fetchall()
+
+
+def test_releases_over_time_running_totals_per_category(db: sqlite3.Connection) -> None:
+    rows = _query(db, "releases_over_time")
+    recorded = [row for row in rows if row["kind"] == "recorded release"]
+    released = db.execute("select event_id, at_least from releases where status = 'released' and scope = 'single' "
+                          "order by sort_date, event_id").fetchall()
+    assert [row["id"] for row in recorded] == [row["event_id"] for row in released]
     total = 0
-    for row, wanted in zip(rows, expected, strict=True):
-        total += wanted["release_min"] or 0
-        assert row["running_total_at_least"] == total
+    for row, wanted in zip(recorded, released, strict=True):
+        total += wanted["at_least"] or 0
+        assert row["recorded_total_all"] == total
     assert total == 3 + 14 + 52  # the fixture's three releases, the proposed ones left out
+    last = recorded[-1]
+    # the fixture's February release is two Belarusian political prisoners and one American
+    assert (last["recorded_total_political_prisoners"], last["recorded_total_foreign_nationals"]) == (2 + 14 + 52, 1)
+    assert last["recorded_total_criminal_charges"] == last["recorded_total_unknown"] == 0
+    [held] = [row for row in rows if row["kind"] != "recorded release"]  # the fixture's one count of prisoners held
+    assert held["kind"] == "prisoners held in the sources (not added)" and held["recorded_total_all"] is None
+
+
+def test_release_totals_by_category_add_up_to_all(db: sqlite3.Connection) -> None:
+    rows = {row["category"]: row for row in _query(db, "release_totals_by_category")}
+    assert list(rows) == ["political-prisoners", "criminal-charges", "foreign-nationals", "unknown", "all categories"]
+    parts = db.execute("select category, sum(release_categories.at_least) from release_categories join releases using (event_id) "
+                       "where status = 'released' and scope = 'single' group by category").fetchall()
+    for category, at_least in parts:
+        assert rows[category]["at_least_total"] == at_least
+    assert rows["all categories"]["at_least_total"] == sum(row["at_least_total"] for name, row in rows.items()
+                                                          if name != "all categories")
+    assert rows["criminal-charges"]["releases"] == 0 and rows["criminal-charges"]["at_least_total"] == 0
+
+
+def test_aggregate_statements_quote_their_words(db: sqlite3.Connection) -> None:
+    [held] = _query(db, "aggregate_statements")  # the fixture has one count of prisoners held and no aggregate
+    assert (held["kind"], held["sources_say"], held["reported_by"]) == (
+        "prisoners held", "at-least 1000", "Western human rights organisations")
+    assert held["source_files"] == "001_790b11e98959b71b.txt" and "1 000" in held["quotes"]
+    assert (held["as_of"], held["as_of_date"]) == ("2025-11-01", "2025-11-01 to 2025-11-26")
 
 
 def test_person_by_name_query_finds_a_spelling(db: sqlite3.Connection) -> None:

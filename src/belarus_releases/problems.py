@@ -48,6 +48,7 @@ TYPES: dict[str, str] = {
     "duplicate-id": "Two entries share the same id: ids must be unique.",
     "unknown-person": "The person is not in registry/people.yml: add them there or fix the id.",
     "unknown-source": "The source file is not in registry/sources.yml or not under sources/.",
+    "unknown-event": "The linked event is not the id of a record: use the current id of a record under records/.",
     "unsafe-path": "Source paths must be plain file names under sources/, not links or paths that leave it.",
     "bad-support": "The quote claims to support a fact the record does not have.",
     # provenance
@@ -55,6 +56,14 @@ TYPES: dict[str, str] = {
     "count-not-in-quote": ("No supporting quote writes this number in digits or words: "
                            "quote the sentence with the number, or say how it was derived in count_basis."),
     "fact-unsupported": "No quote supports this fact: add a quote and list the fact in its supports.",
+    "figure-not-quoted": ("A bound (low, high), a count of prisoners held or a vague count's words is not in any quote that "
+                          "supports that very field: quote the words that give it; these are never worked out."),
+    "exact-not-earned": ("A count is exact only when a supporting quote states the total for this event: quote the total, "
+                         "or make the qualifier at-least (or about)."),
+    "official-not-named": ("A quote that supports an official does not name them: quote the sentence that names them (any "
+                           "registered form of the name), or say in the official's basis how the quote identifies them."),
+    "date-not-earliest": ("A record's id and sort date start on the earliest possible day of its date: give a range its "
+                          "earliest bound (the earliest the text allows), and start the id with that day."),
     "variant-not-found": "The name form does not occur in any source file: copy it exactly from a source.",
     "ambiguous-name": "The same name form is listed for two people.",
     "source-changed": ("A source document differs from the SHA-256 recorded for it: restore it, or add the new version "

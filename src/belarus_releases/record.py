@@ -26,7 +26,8 @@ def entries(registry: Loaded, key: str) -> list[dict[str, Any]]:
 
 def person_references(record: dict[str, Any]) -> Iterator[tuple[str, JsonPath]]:
     for number, official in enumerate(record.get("officials", [])):
-        yield official["person"], ("officials", number, "person")
+        if "person" in official:  # an official the sources do not name is not in the registry
+            yield official["person"], ("officials", number, "person")
     for number, person in enumerate(record.get("release", {}).get("people", [])):
         yield person, ("release", "people", number)
 

@@ -93,7 +93,8 @@ def record_text(schema: dict[str, Any], identifier: str, date: EventDate) -> str
         "    quotes:",
         f"      - text:  # {_hint(quote['text'])}",
         f"        supports: [event, date]  # {_hint(quote['supports'])}",
-        "# Optional fields, when the sources give them: location, officials, release, sanctions_changes, notes.",
+        "# Optional fields, when the sources give them: location, officials, release, sanctions_changes, links,",
+        "# prisoners_held, notes.",
         "# Your editor completes them from the schema; CONTRIBUTING.md shows a whole record.",
     ]
     return "\n".join(lines) + "\n"

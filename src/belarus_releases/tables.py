@@ -105,7 +105,8 @@ TABLES: tuple[Table, ...] = (
         _i("source_count", True), _i("quote_count", True), _s("notes"),
     ), ("id",), indexes=(("sort_date",), ("year",), ("date_precision",), ("release_status",), ("location_country",)),
         search=("title", "summary", "notes")),
-    Table("people", (_s("id", True), _s("name_en", True), _s("name_ru"), _s("name_uk"), _s("name_be"), _s("notes")),
+    Table("people", (_s("id", True), _s("name_en", True), _s("name_en_basis"), _s("name_ru"), _s("name_uk"), _s("name_be"),
+                      _s("notes")),
           ("id",), indexes=(("name_en",),)),
     Table("sources", (
         _s("file", True), _s("title", True), _s("url"), _s("outlet"), _a("relays"), _s("original_reporter"),
@@ -113,24 +114,43 @@ TABLES: tuple[Table, ...] = (
     ), ("file",), indexes=(("language",), ("original_reporter",))),
     Table("event_types", (_s("event_id", True), _s("type", True)), ("event_id", "type"), (_event(),),
           indexes=(("type",),)),
-    Table("person_names", (_s("person_id", True), _s("lang", True), _s("name", True), _s("kind")),
+    Table("person_names", (_s("person_id", True), _s("lang", True), _s("name", True), _s("kind"), _s("basis"),
+                            _s("derived_from")),
           ("person_id", "lang", "name"), (_person(),), indexes=(("lang",), ("kind",)), search=("name",)),
     Table("person_roles", (
         _s("person_id", True), _i("position", True), _s("title", True), _s("side", True), _s("from_date"), _s("until_date"),
     ), ("person_id", "position"), (_person(),), indexes=(("side",),)),
     Table("event_officials", (
-        _s("event_id", True), _i("position", True), _s("person_id", True), _s("role", True), _s("side", True),
+        _s("event_id", True), _i("position", True), _s("person_id"), _s("unnamed"), _s("as_written"), _s("role", True),
+        _a("other_roles"), _s("side", True), _s("basis"),
     ), ("event_id", "position"), (_event(), _person()), indexes=(("person_id",), ("side",))),
     Table("releases", (
         _s("event_id", True), _s("status", True), _s("scope", True), _i("count"), _s("qualifier", True), _i("low"), _i("high"),
-        _s("count_basis"), _i("foreign_nationals"), _a("nationalities"), _a("destinations"),
-    ), ("event_id",), (_event(),), indexes=(("status",),)),
+        _s("words"), _s("words_en"), _i("at_least"), _s("count_basis"), _i("foreign_nationals"), _a("nationalities"),
+        _a("destinations"), _s("date"), _s("date_precision"), _d("date_earliest"), _d("date_latest"), _s("date_basis"),
+        _d("sort_date", True),
+    ), ("event_id",), (_event(),), indexes=(("status",), ("sort_date",))),
+    Table("release_categories", (
+        _s("event_id", True), _i("position", True), _s("category", True), _i("count"), _i("at_least"), _s("basis"),
+    ), ("event_id", "position"), (_event(),), indexes=(("category",),)),
     Table("released_people", (_s("event_id", True), _s("person_id", True)), ("event_id", "person_id"),
           (_event(), _person()), indexes=(("person_id",),)),
     Table("sanctions_changes", (
         _s("event_id", True), _i("position", True), _s("authority", True), _s("action", True), _s("target", True),
         _s("sector"),
     ), ("event_id", "position"), (_event(),), indexes=(("action",), ("sector",))),
+    Table("event_links", (
+        _s("event_id", True), _s("relation", True), _s("other_event_id", True), _s("stated_in", True), _i("position", True),
+    ), ("event_id", "relation", "other_event_id"),
+        (_event(), ForeignKey("other_event_id", "events", "id"), ForeignKey("stated_in", "events", "id")),
+        indexes=(("other_event_id",), ("relation",))),
+    Table("event_former_ids", (_s("former_id", True), _s("event_id", True)), ("former_id",), (_event(),),
+          indexes=(("event_id",),)),
+    Table("prisoners_held", (
+        _s("event_id", True), _i("position", True), _i("count", True), _s("qualifier", True), _i("at_least"),
+        _s("category", True), _s("reported_by", True), _s("date"), _s("date_precision", True), _d("date_earliest"),
+        _d("date_latest"), _s("date_basis"), _d("sort_date", True), _a("source_files", True),
+    ), ("event_id", "position"), (_event(),), indexes=(("sort_date",), ("reported_by",))),
     Table("quotes", (
         _s("event_id", True), _i("position", True), _s("source_file", True), _s("text", True), _a("supports", True),
     ), ("event_id", "position"), (_event(), ForeignKey("source_file", "sources", "file")),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from belarus_releases.check.yaml_reader import Loaded
@@ -12,10 +12,12 @@ from belarus_releases.problems import JsonPath, Problem, at
 from belarus_releases.record import entries, person_references, role_evidence, source_references
 
 
-def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded, *, complete: bool) -> list[Problem]:
+def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded, *, complete: bool,
+                      record_ids: Collection[str] = ()) -> list[Problem]:
     """Problems across files. A registry that is missing or invalid (data None) is left out of the checks that need it,
-    so one mistake in it hides nothing else; unused entries only when `complete` (every record was readable and valid)."""
-    problems = [*_duplicates(people, sources)]
+    so one mistake in it hides nothing else; unused entries only when `complete` (every record was readable and valid).
+    `record_ids` are the ids of every record file, valid or not, which links may name."""
+    problems = [*_duplicates(people, sources), *_former_ids(records, set(record_ids)), *_links(records, set(record_ids))]
     used_people = {person for loaded in records for person, _ in person_references(loaded.data)}
     cited = {file for loaded in records for file, _ in source_references(loaded.data)}
     if people.data is not None:
@@ -88,3 +90,36 @@ def _unused(registry: Loaded, key: str, field: str, used: set[str], message: str
         if entry[field] not in used:
             yield at(registry.file, registry.position((key, number, field)), "unused-entry",
                      f"'{entry[field]}': {message}; cite it from a record or remove it")
+
+
+def _former_ids(records: list[Loaded], record_ids: set[str]) -> Iterator[Problem]:
+    """A former id still resolves to one record only: it is nobody's current id and no other record's former id."""
+    seen: dict[str, str] = {}
+    for loaded in records:
+        for number, former in enumerate(loaded.data.get("former_ids", [])):
+            where = loaded.position(("former_ids", number))
+            if former in record_ids:
+                yield at(loaded.file, where, "duplicate-id",
+                         f"'{former}' is the id of records/{former}.yml; a former id must not be a current one")
+            elif seen.setdefault(former, loaded.data["id"]) != loaded.data["id"]:
+                yield at(loaded.file, where, "duplicate-id",
+                         f"'{former}' is also a former id of '{seen[former]}'; keep it on one")
+
+
+def _links(records: list[Loaded], record_ids: set[str]) -> Iterator[Problem]:
+    """Each link names another record by its current id."""
+    former = {old: loaded.data["id"] for loaded in records for old in loaded.data.get("former_ids", [])}
+    for loaded in records:
+        for number, link in enumerate(loaded.data.get("links", [])):
+            other, where = link["event"], loaded.position(("links", number, "event"))
+            if other == loaded.data["id"]:
+                yield at(loaded.file, where, "unknown-event", "a record cannot link to itself; name the other event's id")
+            elif other in former:
+                yield at(loaded.file, where, "unknown-event",
+                         f"'{other}' is a former id; link to the record's current id, '{former[other]}'")
+            elif other not in record_ids:
+                close = difflib.get_close_matches(other, sorted(record_ids), n=1)
+                advice = f" (did you mean '{close[0]}'?)" if close else ""
+                yield at(loaded.file, where, "unknown-event",
+                         f"there is no record with the id '{other}'{advice}; write the current id of a record under "
+                         "records/ (its file name without .yml)")

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.files import input_file_problem, record_files, schema_file_problems
 from belarus_releases.check.metadata import load_metadata
+from belarus_releases.check.officials import official_problems
 from belarus_releases.check.provenance import Provenance, check_provenance
 from belarus_releases.check.schema import schema_validator, validate_loaded
 from belarus_releases.check.yaml_reader import Loaded, load_file
@@ -130,12 +131,16 @@ def check_dataset(layout: Layout) -> CheckResult:
     result.sources = _check_registry(layout, result, layout.source_registry, "sources")
     people, sources = result.people, result.sources
     complete = len(result.records) == len(names)
+    record_ids = [PurePosixPath(name).stem for name in names]
     result.problems += guarded(sources.file, lambda: crossref_problems(layout, result.records, people, sources,
-                                                                       complete=complete), _alone)
+                                                                       complete=complete, record_ids=record_ids), _alone)
     provenance = guarded(sources.file, lambda: check_provenance(layout, result.records, people, sources),
                          lambda problem: Provenance([problem], {}))
     result.problems += provenance.problems
     result.quote_texts = provenance.spans
+    if people.data is not None:  # names are looked up in the registry only when it is valid
+        result.problems += guarded(people.file, lambda: official_problems(result.records, people, provenance.spans),
+                                   _alone)
     _check_metadata(layout, result)
     # the least the build may publish: validated here with every other input, applied by the build
     result.assertions, problems = guarded(layout.relative(layout.assertions), lambda: load_assertions(layout),

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from belarus_releases.check.characters import (
     QUOTE_MARKS,
@@ -153,21 +154,36 @@ def _people_problems(people: Loaded, sources: dict[str, SourceText]) -> Iterator
     everything = "\n".join(texts.values())
     owner: dict[str, str] = {}
     for p, person in enumerate(entries(people, "people")):
-        for path, _lang, form, _kind in name_forms(person):
+        unfound = False
+        for path, _lang, form, kind in name_forms(person):
             if path == ("name", "en"):
                 continue  # the canonical English name is not how the Russian and Ukrainian sources write it
             where = people.position(("people", p, *path))
             key = normalise(form).casefold()
             if owner.setdefault(key, person["id"]) != person["id"]:
                 yield at(people.file, where, "ambiguous-name", f"'{form}' is also listed for '{owner[key]}'")
-            if not re.search(rf"(?<!\w){re.escape(normalise(form))}(?!\w)", everything):
+            if kind != "editorial" and not re.search(rf"(?<!\w){re.escape(normalise(form))}(?!\w)", everything):
+                unfound = True
                 yield at(people.file, where, "variant-not-found", f"'{form}' does not occur as a word in any source file")
+        if not unfound:  # while a source form is mistyped, what the editorial forms render is not checked against it
+            yield from _editorial_problems(people, p, person)
         for path, evidence in role_evidence(person):
             text = texts.get(evidence["file"])
             wanted = normalise(evidence["text"])
             if text is not None and wanted not in text:
                 yield at(people.file, people.position(("people", p, *path, "text")), "quote-not-found",
                          f"the quote does not occur in sources/{evidence['file']}: {mismatch(wanted, text)}")
+
+
+def _editorial_problems(people: Loaded, number: int, person: dict[str, Any]) -> Iterator[Problem]:
+    """An editorial form is in no source by definition; what it renders (`from`) must be one of the person's forms
+    that the sources use."""
+    attested = {normalise(form) for path, _, form, kind in name_forms(person) if kind != "editorial" and path != ("name", "en")}
+    for position, variant in enumerate(person.get("variants", [])):
+        if variant.get("kind") == "editorial" and normalise(variant["from"]) not in attested:
+            yield at(people.file, people.position(("people", number, "variants", position, "from")), "variant-not-found",
+                     f"'{variant['from']}' is not one of this person's name forms from the sources; an editorial form "
+                     "must render one of them: copy it from the name or variants")
 
 
 def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded) -> Provenance:

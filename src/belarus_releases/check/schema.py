@@ -92,7 +92,14 @@ def schema_problems(loaded: Loaded, errors: list[ValidationError]) -> Iterable[P
     for error in errors:
         if error.validator == "required" and (tuple(error.absolute_path), _missing(error)) in typos:
             continue  # `tittle:` is reported once, as a typo of `title`, not also as a missing title
+        if error.validator == "anyOf" and any((tuple(error.absolute_path), option) in typos for option in _options(error)):
+            continue  # `persn:` is a typo of `person`, not also a missing person-or-unnamed
         yield from _explain(loaded, error)
+
+
+def _options(error: ValidationError) -> list[str]:
+    """The fields an anyOf of `required` alternatives asks for, one of which must be there."""
+    return [field for sub in _rule(error) if isinstance(sub, dict) for field in sub.get("required", [])]
 
 
 def _schema(error: ValidationError) -> dict[str, Any]:

@@ -17,16 +17,19 @@ from belarus_releases.export.overview import canned_query
 from belarus_releases.export.sqlite import read_only
 
 WIDTH, HEIGHT = 720, 320
-TITLE = "People released, running total (at least)"
+RECORDED = "recorded release"  # the releases_over_time rows that are added up
+TITLE = "People released in recorded releases, running total (at least, all categories)"
 
 
 def release_points(database: Path, metadata: dict[str, Any]) -> list[tuple[dt.date, int]]:
-    """(sort_date, running_total_at_least) for every row of the releases_over_time query."""
+    """(sort_date, recorded_total_all) for every recorded release in the releases_over_time query; the rows the
+    query shows beside them (aggregate statements, counts of prisoners held) are not added, so not drawn."""
     with read_only(database) as connection:
         cursor = connection.execute(canned_query(metadata))
         names = [column[0] for column in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    return [(dt.date.fromisoformat(row["sort_date"]), int(row["running_total_at_least"])) for row in rows]
+    return [(dt.date.fromisoformat(row["sort_date"]), int(row["recorded_total_all"])) for row in rows
+            if row["kind"] == RECORDED]
 
 
 def chart_svg(points: list[tuple[dt.date, int]]) -> str:

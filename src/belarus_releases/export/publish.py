@@ -72,6 +72,12 @@ def _stage_and_publish(layout: Layout, stage: Stage) -> tuple[list[Problem], Pat
         return problems, (None if problems else publish(layout, staging))
     except sqlite3.Error as error:  # a full disk while SQLite writes: the database is the only SQLite file written
         return [_failed(layout, staging / layout.database.name, f"SQLite: {error}")], None
+    except OSError:
+        raise  # located by `release`, on the path the system names
+    except Exception as error:  # a bug in a writer: one located problem, never a traceback; nothing was published
+        return [Problem(layout.relative(layout.build), 0, 0, "internal-error",
+                        f"the build failed while writing its outputs ({type(error).__name__}); please report this; "
+                        f"{UNCHANGED}")], None
     finally:
         _remove(staging)  # already gone once published: it became the release
 

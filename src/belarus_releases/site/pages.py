@@ -70,6 +70,9 @@ def downloads(folder: Path) -> dict[str, Any]:
     return {"package": package, "tables": tables}
 
 
+HEADLINE_QUERIES = ("release_totals_by_category", "aggregate_statements")
+
+
 async def home_context(datasette: Any) -> dict[str, Any]:
     release = current_release(datasette)
     events = await _rows(datasette, "select id, date, date_precision, sort_date, title, types, release_status, "
@@ -80,6 +83,10 @@ async def home_context(datasette: Any) -> dict[str, Any]:
     metadata = datasette.metadata() or {}
     queries = (metadata.get("databases", {}).get(DATABASE, {}).get("queries") or {})
     return {
+        # the headline: what the recorded releases add up to per category, and what the sources say in aggregate,
+        # from the same canned queries the site lists (metadata.yml), so the page and the queries never disagree
+        **{f"br_{name}": await _rows(datasette, str(queries[name]["sql"])) if name in queries else []
+           for name in HEADLINE_QUERIES},
         "br_release": release,
         "br_version": metadata.get("version"),
         "br_events": events,
