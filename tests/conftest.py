@@ -79,9 +79,10 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
                "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(live_site: str) -> Iterator[Browser]:
-    """One Chromium for every browser test of the worker that runs the "browser" group."""
+    """One Chromium for the browser tests of a module. Not for the session: Playwright's synchronous API keeps an
+    event loop running while it is open, and later tests in the same worker call asyncio.run."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         yield launched

@@ -37,17 +37,18 @@ def test_an_emptied_records_folder_is_not_published(dataset: Layout) -> None:
     assert lines[0] == ("assertions.yml:3:11: [dataset-too-small] the build would publish 0 rows in events, "
                         f"fewer than the 4 required here; {ADVICE}")
     assert {line.split(" rows in ")[1].split(",")[0] for line in lines[:-1]} == {
-        "events", "event_types", "event_officials", "releases", "sanctions_changes", "quotes"}
+        "events", "event_types", "event_officials", "releases", "release_categories", "sanctions_changes",
+        "event_links", "quotes"}
     assert not dataset.build.exists()
 
 
 def test_one_table_below_its_bound_is_refused(dataset: Layout) -> None:
     text = dataset.assertions.read_text(encoding="utf-8")
-    dataset.assertions.write_text(text.replace("  quotes: 13\n", "  quotes: 18\n"), encoding="utf-8")
+    dataset.assertions.write_text(text.replace("  quotes: 13\n", "  quotes: 20\n"), encoding="utf-8")
     result = build_dataset(dataset)
     assert [p.to_text() for p in result.problems] == [
-        "assertions.yml:13:11: [dataset-too-small] the build would publish 17 rows in quotes, "
-        f"fewer than the 18 required here; {ADVICE}"]
+        "assertions.yml:17:11: [dataset-too-small] the build would publish 19 rows in quotes, "
+        f"fewer than the 20 required here; {ADVICE}"]
     assert not dataset.build.exists()
 
 
@@ -73,10 +74,10 @@ def test_removing_a_published_event_needs_allow_removals(dataset: Layout) -> Non
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
     ("  quotes: 13\n", "  quotes: 13\n  quote: 1\n",
-     "assertions.yml:14:3: [unknown-field] unknown field 'quote' in minimum_rows; did you mean 'quotes'?"),
+     "assertions.yml:18:3: [unknown-field] unknown field 'quote' in minimum_rows; did you mean 'quotes'?"),
     ("  quotes: 13\n", "", "assertions.yml:3:3: [missing-field] minimum_rows needs the field 'quotes'"),
-    ("  quotes: 13\n", "  quotes: -1\n", "assertions.yml:13:11: [schema] minimum_rows.quotes:"),
-    ("  quotes: 13\n", "  quotes: '13'\n", "assertions.yml:13:11: [schema] minimum_rows.quotes:"),
+    ("  quotes: 13\n", "  quotes: -1\n", "assertions.yml:17:11: [schema] minimum_rows.quotes:"),
+    ("  quotes: 13\n", "  quotes: '13'\n", "assertions.yml:17:11: [schema] minimum_rows.quotes:"),
 ])
 def test_assertions_are_validated_with_their_schema(dataset: Layout, old: str, new: str, expected: str) -> None:
     text = dataset.assertions.read_text(encoding="utf-8")

@@ -150,5 +150,5 @@ def test_a_runaway_list_is_refused_while_reading(mini: Layout) -> None:
 def test_bad_support_suggests_the_fact_meant(mini: Layout) -> None:
     _edit(mini, BASE_TARGET, "supports: [event, date, location, officials.john-coale]",
           "supports: [event, date, location, officials.jon-coale, officials.john-coale]")
-    assert _lines(mini) == [f"{BASE_TARGET}:28:43: [bad-support] this quote says it supports 'officials.jon-coale', which "
+    assert _lines(mini) == [f"{BASE_TARGET}:29:43: [bad-support] this quote says it supports 'officials.jon-coale', which "
                             "the record does not state; did you mean 'officials.john-coale'?"]

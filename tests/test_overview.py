@@ -7,6 +7,7 @@ CI for a generated file they did not touch. `make readme` refreshes it on the ma
 from __future__ import annotations
 
 import html
+import re
 import sqlite3
 from pathlib import Path
 
@@ -56,8 +57,14 @@ def _overview(repo: Layout) -> tuple[list[str], list[dict[str, str]]]:
     """The built overview table (what `make readme` copies into README.md) as header and rows of cells."""
     lines = repo.overview.read_text(encoding="utf-8").strip().splitlines()
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    rows = [dict(zip(header, (cell.strip() for cell in line.strip("|").split(" | ")), strict=True)) for line in lines[2:]]
+    rows = [dict(zip(header, (_unescaped(cell.strip()) for cell in line.strip("|").split(" | ")), strict=True))
+            for line in lines[2:]]
     return header, rows
+
+
+def _unescaped(cell: str) -> str:
+    """A cell's text as a reader sees it: the overview escapes Markdown punctuation with backslashes."""
+    return re.sub(r"\\(.)", r"\1", cell)
 
 
 CATEGORIES = ("political-prisoners", "criminal-charges", "foreign-nationals", "unknown")
