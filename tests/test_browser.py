@@ -15,8 +15,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, sync_playwright
 
+from conftest import CHROMIUM, LAUNCH_ARGS
 from served import DATABASE, MARKUP, MARKUP_ID
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -95,9 +96,16 @@ def server(live_site: str) -> str:
     return live_site
 
 
-@pytest.fixture(scope="module")
-def visits(server: str, browser: Browser) -> dict[str, Visit]:
-    return {name: visit(browser, server + path) for name, path in PAGES.items()}
+@pytest.fixture(scope="session")
+def visits(live_site: str) -> dict[str, Visit]:
+    """Every page visited once per test session, in a browser of its own that is closed before any test runs
+    (Playwright's synchronous API holds an event loop while it is open)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            return {name: visit(launched, live_site + path) for name, path in PAGES.items()}
+        finally:
+            launched.close()
 
 
 @pytest.mark.parametrize("page", PAGES)
