@@ -174,7 +174,7 @@ def tree_entries(root: Path, commit: str) -> list[tuple[str, str, str]]:
     """(mode, blob id, path relative to `root`) of every file of the dataset parts at `commit`; submodules skipped."""
     done = git(root, "ls-tree", "-r", "-z", commit, "--", *DATASET_PARTS)
     if done.returncode:
-        raise DiffError(f"git could not list {commit}: {done.stderr.decode(errors='replace').strip()}")
+        raise DiffError(f"git could not list {commit}: {done.stderr.decode(errors='backslashreplace').strip()}")
     entries = []
     for line in done.stdout.decode("utf-8", errors="surrogateescape").split("\0"):
         if line:
@@ -189,7 +189,7 @@ def read_blobs(root: Path, oids: list[str]) -> dict[str, bytes]:
     """The contents of the given blobs, read with one `git cat-file --batch`."""
     done = git(root, "cat-file", "--batch", stdin="".join(f"{oid}\n" for oid in oids).encode())
     if done.returncode:
-        raise DiffError(f"git could not read the files: {done.stderr.decode(errors='replace').strip()}")
+        raise DiffError(f"git could not read the files: {done.stderr.decode(errors='backslashreplace').strip()}")
     blobs, out, at = {}, done.stdout, 0
     for oid in oids:
         header_end = out.index(b"\n", at)
