@@ -16,8 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from belarus_releases.check.characters import LineIndex, decode_text, scan_characters
-from belarus_releases.check.provenance import MAX_SOURCE_BYTES
+from belarus_releases.check.provenance import source_text
 from belarus_releases.layout import Layout, file_sha256
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -147,15 +146,12 @@ def _readable_document(document: Path) -> bytes:
     if not document.is_file():
         raise ScaffoldError(f"{document} is not a file")
     raw = document.read_bytes()
-    text, problems = decode_text(raw, document.name, limit=MAX_SOURCE_BYTES, empty=_EMPTY_DOCUMENT,
-                                 too_long="keep only the article's text")
-    problems += scan_characters(LineIndex(text), document.name) if text is not None else []
+    _, problems = source_text(raw, document.name)  # refused now exactly as `validate` would refuse it later
     if problems:
         raise ScaffoldError("the document cannot be added as it is:\n" + "\n".join(p.to_text() for p in problems))
     return raw
 
 
-_EMPTY_DOCUMENT = "the document is empty; copy the article's text into it"
 
 
 def _registry_entry(name: str, digest: str, facts: SourceFacts) -> str:

@@ -6,11 +6,11 @@ apostrophes, so «…», “…” and "…" match each other; letters, digits a
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from belarus_releases.check.characters import (
@@ -24,7 +24,7 @@ from belarus_releases.check.characters import (
     too_large,
 )
 from belarus_releases.check.yaml_reader import Loaded
-from belarus_releases.layout import Layout, file_sha256
+from belarus_releases.layout import Layout
 from belarus_releases.problems import JsonPath, Problem, at
 from belarus_releases.record import entries, name_forms, quotes, role_evidence, source_references
 
@@ -91,20 +91,28 @@ def read_sources(layout: Layout, files: list[str], sources: Loaded) -> tuple[dic
         if path.stat().st_size > MAX_SOURCE_BYTES:
             problems.append(too_large(name, path.stat().st_size, MAX_SOURCE_BYTES, "keep only the article's text"))
             continue
-        text, unreadable = decode_text(path.read_bytes(), name, limit=MAX_SOURCE_BYTES, empty=_EMPTY_SOURCE,
-                                       too_long="keep only the article's text")
-        hidden = scan_characters(LineIndex(text), name) if text is not None else []
-        changed = [] if unreadable or hidden else list(_changed(sources, file, path))
-        problems += unreadable + hidden + changed
-        if text is not None and not hidden:
+        raw = path.read_bytes()
+        text, unreadable = source_text(raw, name)
+        changed = [] if unreadable else list(_changed(sources, file, hashlib.sha256(raw).hexdigest()))
+        problems += unreadable + changed
+        if text is not None:
             texts[file] = SourceText.of(text)
     return texts, problems
 
 
-def _changed(sources: Loaded, file: str, path: Path) -> Iterator[Problem]:
+def source_text(raw: bytes, name: str) -> tuple[str | None, list[Problem]]:
+    """A source document's text, or None with its problems: the one rule for reading sources, which `validate`
+    and `add-source` share. UTF-8 without byte-order mark, not empty, under the size cap, no hidden character."""
+    text, problems = decode_text(raw, name, limit=MAX_SOURCE_BYTES, empty=_EMPTY_SOURCE,
+                                 too_long="keep only the article's text")
+    problems += scan_characters(LineIndex(text), name) if text is not None else []
+    return (None if problems else text), problems
+
+
+def _changed(sources: Loaded, file: str, digest: str) -> Iterator[Problem]:
     """The document no longer has the SHA-256 its registry entry records (checked once it reads cleanly)."""
     for number, entry in enumerate(entries(sources, "sources")):
-        if entry["file"] == file and entry["sha256"] != file_sha256(path):
+        if entry["file"] == file and entry["sha256"] != digest:
             yield at(sources.file, sources.position(("sources", number, "sha256")), "source-changed",
                      f"sources/{file} no longer has the sha256 written here; a source document never changes: restore "
                      "it from the main branch, or add the new version with `belarus-releases add-source`")
