@@ -24,7 +24,7 @@ $(INSTALLED): $(LOCK) pyproject.toml
 # Resolves pyproject.toml's ranges to the newest releases, for every platform and Python 3.11+, with hashes.
 # Commit the result on its own, after `make test` passes with it.
 lock: install
-	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --universal --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra bench --extra dev --universal --python-version 3.11 \
 	  --generate-hashes --quiet --custom-compile-command "make lock" --output-file $(LOCK) $(LOCK_FLAGS)
 
 validate: install
