@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +49,30 @@ class Loaded:
     keys: Mapping[JsonPath, Position] = field(default_factory=dict)
     ends: Mapping[JsonPath, Position] = field(default_factory=dict)  # where each scalar's text ends
     problems: tuple[Problem, ...] = ()
+    # Set when the positions were dropped (or never kept, for a result from the cache): the folder to read the
+    # file again from, the first time a later rule asks where something stands. Most records are never asked.
+    root: Path | None = field(default=None, compare=False, repr=False)
 
     def position(self, path: JsonPath, *, key: bool = False) -> Position:
         """Where `path` stands, or its nearest ancestor that does (a missing field points at its parent)."""
-        table = self.keys if key else self.values
+        located = self._located
+        table = located.keys if key else located.values
         for end in range(len(path), -1, -1):
-            found = table.get(path[:end]) or self.values.get(path[:end])
+            found = table.get(path[:end]) or located.values.get(path[:end])
             if found:
                 return found
         return (1, 1)
+
+    def without_positions(self, root: Path) -> Loaded:
+        """The same result holding no positions (they are most of its memory); `position` reads them again from
+        the file under `root` when first asked."""
+        return replace(self, values={}, keys={}, ends={}, root=root)
+
+    @cached_property
+    def _located(self) -> Loaded:
+        if self.root is None or self.values:
+            return self
+        return load_file(self.root, self.file)
 
 
 class _Stop(Exception):
