@@ -100,7 +100,7 @@ def test_indexes_on_facet_and_sort_columns(db: sqlite3.Connection) -> None:
                    for index in db.execute(f'PRAGMA index_list("{table.name}")')}
         for columns in table.indexes:
             assert columns in indexed, f"{table.name}{columns}"
-    assert {("sort_date",), ("year",), ("release_status",)} <= set(next(t for t in TABLES if t.name == "events").indexes)
+    assert {("sort_date", "id"), ("year",), ("release_status",)} <= set(next(t for t in TABLES if t.name == "events").indexes)
 
 
 def search(db: sqlite3.Connection, table: str, query: str, column: str) -> list[Any]:

@@ -54,6 +54,8 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
     foreign_keys: tuple[ForeignKey, ...] = ()
+    # Every facet and sort column in metadata.yml and every foreign key leads an index or the primary key
+    # (tests/test_site_facets.py): Datasette's facet counts and the event page's counts then read only an index.
     indexes: tuple[tuple[str, ...], ...] = ()
     search: tuple[str, ...] = ()  # columns indexed for full-text search
 
@@ -103,7 +105,7 @@ TABLES: tuple[Table, ...] = (
         _s("location_place"), _s("location_country"), _s("release_status"), _s("release_scope"), _i("release_count"),
         _s("release_qualifier"), _i("release_low"), _i("release_high"), _i("release_min"),
         _i("source_count", True), _i("quote_count", True), _s("notes"),
-    ), ("id",), indexes=(("sort_date",), ("year",), ("date_precision",), ("release_status",), ("location_country",)),
+    ), ("id",), indexes=(("sort_date", "id"), ("year",), ("date_precision",), ("release_status",), ("location_country",)),
         search=("title", "summary", "notes")),
     Table("people", (_s("id", True), _s("name_en", True), _s("name_en_basis"), _s("name_ru"), _s("name_uk"), _s("name_be"),
                       _s("notes")),
@@ -129,7 +131,7 @@ TABLES: tuple[Table, ...] = (
         _s("words"), _s("words_en"), _i("at_least"), _s("count_basis"), _i("foreign_nationals"), _a("nationalities"),
         _a("destinations"), _s("date"), _s("date_precision"), _d("date_earliest"), _d("date_latest"), _s("date_basis"),
         _d("sort_date", True),
-    ), ("event_id",), (_event(),), indexes=(("status",), ("sort_date",))),
+    ), ("event_id",), (_event(),), indexes=(("status",), ("qualifier",), ("sort_date",))),
     Table("release_categories", (
         _s("event_id", True), _i("position", True), _s("category", True), _i("count"), _i("at_least"), _s("basis"),
     ), ("event_id", "position"), (_event(),), indexes=(("category",),)),
@@ -138,19 +140,19 @@ TABLES: tuple[Table, ...] = (
     Table("sanctions_changes", (
         _s("event_id", True), _i("position", True), _s("authority", True), _s("action", True), _s("target", True),
         _s("sector"),
-    ), ("event_id", "position"), (_event(),), indexes=(("action",), ("sector",))),
+    ), ("event_id", "position"), (_event(),), indexes=(("action",), ("sector",), ("authority",))),
     Table("event_links", (
         _s("event_id", True), _s("relation", True), _s("other_event_id", True), _s("stated_in", True), _i("position", True),
     ), ("event_id", "relation", "other_event_id"),
         (_event(), ForeignKey("other_event_id", "events", "id"), ForeignKey("stated_in", "events", "id")),
-        indexes=(("other_event_id",), ("relation",))),
+        indexes=(("other_event_id",), ("stated_in",), ("relation",))),
     Table("event_former_ids", (_s("former_id", True), _s("event_id", True)), ("former_id",), (_event(),),
           indexes=(("event_id",),)),
     Table("prisoners_held", (
         _s("event_id", True), _i("position", True), _i("count", True), _s("qualifier", True), _i("at_least"),
         _s("category", True), _s("reported_by", True), _s("date"), _s("date_precision", True), _d("date_earliest"),
         _d("date_latest"), _s("date_basis"), _d("sort_date", True), _a("source_files", True),
-    ), ("event_id", "position"), (_event(),), indexes=(("sort_date",), ("reported_by",))),
+    ), ("event_id", "position"), (_event(),), indexes=(("sort_date",), ("reported_by",), ("category",))),
     Table("quotes", (
         _s("event_id", True), _i("position", True), _s("source_file", True), _s("text", True), _a("supports", True),
     ), ("event_id", "position"), (_event(), ForeignKey("source_file", "sources", "file")),
