@@ -2,22 +2,22 @@
 
 Every Datasette process in an environment where belarus-releases is installed loads it: `belarus-releases
 serve`, plain `datasette build/current/belarus-releases.db -m metadata.yml`, a `datasette publish` deployment. So each
-one gets the same security headers, redirect guard, visitor-SQL cap and limits, settings, workarounds and
-stylesheet. It is a package, not a module, because Datasette serves a plugin's static/ (and templates/) folder
+one gets the same security headers, redirect guard, visitor-SQL cap and limits, settings, workarounds,
+stylesheet and array facet (site/facets.py). It is a package, not a module, because Datasette serves a plugin's static/ (and templates/) folder
 only when the plugin is one.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 from datasette.utils import tilde_decode
 from pluggy import HookimplMarker
 
 from belarus_releases.check.metadata import unsafe_entries
-from belarus_releases.site import downloads, feed, pages, workarounds
+from belarus_releases.site import downloads, facets, feed, pages, workarounds
 from belarus_releases.site.limits import limit_connection
 from belarus_releases.site.middleware import (
     ASGIApp,
@@ -78,6 +78,13 @@ def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
         return with_headers(refuse_off_site_redirects(limit_visitor_sql(app, sql_limit)), headers)
 
     return wrap
+
+
+@hookimpl(wrapper=True)
+def register_facet_classes() -> Generator[None, list[list[type]], list[list[type]]]:
+    """Datasette's array facet replaced by one that counts events.types from event_types (site/facets.py)."""
+    classes = yield
+    return facets.replace_array_facet(classes)
 
 
 @hookimpl
