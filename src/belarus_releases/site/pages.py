@@ -1,9 +1,9 @@
 """What the site's own pages show, read from the database and the release folder beside it.
 
-The home page (templates/index.html), the event page (templates/row-belarus-releases-events.html) and the search
-page (templates/search.html) get their data from here through the plugin's `extra_template_vars` hook and its
-/-/search route. Everything comes from the served database, metadata.yml or the release folder the database sits
-in; nothing is written here. Each query is fixed SQL with parameters: no visitor text becomes SQL.
+The home page (templates/index.html) and the event page (templates/row-belarus-releases-events.html) get their
+data from here through the plugin's `extra_template_vars` hook (the search page's from site/search.py).
+Everything comes from the served database, metadata.yml or the release folder the database sits in; nothing
+is written here. Each query is fixed SQL with parameters: no visitor text becomes SQL.
 """
 
 from __future__ import annotations
@@ -11,10 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from datasette.utils import sqlite_timelimit
 from markupsafe import Markup
 
 from belarus_releases.export.downloads import CHART, DATAPACKAGE, PACKAGE_ZIP
@@ -22,7 +25,7 @@ from belarus_releases.tables import TABLES
 
 DATABASE = "belarus-releases"
 RELEASE_NAME = re.compile(r"(\d{6,})-(\d{8}T\d{6}Z)")
-MAX_SEARCH = 200  # characters of a search; more is cut off
+T = TypeVar("T")
 LANGUAGES = (("name_en", "English", "en"), ("name_ru", "Russian", "ru"), ("name_uk", "Ukrainian", "uk"),
              ("name_be", "Belarusian", "be"))
 
@@ -99,65 +102,70 @@ async def home_context(datasette: Any) -> dict[str, Any]:
     }
 
 
-async def event_context(datasette: Any, event_id: str) -> dict[str, Any]:
-    """Everything the event page shows about one event, or {} when there is no such event."""
-    found = await _rows(datasette, "select * from events where id = :id", {"id": event_id})
-    if not found:
-        return {}
-    event = found[0]
-    event["types"] = _json_list(event["types"])
-    officials = await _rows(datasette, """
+# What the event page shows, each a fixed query of one event (all by primary key or an index on event_id).
+EVENT_QUERIES = {
+    "event": "select * from events where id = :id",
+    "officials": """
         select event_officials.role, event_officials.side, people.id as person_id,
                people.name_en, people.name_ru, people.name_uk, people.name_be
         from event_officials join people on people.id = event_officials.person_id
-        where event_officials.event_id = :id order by event_officials.position""", {"id": event_id})
+        where event_officials.event_id = :id order by event_officials.position""",
+    "releases": "select * from releases where event_id = :id",
+    "released": """
+        select people.id, people.name_en from released_people join people on people.id = released_people.person_id
+        where released_people.event_id = :id order by people.name_en""",
+    "sanctions": "select * from sanctions_changes where event_id = :id order by position",
+    "quotes": "select * from quotes where event_id = :id order by position",
+    "sources": "select * from sources where file in (select source_file from quotes where event_id = :id)",
+}
+
+
+async def in_sql_thread(datasette: Any, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` on a connection to the site's database in one of Datasette's SQL threads, under its time limit.
+
+    Several fixed queries make one trip to the thread pool instead of one each: under load each trip waits
+    its turn for a thread and for the event loop, which costs more than the indexed lookups themselves.
+    """
+    time_limit = int(datasette.setting("sql_time_limit_ms"))
+
+    def run(conn: sqlite3.Connection) -> T:
+        with sqlite_timelimit(conn, time_limit):
+            return work(conn)
+
+    result: T = await datasette.get_database(DATABASE).execute_fn(run)
+    return result
+
+
+def as_dicts(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(sql, params)]
+
+
+async def rows_of_each(datasette: Any, queries: dict[str, str], params: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The rows of each named query, all run in one SQL thread (in_sql_thread)."""
+    return await in_sql_thread(datasette, lambda conn: {name: as_dicts(conn, sql, params)
+                                                          for name, sql in queries.items()})
+
+
+async def event_context(datasette: Any, event_id: str) -> dict[str, Any]:
+    """Everything the event page shows about one event, or {} when there is no such event."""
+    found = await rows_of_each(datasette, EVENT_QUERIES, {"id": event_id})
+    if not found["event"]:
+        return {}
+    event = found["event"][0]
+    event["types"] = _json_list(event["types"])
+    officials = found["officials"]
     for official in officials:
         official["names"] = [(label, lang, official[column]) for column, label, lang in LANGUAGES if official[column]]
-    releases = await _rows(datasette, "select * from releases where event_id = :id", {"id": event_id})
+    releases = found["releases"]
     for row in releases:
         row["nationalities"], row["destinations"] = _json_list(row["nationalities"]), _json_list(row["destinations"])
-    released = await _rows(datasette, """
-        select people.id, people.name_en from released_people join people on people.id = released_people.person_id
-        where released_people.event_id = :id order by people.name_en""", {"id": event_id})
-    sanctions = await _rows(datasette, "select * from sanctions_changes where event_id = :id order by position",
-                            {"id": event_id})
-    quotes = await _rows(datasette, "select * from quotes where event_id = :id order by position", {"id": event_id})
-    sources = await _rows(datasette, """
-        select * from sources where file in (select source_file from quotes where event_id = :id)""", {"id": event_id})
-    by_file = {source["file"]: {**source, "relays": _json_list(source["relays"]), "quotes": []} for source in sources}
+    by_file = {source["file"]: {**source, "relays": _json_list(source["relays"]), "quotes": []}
+               for source in found["sources"]}
     ordered: list[dict[str, Any]] = []
-    for quote in quotes:
+    for quote in found["quotes"]:
         source = by_file[quote["source_file"]]
         if not source["quotes"]:
             ordered.append(source)
         source["quotes"].append({**quote, "supports": _json_list(quote["supports"])})
     return {"br_event": event, "br_officials": officials, "br_release": releases[0] if releases else None,
-            "br_released": released, "br_sanctions": sanctions, "br_sources": ordered}
-
-
-def match_expression(text: str) -> str:
-    """An FTS5 query that finds rows holding every word of `text`, each word taken literally (as a quoted phrase)."""
-    words = text[:MAX_SEARCH].split()
-    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
-
-
-async def search(datasette: Any, text: str) -> dict[str, list[dict[str, Any]]]:
-    """Events, quotes and people whose searchable text holds every word of `text`."""
-    expression = match_expression(text)
-    if not expression:
-        return {"events": [], "quotes": [], "people": []}
-    params = {"q": expression}
-    events = await _rows(datasette, """
-        select events.id, events.date, events.sort_date, events.title from events_fts
-        join events on events.rowid = events_fts.rowid where events_fts match :q
-        order by events.sort_date, events.id limit 100""", params)
-    quotes = await _rows(datasette, """
-        select quotes.event_id, quotes.position, quotes.text, quotes.source_file, events.title as event_title
-        from quotes_fts join quotes on quotes.rowid = quotes_fts.rowid join events on events.id = quotes.event_id
-        where quotes_fts match :q order by events.sort_date, quotes.event_id, quotes.position limit 100""", params)
-    people = await _rows(datasette, """
-        select distinct people.id, people.name_en from person_names_fts
-        join person_names on person_names.rowid = person_names_fts.rowid
-        join people on people.id = person_names.person_id
-        where person_names_fts match :q order by people.name_en limit 100""", params)
-    return {"events": events, "quotes": quotes, "people": people}
+            "br_released": found["released"], "br_sanctions": found["sanctions"], "br_sources": ordered}

@@ -17,7 +17,7 @@ from datasette.utils import tilde_decode
 from pluggy import HookimplMarker
 
 from belarus_releases.check.metadata import unsafe_entries
-from belarus_releases.site import downloads, facets, feed, pages, workarounds
+from belarus_releases.site import downloads, facets, feed, pages, search, workarounds
 from belarus_releases.site.limits import limit_connection
 from belarus_releases.site.middleware import (
     ASGIApp,
@@ -106,8 +106,8 @@ def register_routes() -> list[tuple[str, Callable[..., Any]]]:
 async def search_page(datasette: Any, request: Any) -> Any:
     from datasette.utils.asgi import Response
 
-    text = (request.args.get("q") or "")[: pages.MAX_SEARCH]
-    found = await pages.search(datasette, text)
+    text = (request.args.get("q") or "")[: search.MAX_SEARCH]
+    found = await search.search(datasette, text)
     html = await datasette.render_template("search.html", {"q": text, "found": found}, request=request)
     return Response.html(html)
 
