@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 from datasette.database import Database
 from datasette.version import __version__ as DATASETTE_VERSION
 
+from belarus_releases.site import cache
 from belarus_releases.site.formulas import FORMULA_SAFE_CSV
 from belarus_releases.site.limits import TooBig
 
@@ -74,7 +75,8 @@ def _free_failed_cursors_in_their_thread() -> None:
     connection, the whole event loop waits with it: alternating the two froze every page for up to the time
     limit (scripts/load_test.py). Clearing the traceback's frames in the SQL thread frees the cursor there.
 
-    Here too, a value over the site's length limit (site/limits.py) is reported as TooBig, an OperationalError:
+    Here too, a query that fails tells the response cache not to keep the page it was for (site/cache.py), and
+    a value over the site's length limit (site/limits.py) is reported as TooBig, an OperationalError:
     SQLite raises DataError, which Datasette's table pages and CSV answer with 500 where they answer every
     other refused query (OperationalError) with 400.
     """
@@ -96,7 +98,11 @@ def _free_failed_cursors_in_their_thread() -> None:
                 traceback.clear_frames(error.__traceback__)
                 raise
 
-        return await original(self, run)
+        try:
+            return await original(self, run)
+        except BaseException:
+            cache.query_failed()  # a page with a failed or timed-out query is not kept (site/cache.py)
+            raise
 
     setattr(execute_fn_freeing_cursors, _APPLIED, True)
     Database.execute_fn = execute_fn_freeing_cursors

@@ -3,7 +3,7 @@
 Every Datasette process in an environment where belarus-releases is installed loads it: `belarus-releases
 serve`, plain `datasette build/current/belarus-releases.db -m metadata.yml`, a `datasette publish` deployment. So each
 one gets the same security headers, redirect guard, visitor-SQL cap and limits, settings, workarounds,
-stylesheet and array facet (site/facets.py). It is a package, not a module, because Datasette serves a plugin's static/ (and templates/) folder
+stylesheet, array facet (site/facets.py) and response cache (site/cache.py). It is a package, not a module, because Datasette serves a plugin's static/ (and templates/) folder
 only when the plugin is one.
 """
 
@@ -18,6 +18,7 @@ from pluggy import HookimplMarker
 
 from belarus_releases.check.metadata import unsafe_entries
 from belarus_releases.site import downloads, facets, feed, pages, search, workarounds
+from belarus_releases.site.cache import cache_responses
 from belarus_releases.site.limits import limit_connection
 from belarus_releases.site.middleware import (
     ASGIApp,
@@ -74,8 +75,9 @@ def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
     sql_limit = visitor_sql_limit(int(datasette.setting("num_sql_threads")))
 
     def wrap(app: ASGIApp) -> ASGIApp:
-        # 429s and refused redirects get the headers too
-        return with_headers(refuse_off_site_redirects(limit_visitor_sql(app, sql_limit)), headers)
+        # 429s, refused redirects and cached responses get the headers too
+        return with_headers(cache_responses(refuse_off_site_redirects(limit_visitor_sql(app, sql_limit)), datasette),
+                            headers)
 
     return wrap
 
