@@ -17,7 +17,9 @@ What is cached, and only then:
 
 The key is the scheme, Host (Datasette writes absolute links with it), path and query string, exactly as sent.
 Requests for a URL that is being computed wait for that answer (at most FOLLOW_SECONDS) instead of computing
-it again, so a burst on a new page does the work once.
+it again, so a burst on a new page does the work once. The entry is kept before its last part is sent, so a
+client that reads slowly holds the others back only on a streamed response. Each process has its own cache,
+emptied when it restarts, which serving a new build needs anyway (the database is opened immutable).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from belarus_releases.site.middleware import ASGIApp, Message, Receive, Send, ha
 
 MAX_BYTES = 64 * 1024 * 1024  # all entries together
 MAX_ENTRY = 8 * 1024 * 1024  # one response; the home page at 10,000 events is 4 MB
-FOLLOW_SECONDS = 10.0
+FOLLOW_SECONDS = 10.0  # the slowest page, the home page at 10,000 events, takes about 2.5 s
 SITE_PATHS = frozenset({"/", "/-/search", "/-/events.atom"})
 _PERSONAL = (b"cookie", b"authorization")
 _NOT_SHARED = (b"no-store", b"private")
