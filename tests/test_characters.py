@@ -52,6 +52,12 @@ def test_one_pass_finds_every_forbidden_character() -> None:
         assert {match[0] for match in pattern.findall(ALL + "\r")} <= found
 
 
+def test_plain_quotes_are_what_the_table_makes() -> None:
+    assert all(code < 0x10000 for code in characters.QUOTE_MARKS)
+    first_plane = ALL[:0x10000]
+    assert characters.plain_quotes(first_plane) == first_plane.translate(characters.QUOTE_MARKS)
+
+
 def test_alphanumerics_are_what_isalnum_says() -> None:
     assert "".join(characters._ALNUM.findall(ALL)) == "".join(filter(str.isalnum, ALL))
 

@@ -33,9 +33,10 @@ class Stop(Exception):
 
 @dataclass
 class Parsed:
-    """What one parse found. Positions are clamped inside the file; `raw_values` and `raw_ends` hold the parser's
-    own positions where the clamp moved them (rarely: the end of a file without a final newline), since the
-    search for a mixed-script word's place in a value starts from what the parser said."""
+    """What one parse found. Positions are clamped inside the file; `raw_values`, `raw_ends` and `raw_keys` hold the
+    parser's own positions where the clamp moved them (rarely: an empty value at the end of a file without a final
+    newline), since the search for a mixed-script word's place in a value and the duplicate-key message start
+    from what the parser said."""
 
     data: Any = None
     values: dict[JsonPath, Position] = field(default_factory=dict)
@@ -56,6 +57,7 @@ class Builder:
 
     def __init__(self, parsed: Parsed, name: str, index: LineIndex) -> None:
         self.parsed = parsed
+        self.values, self.ends = parsed.values, parsed.ends
         self.name = name
         self.index = index
         self.text = index.text
@@ -123,9 +125,9 @@ class Builder:
         mark = event.start_mark
         line, col = mark.line + 1, mark.column + 1
         if line < self.lines and col <= self.limits[line]:
-            self.parsed.values[path] = (line, col)
+            self.values[path] = (line, col)
         else:
-            self._at(mark, self.parsed.values, self.parsed.raw_values, path)
+            self._at(mark, self.values, self.parsed.raw_values, path)
         if kind is _Scalar:
             return self._scalar(event, path)
         if kind is _SequenceStart:
@@ -136,9 +138,9 @@ class Builder:
         mark = event.end_mark
         line, col = mark.line + 1, mark.column + 1
         if line < self.lines and col <= self.limits[line]:
-            self.parsed.ends[path] = (line, col)
+            self.ends[path] = (line, col)
         else:
-            self._at(mark, self.parsed.ends, self.parsed.raw_ends, path)
+            self._at(mark, self.ends, self.parsed.raw_ends, path)
         value, ambiguity = scalar_value(event.value, event.style)
         if ambiguity:
             self.fail(event.start_mark, "ambiguous-value", ambiguity)
