@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -28,7 +28,11 @@ _CHARACTER_CLASSES: list[tuple[str, re.Pattern[str]]] = [
     ("bidi-character", re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")),
     ("invisible-character", re.compile("[\u200b\u200c\u200d\u2060-\u2064\ufeff\u00ad\u180e]")),
 ]
+# Every character a class above can match (a lone CR among them) in one set: one fast pass over a clean text
+# (nearly every file and value) stands for the scan class by class.
+_ANY_FORBIDDEN = re.compile("[\r" + "".join(pattern.pattern.split("|")[0][1:-1] for _, pattern in _CHARACTER_CLASSES) + "]")
 _WORD = re.compile(r"\w+")
+_ALNUM = re.compile(r"[^\W_]")  # what str.isalnum() accepts: \w is exactly the alphanumerics and "_"
 # Characters that belong to no one script (digits, punctuation, combining marks such as a stress accent).
 _ANY_SCRIPT = {"COMMON", "INHERITED", "Unknown"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -36,13 +40,23 @@ _LONE_CR = re.compile(r"\r(?!\n)")  # already a control character
 _NUMBER_TEXT = re.compile(r"^[-+]?[0-9]+([.,][0-9]+)?$")
 # Sources and contributors write quote marks and apostrophes in many styles (« “ ’ ʼ); read as one, a quote
 # copied from a source with its marks retyped still matches, and п’ять is still a number word.
-QUOTE_MARKS = str.maketrans({c: '"' for c in "«»„“”‟″"} | {c: "'" for c in "‘’‚‛ʼ′`"})
+_DOUBLE_QUOTES, _SINGLE_QUOTES = "«»„“”‟″", "‘’‚‛ʼ′`"
+QUOTE_MARKS = str.maketrans({c: '"' for c in _DOUBLE_QUOTES} | {c: "'" for c in _SINGLE_QUOTES})
+# The same as two regex passes: str.translate looks each character of a non-ASCII text up in a dict, which takes
+# several times as long as scanning for the few marks there are.
+_DOUBLE_QUOTE = re.compile(f"[{re.escape(_DOUBLE_QUOTES)}]")
+_SINGLE_QUOTE = re.compile(f"[{re.escape(_SINGLE_QUOTES)}]")
 _SPACE = re.compile(r"\s+")
+
+
+def plain_quotes(text: str) -> str:
+    """`text.translate(QUOTE_MARKS)`: every quote mark and apostrophe made a plain one."""
+    return _SINGLE_QUOTE.sub("'", _DOUBLE_QUOTE.sub('"', text))
 
 
 def normalise(text: str) -> str:
     """Text as quotes are compared with sources: NFC, one space for any run of whitespace, plain quote marks."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text).translate(QUOTE_MARKS)).strip()
+    return _SPACE.sub(" ", plain_quotes(unicodedata.normalize("NFC", text))).strip()
 
 
 class LineIndex:
@@ -51,6 +65,10 @@ class LineIndex:
     def __init__(self, text: str) -> None:
         self.text = text
         self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        # the last column inside each line (from 1; limits[0] is unused): a position within them needs no clamping
+        starts = self.starts
+        self.limits = [0, *(end - begin for begin, end in itertools.pairwise(starts)),
+                       len(text) - starts[-1] + 1]
 
     def position(self, offset: int) -> Position:
         line = bisect.bisect_right(self.starts, offset)
@@ -81,6 +99,8 @@ def scan_characters(index: LineIndex, file: str) -> list[Problem]:
     """Every forbidden character in the file, each at its line and column (at most MAX_PER_TYPE of a kind)."""
     text = index.text
     problems: list[Problem] = []
+    if not _ANY_FORBIDDEN.search(text):
+        return problems
     for type_, pattern in _CHARACTER_CLASSES:
         matches = list(pattern.finditer(text))
         if matches and type_ == "control-character" and "\n" not in text.replace("\r\n", ""):
@@ -103,25 +123,72 @@ def _advice(char: str) -> str:
 
 def forbidden_characters(value: str) -> list[tuple[str, str]]:
     """The problem type and the character, for each distinct forbidden character in a value."""
+    if not _ANY_FORBIDDEN.search(value):
+        return []
     return [(type_, char) for type_, pattern in _CHARACTER_CLASSES
             for char in dict.fromkeys(match.group()[0] for match in pattern.finditer(value))]
 
 
-def _strings(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str]]:
+def _strings(value: Any, path: JsonPath = (), found: list[tuple[JsonPath, str]] | None = None) -> list[tuple[JsonPath, str]]:
+    """Every string in `value` with its path, depth first in the data's order (a list, not a generator: faster)."""
+    found = [] if found is None else found
     if isinstance(value, str):
-        yield path, value
+        found.append((path, value))
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _strings(item, (*path, key))
+            _strings(item, (*path, key), found)
     elif isinstance(value, list):
         for number, item in enumerate(value):
-            yield from _strings(item, (*path, number))
+            _strings(item, (*path, number), found)
+    return found
 
 
 def mixed_script_words(value: str) -> list[str]:
     """Words that mix letters of two scripts ('Кoул' with a Latin o, 'Cοale' with a Greek omicron) or use look-alike
     forms of letters (fullwidth 'Ｍ', mathematical '𝐌'), following Unicode's mixed-script rule (UTS #39)."""
+    if value.isascii() or _plainly_unmixed(value):
+        return []  # nearly every text; test_characters.py proves this shortcut gives what the word-by-word rule gives
+    return word_by_word(value)
+
+
+def word_by_word(value: str) -> list[str]:
+    """The rule itself, word by word: what mixed_script_words finds, however slowly."""
     return [word for word in _WORD.findall(value) if not word.isascii() and _odd_letters(word)[1]]
+
+
+def _plainly_unmixed(value: str) -> bool:
+    """True when no word of the text can be mixed-script, decided in a few passes of C code.
+
+    The text in cp1251 (one byte for each ASCII, Cyrillic or common punctuation character; anything else goes to
+    the rule itself) becomes one letter per character: L for an ordinary Latin letter, C for an ordinary Cyrillic
+    one, X for any other word character, a space outside words, while word characters of no script (digits, "_")
+    are dropped. A word is then mixed exactly when L and C stand side by side, and undecided where an X stands."""
+    try:
+        encoded = value.encode("cp1251")
+    except UnicodeEncodeError:
+        return False
+    table, neutral = _script_bytes()
+    letters = encoded.translate(table, neutral)
+    return b"X" not in letters and b"LC" not in letters and b"CL" not in letters
+
+
+@functools.cache
+def _script_bytes() -> tuple[bytes, bytes]:
+    """For _plainly_unmixed: each cp1251 byte's letter (L, C, X or space), and the bytes of no-script word characters."""
+    table, neutral = bytearray(b" " * 256), bytearray()
+    for byte in range(256):
+        try:
+            char = bytes([byte]).decode("cp1251")
+        except UnicodeDecodeError:
+            continue  # no character is written as this byte
+        if not _WORD.match(char):
+            continue
+        script = "X" if _look_alike_form(char) else _script(char)
+        if script in _ANY_SCRIPT:
+            neutral.append(byte)
+        else:
+            table[byte] = {"LATIN": ord("L"), "CYRILLIC": ord("C")}.get(script, ord("X"))
+    return bytes(table), bytes(neutral)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -169,16 +236,19 @@ def check_values(data: Any, positions: dict[JsonPath, Position], index: LineInde
     and end (`ends`); otherwise (written with escapes, or not in NFC) at the start of the value."""
     problems: list[Problem] = []
     for path, value in _strings(data):
-        start = positions.get(path, (1, 1))
-        if value and not any(char.isalnum() for char in value):
+        if value and not _ALNUM.search(value):
             # a blank quote or name form would otherwise "occur" in every source
             field = field_name(path)
-            problems.append(Problem(file, *start, "no-words", f"{field} has no letters or digits; write the words, "
-                                    "or remove the field"))
+            problems.append(Problem(file, *positions.get(path, (1, 1)), "no-words",
+                                    f"{field} has no letters or digits; write the words, or remove the field"))
             continue
-        span = (start, ends.get(path, start))
-        problems.extend(_mixed_script(index, span, word, file) for word in dict.fromkeys(mixed_script_words(value)))
+        words = mixed_script_words(value)
+        if words:  # rare: where the value stands is looked up only for a problem
+            start = positions.get(path, (1, 1))
+            span = (start, ends.get(path, start))
+            problems.extend(_mixed_script(index, span, word, file) for word in dict.fromkeys(words))
         if value.startswith(_FORMULA_START) and not _NUMBER_TEXT.match(value) and not _LONE_CR.match(value):
+            start = positions.get(path, (1, 1))
             shown = {"\t": "a tab", "\r": "a carriage return"}.get(value[0], f"'{value[0]}'")
             problems.append(Problem(file, *start, "formula-like",
                                     f"text starting with {shown} runs as a formula in spreadsheets; "

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
@@ -19,13 +21,15 @@ from belarus_releases.check.files import input_file_problem, record_files, schem
 from belarus_releases.check.metadata import load_metadata
 from belarus_releases.check.officials import official_problems
 from belarus_releases.check.provenance import Provenance, check_provenance
-from belarus_releases.check.schema import schema_validator, validate_loaded
+from belarus_releases.check.schema import schema_validator, schema_verdict, validate_loaded
+from belarus_releases.check.workers import in_workers
 from belarus_releases.check.yaml_reader import Loaded, load_file
 from belarus_releases.layout import Layout
 from belarus_releases.problems import JsonPath, Problem
 
 T = TypeVar("T")
 MAX_PER_FILE = 50
+MANY_FILES = 200  # from this many record files on, they are checked on every core (see check_record_files)
 
 
 @dataclass
@@ -77,7 +81,9 @@ def check_file(layout: Layout, relative: str, schema: str) -> FileCheck:
     A file the checker fails on comes back without data, so no later rule reads it."""
     def load_and_validate() -> FileCheck:
         loaded = load_file(layout.root, relative)
-        validated = validate_loaded(loaded, schema_validator(layout.schema(schema)), is_record=schema == "record")
+        path = layout.schema(schema)
+        validated = validate_loaded(loaded, schema_validator(path), is_record=schema == "record",
+                                    valid=schema_verdict(path))
         return FileCheck(loaded, loaded.problems + validated.problems, validated.in_shape)
 
     return guarded(relative, load_and_validate, lambda problem: FileCheck(Loaded(relative), (problem,)))
@@ -85,8 +91,26 @@ def check_file(layout: Layout, relative: str, schema: str) -> FileCheck:
 
 def check_record_files(layout: Layout, names: list[str]) -> list[FileCheck]:
     """Every record file read and validated, in the order of `names`: the per-file work, done here in one place so
-    that it can be spread over processes or skipped for files that did not change."""
-    return [check_file(layout, relative, "record") for relative in names]
+    that it can be spread over processes or skipped for files that did not change.
+
+    From MANY_FILES on, the files are spread over the cores, and each result comes back without its positions
+    (most of its memory, and most of the cost of sending it back); a rule that later asks where something stands
+    has the file read again (Loaded.position). Below, a pool would cost more than it saves."""
+    if len(names) < MANY_FILES:
+        return [check_file(layout, relative, "record") for relative in names]
+    with suppress(Exception):  # compiled once, before the workers are forked (each file reports a broken schema)
+        schema_verdict(layout.schema("record"))
+    spread = in_workers(partial(_check_lean, layout), names)
+    return _check_lean(layout, names) if spread is None else spread
+
+
+def _check_lean(layout: Layout, names: list[str]) -> list[FileCheck]:
+    """Record files checked, each result without its positions."""
+    return [_lean(layout, check_file(layout, relative, "record")) for relative in names]
+
+
+def _lean(layout: Layout, checked: FileCheck) -> FileCheck:
+    return replace(checked, loaded=checked.loaded.without_positions(layout.root))
 
 
 def _alone(problem: Problem) -> list[Problem]:

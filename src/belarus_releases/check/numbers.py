@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from belarus_releases.check.characters import QUOTE_MARKS
+from belarus_releases.check.characters import plain_quotes
 
 _FORMS: dict[int, str] = {
     1: "один одна одно одне одного одной одній одному одним одною одном одну",
@@ -47,7 +47,7 @@ _TOKEN = re.compile(r"[\w']+")
 
 def numbers_in(text: str) -> set[int]:
     """Every number the text writes, in digits or as a run of number words ("пятьдесят два" is 52)."""
-    text = text.translate(QUOTE_MARKS).lower()  # so that п’ять and пʼять are both п'ять
+    text = plain_quotes(text).lower()  # so that п’ять and пʼять are both п'ять
     found = {int(re.sub(r"\D", "", match)) for match in _DIGITS.findall(text)}
     run: list[int] = []
     for token in [*_TOKEN.findall(text), ""]:

@@ -32,12 +32,22 @@ _AMBIGUOUS: list[tuple[re.Pattern[str], str, str]] = [
      "no count is this large: check the digits, or put it in quotes ('{0}') if it is text"),
     (re.compile(r"^[-+]?[0-9][0-9_]*([eE][-+]?[0-9]+)?$"), "a number", _TEXT_OR_NUMBER),
 ]
+# What a plain scalar must look like for any rule above to read it as more than text: start with a digit, sign,
+# dot or "~" (or be empty), or be one of the words. A word may carry one final newline, since `$` matches before one.
+_NUMBER_START = frozenset(["", "\n", "~", "+", "-", ".", *"0123456789"])
+_WORDS = frozenset(["null", "Null", "NULL", *_BOOL, "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+                    "on", "On", "ON", "off", "Off", "OFF"])
+
+
+def maybe_typed(text: str) -> bool:
+    """False for plain text that no rule of this module reads as anything but text: most text, decided quickly."""
+    return text[:1] in _NUMBER_START or (text[:-1] if text[-1:] == "\n" else text) in _WORDS
 
 
 def scalar_value(raw: str, style: str | None) -> tuple[Any, str | None]:
     """The value a scalar stands for, and, for plain text that other YAML tools read differently, a message saying so."""
     text = unicodedata.normalize("NFC", raw)
-    if style:  # quoted or block text is always text
+    if style or not maybe_typed(text):  # quoted or block text is always text, as is plain text no rule reads
         return text, None
     if _NULL.match(text):
         return None, None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +18,7 @@ import jsonschema
 import jsonschema.validators
 from jsonschema.exceptions import ValidationError
 
+from belarus_releases.check.fast_schema import Verdict, fast_verdict
 from belarus_releases.check.rules import record_problems
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import is_plain_file_name
@@ -47,6 +48,13 @@ def schema_validator(schema_path: Path) -> jsonschema.Draft202012Validator:
     return validator
 
 
+@lru_cache(maxsize=8)
+def schema_verdict(schema_path: Path) -> Verdict:
+    """The compiled test of validity that agrees with `schema_validator(schema_path)` (see fast_schema.py)."""
+    validator = schema_validator(schema_path)
+    return fast_verdict(validator.schema, validator.format_checker)
+
+
 @dataclass(frozen=True)
 class Validated:
     """What validating one loaded file found: its problems, and whether its data has the schema's shape.
@@ -58,11 +66,15 @@ class Validated:
     in_shape: bool
 
 
-def validate_loaded(loaded: Loaded, validator: jsonschema.Draft202012Validator, *, is_record: bool) -> Validated:
-    """Schema problems, then (for records in the schema's shape) the rules across their fields."""
+def validate_loaded(loaded: Loaded, validator: jsonschema.Draft202012Validator, *, is_record: bool,
+                    valid: Callable[[Any], bool] | None = None) -> Validated:
+    """Schema problems, then (for records in the schema's shape) the rules across their fields.
+
+    `valid`, when given, is a faster test that agrees with `validator` on which data is valid: data it passes
+    has no schema errors to explain, so only the rest go through `validator`, which writes every message."""
     if loaded.data is None:
         return Validated((), in_shape=False)
-    errors = list(validator.iter_errors(loaded.data))
+    errors = [] if valid is not None and valid(loaded.data) else list(validator.iter_errors(loaded.data))
     problems = sorted(set(schema_problems(loaded, errors)))
     # An unknown field (a typo) leaves every known field in shape, so the record's own rules still run.
     in_shape = all(p.type == "unknown-field" for p in problems)

@@ -1,0 +1,53 @@
+"""Per-file work spread over the machine's cores, in order, or not at all.
+
+Processes rather than threads, since the work is Python code. They are forked (Linux only): a forked worker starts
+at once with everything imported and every schema compiled. Forking a process that runs other threads can
+deadlock a worker, so a process with other threads (a server, a test runner's helper) is not forked. Whenever
+a pool cannot be used or fails, the caller is told so (None) and does the work itself: results never depend on
+the path taken.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+CHUNKS_PER_WORKER = 4  # enough to even out chunks of slower files, few enough that each result is one large message
+
+
+def cores() -> int:
+    """How many cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    return sys.platform.startswith("linux") and threading.active_count() == 1 and cores() > 1
+
+
+def chunks(items: Sequence[T], workers: int) -> list[list[T]]:
+    """`items` cut into consecutive chunks, CHUNKS_PER_WORKER for each worker (fewer for few items)."""
+    size = max(1, -(-len(items) // (workers * CHUNKS_PER_WORKER)))
+    return [list(items[start:start + size]) for start in range(0, len(items), size)]
+
+
+def in_workers(work: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R] | None:
+    """`work` done on `items` chunk by chunk in forked processes, the results joined in the order of `items`;
+    None when no pool can be used here, or the pool failed (the caller then does the work itself)."""
+    if not can_fork():
+        return None
+    workers = min(cores(), len(items))
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return [result for chunk in pool.map(work, chunks(items, workers)) for result in chunk]
+    except Exception:  # a worker killed, no memory to fork, a result that cannot be pickled: do it in-process
+        return None
