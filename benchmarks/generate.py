@@ -16,13 +16,14 @@ import hashlib
 import random
 import shutil
 import time
+from collections import deque
 from pathlib import Path
 from typing import IO
 
 from belarus_releases.layout import Layout
 from belarus_releases.scaffold import SourceFacts, registry_entry, source_file_name
 from benchmarks.people import Person, introduction_ru, introduction_uk, make_person, people_count, people_yaml, person_yaml
-from benchmarks.records import Draft, plan
+from benchmarks.records import RECENT, Draft, plan
 from benchmarks.vocabulary import FILLERS_RU, FILLERS_UK, OUTLETS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +66,7 @@ def generate(target: Path, count: int, seed: int = 0) -> Layout:
 def _write_groups(layout: Layout, groups: list[tuple[int, int]], people: list[Person], rng: random.Random) -> list[str]:
     """Every group's records and sources; returns the people registry's entries."""
     count = groups[-1][0] + groups[-1][1]
-    ids: list[str] = []
+    ids: deque[str] = deque(maxlen=RECENT)  # the records links may go to
     entries: list[str] = []
     introduced: list[Person] = []
     with layout.source_registry.open("w", encoding="utf-8", newline="\n") as registry:

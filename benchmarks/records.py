@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections import deque
 from dataclasses import dataclass, field
 
 from benchmarks.people import Person
@@ -27,6 +28,7 @@ from benchmarks.vocabulary import (
 
 START = dt.date(2015, 1, 1)
 SPAN_DAYS = 4000
+RECENT = 10
 KINDS = ("meeting", "call", "talks-release", "sanctions", "statement")
 TYPES = (["visit", "meeting", "negotiation"], ["call", "negotiation"], ["visit", "meeting"],
          ["sanctions-change", "statement"], ["statement", "diplomatic-relations"])
@@ -108,9 +110,9 @@ def when(number: int, count: int) -> When:
     return When([f"  value: '{day}'", "  precision: day"], day, ru_day, uk_day)
 
 
-def plan(number: int, count: int, rng: random.Random, lead: Person, partner: Person, ids: list[str]) -> Draft:
+def plan(number: int, count: int, rng: random.Random, lead: Person, partner: Person, ids: deque[str]) -> Draft:
     """Record `number` of `count`, with `lead` as its first official and `partner` as the second when it has one;
-    links go to earlier records in `ids`."""
+    links go to one of the RECENT records before it, in `ids`."""
     kind = number % len(KINDS)
     date = when(number, count)
     slug = f"{lead.surname_en.lower()}-{KINDS[kind]}-{number}"
@@ -203,10 +205,10 @@ def _release(draft: Draft, number: int, rng: random.Random) -> list[str]:
     return lines
 
 
-def _links(draft: Draft, number: int, rng: random.Random, ids: list[str]) -> list[str]:
+def _links(draft: Draft, number: int, rng: random.Random, ids: deque[str]) -> list[str]:
     if number % 3 != 1 or not ids:
         return []
-    other = ids[-1 - rng.randrange(min(len(ids), 10))]
+    other = ids[-1 - rng.randrange(len(ids))]
     relation, text = (("after", "Это произошло после предыдущих договорённостей сторон.") if number % 2
                       else ("in-response-to", "Это стало ответом на предыдущие шаги сторон."))
     draft.ru.append(Quote(text, ("links.0",)))

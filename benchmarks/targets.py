@@ -24,7 +24,8 @@ class Target:
 
     def text(self) -> str:
         bound = f"{self.bound:,.0f}" if self.bound >= 100 else f"{self.bound:g}"
-        return f"{self.op.replace('<=', '≤').replace('>=', '≥')} {bound} {self.unit}"
+        unit = self.unit if self.unit == "x" else f" {self.unit}"
+        return f"{self.op.replace('<=', '≤').replace('>=', '≥')} {bound}{unit}"
 
 
 SERVE = ("serve", "ours", "kinds")
