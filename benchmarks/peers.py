@@ -28,6 +28,16 @@ def check_jsonschema(root: Path) -> int:
     return 0
 
 
+def check_jsonschema_parser() -> str:
+    """Which YAML parser check-jsonschema reads with here: ruamel.yaml's C one needs an extra package
+    (ruamel.yaml[libyaml]); without it, ruamel.yaml's pure-Python parser."""
+    try:
+        from ruamel.yaml import main
+    except ImportError:
+        return "unknown"
+    return "C (libyaml)" if getattr(main, "CParser", None) is not None else "pure Python"
+
+
 def plain_datasette(arguments: list[str]) -> int:
     from datasette.plugins import pm
 

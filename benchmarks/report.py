@@ -27,13 +27,15 @@ def markdown(results: dict[str, Any]) -> str:
     for row in results["targets"]:
         met = "—" if row["met"] is None else "yes" if row["met"] else "**no**"
         unit = row["unit"].split(" ")[0]
-        lines.append(f"| {row['label']} | {row['records']:,} | {_number(row['measured'], unit)} | {row['target']} | {met} |")
+        measured = _number(row["measured"]) + "x" if unit == "x" and row["measured"] else _number(row["measured"], unit)
+        lines.append(f"| {row['label']} | {row['records']:,} | {measured} | {row['target']} | {met} |")
+    parser = machine.get("check_jsonschema_yaml_parser")
     for size, data in results["sizes"].items():
-        lines += ["", *_size_tables(int(size), data)]
+        lines += ["", *_size_tables(int(size), data, parser)]
     return "\n".join(lines) + "\n"
 
 
-def _size_tables(size: int, data: dict[str, Any]) -> list[str]:
+def _size_tables(size: int, data: dict[str, Any], parser: str | None) -> list[str]:
     lines = [f"**{size:,} records** (generated in {data['generate']['seconds']:.1f} s)", "",
              "| step | wall s | CPU s | peak MiB | in process: stages, s |", "|---|---:|---:|---:|---|"]
     for key, label in STEPS:
@@ -42,8 +44,9 @@ def _size_tables(size: int, data: dict[str, Any]) -> list[str]:
     ratios = data.get("ratios", {})
     peers = data.get("peers", {})
     if "check-jsonschema" in peers:
-        lines.append(_step_row(f"peer: check-jsonschema, same files (`validate` is {_number(ratios.get('check-jsonschema'))}x "
-                               "as fast)", peers["check-jsonschema"], ""))
+        times, reads = _number(ratios.get("check-jsonschema")), f"; its YAML parser here: {parser}" if parser else ""
+        lines.append(_step_row(f"peer: check-jsonschema, same files (`validate` is {times}x as fast{reads})",
+                               peers["check-jsonschema"], ""))
     if "yaml-to-sqlite" in peers:
         times = _number(ratios.get("yaml-to-sqlite"))
         lines.append(_step_row(f"peer: yaml-to-sqlite, records into one table (`build` takes {times}x its time, doing far "
@@ -72,13 +75,18 @@ def _serve_table(serve: dict[str, Any], ratios: dict[str, float]) -> list[str]:
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for kind, mine in ours.get("kinds", {}).items():
         other = peer.get("kinds", {}).get(kind, {})
-        failed = f" ({mine['failed']} failed)" if mine.get("failed") else ""
+        failed = f" ({mine['failed']} failed: {_failures(mine)})" if mine.get("failed") else ""
         lines.append(f"| {kind}{failed} | {_number(mine['rps'])} | {_number(mine['p50_ms'])} | {_number(mine['p99_ms'])} "
                      f"| {_number(other.get('rps'))} | {_number(other.get('p50_ms'))} | {_number(other.get('p99_ms'))} "
                      f"| {_number(ratios.get(kind))} |")
     lines.append(f"\nServer peak memory: ours {_number(ours.get('peak_mib'))} MiB, "
                  f"datasette {_number(peer.get('peak_mib'))} MiB.")
     return lines
+
+
+def _failures(kind: dict[str, Any]) -> str:
+    return ", ".join(f"{count} × HTTP {status}" if status != "0" else f"{count} unanswered"
+                     for status, count in kind.get("failures", {}).items()) or "status not recorded"
 
 
 def update_readme(readme: Path, table: str) -> bool:

@@ -31,7 +31,7 @@ from typing import Any
 
 from benchmarks.generate import ROOT, generate
 from benchmarks.measure import PYTHON, Run, measure
-from benchmarks.peers import records_as_one_list
+from benchmarks.peers import check_jsonschema_parser, records_as_one_list
 from benchmarks.report import markdown, update_readme
 from benchmarks.serving import serve_benchmark
 from benchmarks.targets import evaluate
@@ -52,7 +52,8 @@ def machine() -> dict[str, Any]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
     return {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(),
             "python": platform.python_version(), "platform": platform.platform(), "commit": commit.stdout.strip() or None,
-            "load_average": [round(load, 2) for load in os.getloadavg()], "versions": versions}
+            "load_average": [round(load, 2) for load in os.getloadavg()], "versions": versions,
+            "check_jsonschema_yaml_parser": check_jsonschema_parser()}
 
 
 def child_env() -> dict[str, str]:

@@ -12,6 +12,7 @@ import json
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -36,26 +37,29 @@ def kinds(event_ids: list[str]) -> dict[str, list[str]]:
     }
 
 
-def summary(latencies: list[float], failed: int, elapsed: float) -> dict[str, Any]:
+def summary(latencies: list[float], statuses: list[int], elapsed: float) -> dict[str, Any]:
+    """Requests per second and latency percentiles; a failure is any answer but 200 (0: no answer at all)."""
     ordered = sorted(latencies)
-    return {"requests": len(ordered), "failed": failed, "rps": round(len(ordered) / elapsed, 1),
+    failed = Counter(status for status in statuses if status != 200)
+    return {"requests": len(ordered), "failed": sum(failed.values()), "rps": round(len(ordered) / elapsed, 1),
+            **({"failures": {str(status): count for status, count in sorted(failed.items())}} if failed else {}),
             "p50_ms": round(statistics.median(ordered) * 1000, 1),
             "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1)}
 
 
-async def _timed(client: httpx.AsyncClient, path: str) -> tuple[float, bool]:
+async def _timed(client: httpx.AsyncClient, path: str) -> tuple[float, int]:
     start = time.perf_counter()
     try:
-        ok = (await client.get(path)).status_code == 200
+        status = (await client.get(path)).status_code
     except httpx.HTTPError:
-        ok = False
-    return time.perf_counter() - start, ok
+        status = 0
+    return time.perf_counter() - start, status
 
 
 async def burst(client: httpx.AsyncClient, paths: list[str], requests: int, concurrency: int) -> dict[str, Any]:
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(path: str) -> tuple[float, bool]:
+    async def one(path: str) -> tuple[float, int]:
         async with gate:
             return await _timed(client, path)
 
@@ -63,7 +67,7 @@ async def burst(client: httpx.AsyncClient, paths: list[str], requests: int, conc
         await client.get(path)
     start = time.perf_counter()
     results = await asyncio.gather(*(one(paths[number % len(paths)]) for number in range(requests)))
-    return summary([seconds for seconds, _ in results], sum(not ok for _, ok in results), time.perf_counter() - start)
+    return summary([seconds for seconds, _ in results], [status for _, status in results], time.perf_counter() - start)
 
 
 async def during_runaways(client: httpx.AsyncClient, path: str) -> dict[str, Any]:
@@ -71,13 +75,14 @@ async def during_runaways(client: httpx.AsyncClient, path: str) -> dict[str, Any
     runaway = f"/{DATABASE}.json?sql=" + quote(RUNAWAY_SQL)
     tasks = [asyncio.create_task(client.get(runaway)) for _ in range(RUNAWAYS)]
     latencies: list[float] = []
-    failed, start = 0, time.perf_counter()
+    statuses: list[int] = []
+    start = time.perf_counter()
     while not all(task.done() for task in tasks) or not latencies:
-        seconds, ok = await _timed(client, path)
+        seconds, status = await _timed(client, path)
         latencies.append(seconds)
-        failed += not ok
+        statuses.append(status)
     await asyncio.gather(*tasks, return_exceptions=True)
-    return summary(latencies, failed, time.perf_counter() - start)
+    return summary(latencies, statuses, time.perf_counter() - start)
 
 
 async def load(base: str, event_ids: list[str], requests: int, concurrency: int) -> dict[str, Any]:
