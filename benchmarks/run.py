@@ -140,14 +140,17 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(numerator / denominator, 2) if numerator and denominator else None
 
 
-def _seconds(run: dict[str, Any] | None) -> float | None:
-    return run["seconds"] if run and run.get("exit") == 0 else None
+def _seconds(run: dict[str, Any] | None, measure: str = "seconds") -> float | None:
+    return run[measure] if run and run.get("exit") == 0 else None
 
 
 def ratios(data: dict[str, Any]) -> dict[str, Any]:
     """How many times faster the toolkit is than each peer, from the same run (below 1: slower)."""
     found = data.get("peers", {})
-    result: dict[str, Any] = {"check-jsonschema": _ratio(_seconds(found.get("check-jsonschema")), _seconds(data.get("validate"))),
+    peer, validate = found.get("check-jsonschema"), data.get("validate")
+    result: dict[str, Any] = {"check-jsonschema": _ratio(_seconds(peer), _seconds(validate)),
+                              # CPU time too: on a busy machine a process's share of the cores moves its wall time
+                              "check-jsonschema-cpu": _ratio(_seconds(peer, "cpu_seconds"), _seconds(validate, "cpu_seconds")),
                               "yaml-to-sqlite": _ratio(_seconds(data.get("build")), _seconds(found.get("yaml-to-sqlite")))}
     serve = data.get("serve", {})
     ours, plain = serve.get("ours", {}).get("kinds", {}), serve.get("datasette", {}).get("kinds", {})
