@@ -50,7 +50,7 @@ rollback: install
 	$(BIN)/python -m belarus_releases.export.maintain rollback
 
 lint: install
-	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff check src tests benchmarks
 
 typecheck: install
 	$(BIN)/mypy
@@ -67,8 +67,11 @@ test-newest:
 	.venv-newest/bin/python -m pip install --quiet --disable-pip-version-check --upgrade -e ".[test]"
 	$(MAKE) test VENV=.venv-newest INSTALLED=  # no marker: the lock must not be installed over the newest releases
 
-bench: build
-	$(BIN)/python scripts/bench_build.py
+# The benchmark suite (benchmarks/): generated repositories of 1,000 and 10,000 records, each step a fresh process,
+# the peers on the same files; prints the table, writes benchmarks/results.md and .json and the README's table.
+# BENCH_FLAGS="--records 100000" for the large run, "--records 1000 --quick" for a quick look.
+bench: install
+	$(BIN)/python -m benchmarks.run $(BENCH_FLAGS)
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

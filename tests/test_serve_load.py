@@ -1,7 +1,7 @@
 """A bounded load test against a real server on 127.0.0.1: a fixed number of requests, each with a timeout.
 
 It asserts what must hold under load (every request answered, a runaway query stopped, the site answering
-meanwhile), never how fast: scripts/load_test.py measures requests per second and latency percentiles.
+meanwhile), never how fast: `make bench` (benchmarks/serving.py) measures requests per second and latency percentiles.
 """
 
 from __future__ import annotations

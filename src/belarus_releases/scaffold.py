@@ -133,13 +133,18 @@ def add_source(layout: Layout, document: Path, facts: SourceFacts) -> str:
         if file_sha256(existing) == digest:
             raise ScaffoldError(f"sources/{existing.name} already holds this document; cite that file")
     numbers = [int(match.group(1)) for path in layout.sources.iterdir() if (match := SOURCE_NAME.match(path.name))]
-    name = f"{max(numbers, default=-1) + 1:03d}_{digest[:16]}.txt"
+    name = source_file_name(max(numbers, default=-1) + 1, digest)
     with (layout.sources / name).open("xb") as handle:
         handle.write(raw)
     ends_a_line = layout.source_registry.read_bytes().endswith(b"\n")
     with layout.source_registry.open("a", encoding="utf-8", newline="\n") as registry:
-        registry.write(("" if ends_a_line else "\n") + _registry_entry(name, digest, facts))
+        registry.write(("" if ends_a_line else "\n") + registry_entry(name, digest, facts))
     return name
+
+
+def source_file_name(number: int, digest: str) -> str:
+    """The naming rule for a document under sources/: its number, then the first 16 hex digits of its SHA-256."""
+    return f"{number:03d}_{digest[:16]}.txt"
 
 
 def _readable_document(document: Path) -> bytes:
@@ -152,9 +157,7 @@ def _readable_document(document: Path) -> bytes:
     return raw
 
 
-
-
-def _registry_entry(name: str, digest: str, facts: SourceFacts) -> str:
+def registry_entry(name: str, digest: str, facts: SourceFacts) -> str:
     """The entry as YAML text, appended so that the registry's comments and layout stay as they are.
     Values are written as JSON strings, which YAML reads as the same text whatever they contain."""
     fields = {"file": name, "sha256": digest, **{key: value for key, value in asdict(facts).items() if value}}

@@ -21,7 +21,7 @@ SETTINGS: dict[str, Any] = {
     "max_returned_rows": 1000,
     # SQLite drops the GIL while it runs, so two per core: a slow query or a CSV stream holds one thread for
     # up to the time limit while the others answer pages. With the default 3, three runaway queries at once
-    # stalled every page for a second (scripts/load_test.py); with 4, and the plugin letting visitor SQL use
+    # stalled every page for a second (benchmarks/serving.py); with 4, and the plugin letting visitor SQL use
     # at most half of them at once, the row page stayed near 35 ms under any number of runaway queries.
     "num_sql_threads": 4,
     # The whole database is public and small, so offering the .db file itself is a feature.

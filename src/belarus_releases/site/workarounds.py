@@ -73,7 +73,7 @@ def _free_failed_cursors_in_their_thread() -> None:
     SQLite statement in use; the exception's traceback keeps the cursor alive until the event loop drops it,
     and resetting the statement then waits for that connection's mutex. If a slow query is running on the same
     connection, the whole event loop waits with it: alternating the two froze every page for up to the time
-    limit (scripts/load_test.py). Clearing the traceback's frames in the SQL thread frees the cursor there.
+    limit (benchmarks/serving.py). Clearing the traceback's frames in the SQL thread frees the cursor there.
 
     Here too, a query that fails tells the response cache not to keep the page it was for (site/cache.py), and
     a value over the site's length limit (site/limits.py) is reported as TooBig, an OperationalError:

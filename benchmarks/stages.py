@@ -1,0 +1,109 @@
+"""Run one `belarus-releases` command in this process, timing the build's stages on the way, and write the times
+as JSON. The runner starts this as a fresh process per measurement:
+
+    python -m benchmarks.stages OUT.json build --root REPO
+
+Stages are found by the names of public functions (STAGES), wherever the toolkit's modules hold them, and each is
+timed without the time of the others it calls. A name the toolkit no longer has is left out; nothing here
+depends on how the build is put together, so the benchmark survives the build being rewritten.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import json
+import pkgutil
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+STAGES: dict[str, tuple[str, ...]] = {
+    "check": ("check_dataset", "check_record_files", "check_provenance", "crossref_problems", "official_problems",
+              "load_metadata", "load_assertions"),
+    "flatten": ("flatten",),
+    "write": ("write_table_files", "write_parquet", "write_sqlite", "write_datapackage", "write_package_zip",
+              "copy_source_texts", "write_chart", "write_overview"),
+    "verify": ("validate_package", "foreign_key_problems", "statement_problems", "removal_problems"),
+    # the rest of a release: the lock, the staging folder, the switch of build/current, removing old releases
+    "publish": ("release", "publish", "remove_leftovers"),
+}
+# validate imports the checker only; importing the writers too would add their import time to validate's
+PACKAGES = {"validate": ("belarus_releases.check",), "build": ("belarus_releases.check", "belarus_releases.export")}
+
+
+class Timer:
+    """Time spent in each wrapped function itself: a nested wrapped call is counted only in its own function."""
+
+    def __init__(self) -> None:
+        self.own: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self._inner: list[float] = []
+
+    def wrap(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            self._inner.append(0.0)
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - start
+                self.own[name] += elapsed - self._inner.pop()
+                self.calls[name] += 1
+                if self._inner:
+                    self._inner[-1] += elapsed
+
+        return timed
+
+
+def instrument(timer: Timer, packages: tuple[str, ...]) -> list[str]:
+    """Wrap every STAGES function in every module of `packages` (one wrapper per function, wherever it was
+    imported to); returns the names found."""
+    for package in packages:
+        module = importlib.import_module(package)
+        for info in pkgutil.walk_packages(module.__path__, package + "."):
+            importlib.import_module(info.name)
+    wanted = {name for names in STAGES.values() for name in names}
+    wrappers: dict[int, Callable[..., Any]] = {}
+    for module in [module for name, module in sorted(sys.modules.items()) if name.startswith("belarus_releases")]:
+        for name in wanted:
+            original = getattr(module, name, None)
+            # a generator function returns before its work is done: timing the call would time nothing
+            if inspect.isfunction(original) and not inspect.isgeneratorfunction(original):
+                wrapper = wrappers.setdefault(id(original), timer.wrap(name, original))
+                setattr(module, name, wrapper)
+    return sorted({wrapper.__name__ for wrapper in wrappers.values()})
+
+
+def stage_times(timer: Timer) -> dict[str, float]:
+    return {stage: round(sum(timer.own.get(name, 0.0) for name in names), 3)
+            for stage, names in STAGES.items() if any(name in timer.calls for name in names)}
+
+
+def main(argv: list[str]) -> int:
+    out, command = Path(argv[0]), argv[1:]
+    timer = Timer()
+    found = instrument(timer, PACKAGES.get(command[0], PACKAGES["build"]))
+    from belarus_releases.cli import cli
+
+    start = time.perf_counter()
+    try:
+        cli.main(args=command, prog_name="belarus-releases")
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    seconds = time.perf_counter() - start
+    report = {"in_process_seconds": round(seconds, 3), "stages": stage_times(timer),
+              "functions": {name: round(timer.own[name], 3) for name in sorted(timer.own)},
+              "instrumented": found}
+    out.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,66 @@
+"""The benchmark suite's instrument, not its numbers (speed is measured by `make bench`, never asserted here):
+the generated repository is one `validate` accepts and `build` would publish, the same seed gives the same bytes,
+and the report touches only its part of the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from belarus_releases.check.dataset import check_dataset
+from belarus_releases.export.assertions import size_problems
+from belarus_releases.export.flatten import flatten
+from belarus_releases.layout import Layout
+from benchmarks.generate import generate
+from benchmarks.report import END, START, update_readme
+from benchmarks.targets import TARGETS, evaluate
+
+RECORDS = 30
+
+
+def contents(root: Path) -> dict[str, bytes]:
+    return {path.relative_to(root).as_posix(): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(tmp_path_factory.mktemp("generated") / "repo", RECORDS, seed=0).root
+
+
+def test_the_generated_repository_validates_and_meets_the_assertions(generated: Path) -> None:
+    result = check_dataset(Layout(generated))
+    assert result.problems == []
+    assert len(result.records) == RECORDS
+    tables = flatten(result)
+    assert result.assertions is not None
+    assert list(size_problems(result.assertions, {name: len(rows) for name, rows in tables.items()})) == []
+    # every kind of fact the generator means to write is there, so each table is exercised at scale
+    assert all(tables[name] for name in ("event_officials", "releases", "release_categories", "sanctions_changes",
+                                         "event_links", "event_former_ids", "prisoners_held", "person_roles"))
+
+
+def test_the_same_seed_gives_the_same_bytes(generated: Path, tmp_path: Path) -> None:
+    again = contents(generate(tmp_path / "again", RECORDS, seed=0).root)
+    assert again == contents(generated)
+    assert contents(generate(tmp_path / "other", RECORDS, seed=1).root) != again
+
+
+def test_the_report_rewrites_only_what_stands_between_its_markers(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\nBefore.\n\n{START}\nold table\n{END}\n\nAfter.\n", encoding="utf-8")
+    assert update_readme(readme, "| new | table |\n")
+    assert readme.read_text(encoding="utf-8") == f"# Title\n\nBefore.\n\n{START}\n| new | table |\n{END}\n\nAfter.\n"
+    readme.write_text("no markers\n", encoding="utf-8")
+    assert not update_readme(readme, "| new |")
+    assert readme.read_text(encoding="utf-8") == "no markers\n"
+
+
+def test_targets_are_met_missed_or_not_measured() -> None:
+    results = {"sizes": {"10000": {"build": {"seconds": 4.0, "exit": 0}, "rebuild_one_changed": {"seconds": 2.0, "exit": 0},
+                                   "validate": {"seconds": 1.0, "exit": 1}}}}
+    rows = {row["key"]: row for row in evaluate(results)}
+    assert set(rows) == set(TARGETS)
+    assert (rows["build-10k"]["measured"], rows["build-10k"]["met"]) == (4.0, True)
+    assert rows["rebuild-one-changed-10k"]["met"] is False
+    assert (rows["build-100k"]["measured"], rows["build-100k"]["met"]) == (None, None)
