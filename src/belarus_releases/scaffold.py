@@ -105,7 +105,7 @@ def _hint(schema: dict[str, Any]) -> str:
     return text.split(". ")[0].rstrip(".")
 
 
-SOURCE_NAME = re.compile(r"^(\d{3})_[0-9a-f]{16}\.txt$")
+SOURCE_NAME = re.compile(r"^(\d{3,})_[0-9a-f]{16}\.txt$")  # 3 digits at least: 1000 follows 999
 
 
 @dataclass(frozen=True)
