@@ -133,12 +133,12 @@ def test_add_source_copies_the_document_under_the_naming_rule_and_lists_it(mini:
         f"[unused-entry] '{name}': no record cites this source; cite it from a record or remove it"]
 
 
-def test_the_source_after_999_is_1000(mini: Layout, tmp_path: Path) -> None:
-    (mini.sources / "999_0123456789abcdef.txt").write_text("Старый текст.\n", encoding="utf-8")
+def test_numbers_go_on_past_999(mini: Layout, tmp_path: Path) -> None:
+    (mini.sources / "1000_0123456789abcdef.txt").write_text("Старый текст.\n", encoding="utf-8")
     document = tmp_path / "article.txt"
     document.write_text(ARTICLE, encoding="utf-8")
     assert _add(mini, document, "--title", "t", "--language", "ru")[0] == 0
-    assert (mini.sources / f"1000_{hashlib.sha256(ARTICLE.encode()).hexdigest()[:16]}.txt").is_file()
+    assert (mini.sources / f"1001_{hashlib.sha256(ARTICLE.encode()).hexdigest()[:16]}.txt").is_file()
 
 
 def test_add_source_refuses_a_document_already_in_sources(mini: Layout, tmp_path: Path) -> None:
