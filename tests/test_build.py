@@ -67,8 +67,8 @@ def test_the_build_never_changes_what_the_check_returned(dataset: Layout, monkey
     # Each stage returns new results: a cache of checked files (and any later reader) relies on it.
     checked: list[tuple[Any, Any]] = []
 
-    def check_and_keep(layout: Layout) -> Any:
-        result = check_dataset(layout)
+    def check_and_keep(layout: Layout, **options: Any) -> Any:
+        result = check_dataset(layout, **options)
         checked.append((result, copy.deepcopy(result)))
         return result
 
