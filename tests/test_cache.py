@@ -5,24 +5,28 @@ registries, quote texts); which files the cache spares from being read again is 
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
-from build_support import use_fixture_dataset
 from click.testing import CliRunner
-from conftest import copy_dataset
 
 from belarus_releases.check import dataset as check_module
 from belarus_releases.check.cache import FILE_NAME
+from belarus_releases.check.characters import QUOTE_MARKS
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.check.officials import names_any
+from belarus_releases.check.provenance import SourceText
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
+from build_support import use_fixture_dataset
+from conftest import copy_dataset
 
 SMITH = "records/2025-02-12-smith-visits-minsk.yml"
 
@@ -165,10 +169,38 @@ def test_an_unknown_link_is_matched_with_ids_of_its_date_or_its_slug(tmp_path: P
     links = ["2025-01-01-talks-in-minks-1", "2025-02-16-talks-in-minsk-2", "2025-02-16-talks-in-minks-2", "2024-12-31-other"]
     records.append(_record("2025-09-11-coale-visit", links))
     empty = Loaded("registry/people.yml")
-    found = crossref_problems(Layout(tmp_path), records, empty, empty, complete=False, record_ids=[*ids, "2025-09-11-coale-visit"])
+    found = crossref_problems(Layout(tmp_path), records, empty, empty, complete=False,
+                              record_ids=[*ids, "2025-09-11-coale-visit"])
     advice = [re.search(r"\(did you mean '([^']+)'\?\)", p.message) for p in found]
     assert [a.group(1) if a else None for a in advice] == ["2025-01-01-talks-in-minsk-1", "2025-02-15-talks-in-minsk-2",
                                                            None, None]
+
+
+def _source_text_char_by_char(text: str) -> tuple[str, list[int]]:
+    """SourceText.of's meaning, one character at a time: NFC, plain quote marks, each run of whitespace one space
+    where it starts, none at either end; and where each character of the result comes from."""
+    normal: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(unicodedata.normalize("NFC", text).translate(QUOTE_MARKS)):
+        if not char.isspace():
+            normal.append(char)
+            origin.append(index)
+        elif normal and normal[-1] != " ":
+            normal.append(" ")
+            origin.append(index)
+    if normal and normal[-1] == " ":
+        normal.pop()
+        origin.pop()
+    return "".join(normal), origin
+
+
+def test_source_text_is_what_a_walk_character_by_character_makes(real: Layout) -> None:
+    alphabet = " \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000ab«»“”‘’`'\"e\u0301Жж."
+    rng = random.Random(12)
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
+    for text in [*texts, *(path.read_text(encoding="utf-8") for path in sorted(real.sources.glob("*.txt")))]:
+        source = SourceText.of(text)
+        assert (source.normal, [source.origin(i) for i in range(len(source.normal))]) == _source_text_char_by_char(text)
 
 
 @pytest.mark.parametrize(("text", "forms"), [

@@ -6,6 +6,7 @@ apostrophes, so «…», “…” and "…" match each other; letters, digits a
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import unicodedata
@@ -30,41 +31,55 @@ from belarus_releases.problems import JsonPath, Problem, at
 from belarus_releases.record import entries, name_forms, quotes, role_evidence, source_references
 
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
+_LONG_WHITESPACE = re.compile(r"\s{2,}")  # \s: what str.isspace() calls whitespace
+_QUOTE_MARK = re.compile("[" + re.escape("".join(map(chr, QUOTE_MARKS))) + "]")
 
 
 @dataclass(frozen=True)
 class SourceText:
-    """A source document as quotes are compared with it: its text (NFC) and the same text normalised, with where
-    each normalised character came from, so that a matched quote can be published as the source's own words."""
+    """A source document as quotes are compared with it: its text (NFC) and the same text normalised, with what it
+    takes to find where each normalised character came from, so that a matched quote can be published as the
+    source's own words."""
 
     original: str
     normal: str
-    origin: tuple[int, ...]  # origin[i]: the index in `original` of normal[i]
+    # Each run of whitespace inside the text is one space in `normal`: `breaks` holds where, in `normal`, each run
+    # of two or more ends, and `offsets` how far `original` is ahead of `normal` before the first break and after
+    # each one.
+    breaks: tuple[int, ...]
+    offsets: tuple[int, ...]
 
     @classmethod
     def of(cls, text: str) -> SourceText:
         original = unicodedata.normalize("NFC", text)
-        normal: list[str] = []
-        origin: list[int] = []
-        for index, char in enumerate(original.translate(QUOTE_MARKS)):
-            if char.isspace():
-                if normal and normal[-1] != " ":
-                    normal.append(" ")
-                    origin.append(index)
-                continue
-            normal.append(char)
-            origin.append(index)
-        if normal and normal[-1] == " ":
-            normal.pop()
-            origin.pop()
-        return cls(original, "".join(normal), tuple(origin))
+        marked = plain_quote_marks(original)
+        leading = len(marked) - len(marked.lstrip())  # whitespace before the text is dropped
+        breaks: list[int] = []
+        offsets = [leading]
+        # Only a run of two or more whitespace characters moves `original` ahead (a single one is one space), so
+        # only those are walked: a source of tens of kilobytes has a few hundred.
+        for run in _LONG_WHITESPACE.finditer(marked, leading):
+            start, end = run.span()
+            if end < len(marked):  # whitespace after the text is dropped, and nothing of `normal` follows it
+                breaks.append(start - offsets[-1] + 1)
+                offsets.append(offsets[-1] + end - start - 1)
+        return cls(original, " ".join(marked.split()), tuple(breaks), tuple(offsets))  # split: at str.isspace()
+
+    def origin(self, index: int) -> int:
+        """The index in `original` of normal[index]."""
+        return index + self.offsets[bisect.bisect_right(self.breaks, index)]
 
     def span(self, quote: str) -> str | None:
         """The source's own text for a normalised quote: its quote marks, line breaks and spacing."""
         start = self.normal.find(quote) if quote else -1
         if start < 0:
             return None
-        return self.original[self.origin[start]:self.origin[start + len(quote) - 1] + 1]
+        return self.original[self.origin(start):self.origin(start + len(quote) - 1) + 1]
+
+
+def plain_quote_marks(text: str) -> str:
+    """`text` with QUOTE_MARKS applied: as str.translate(QUOTE_MARKS) does, twenty times faster on Cyrillic."""
+    return _QUOTE_MARK.sub(lambda mark: QUOTE_MARKS[ord(mark.group())], text)
 
 
 @dataclass(frozen=True)
@@ -82,25 +97,21 @@ class SourceTexts:
     are compared with it, made only when first asked for (most quotes' results are in the cache)."""
 
     def __init__(self) -> None:
-        self._read: dict[str, tuple[str, bytes, bytes]] = {}  # file name: (path shown, bytes, SHA-256)
+        self.digests: dict[str, bytes] = {}
+        self._read: dict[str, tuple[str, bytes, str | None]] = {}  # file name: (path shown, bytes, text when read)
         self._texts: dict[str, SourceText] = {}
 
     def add(self, file: str, name: str, raw: bytes, digest: bytes, text: str | None) -> None:
-        self._read[file] = (name, raw, digest)
-        if text is not None:
-            self._texts[file] = SourceText.of(text)
+        self.digests[file] = digest
+        self._read[file] = (name, raw, text)
 
     def __contains__(self, file: object) -> bool:
-        return file in self._read
-
-    def digest(self, file: str) -> bytes | None:
-        found = self._read.get(file)
-        return found[2] if found else None
+        return file in self.digests
 
     def text(self, file: str) -> SourceText:
         if file not in self._texts:
-            name, raw, _ = self._read[file]
-            self._texts[file] = SourceText.of(source_text(raw, name)[0] or "")
+            name, raw, text = self._read[file]
+            self._texts[file] = SourceText.of(text if text is not None else source_text(raw, name)[0] or "")
         return self._texts[file]
 
 
@@ -183,9 +194,10 @@ def _quote_problems(record: Loaded, texts: SourceTexts, spans: dict[tuple[str, J
     """Quotes not found in their source; the span of each one found goes into `spans`. A quote whose record and
     source have not changed since the last check has its result from the cache."""
     before = cache.quotes(record.file) or ()
+    digests, record_id = texts.digests, record.data["id"]
     results: list[QuoteResult] = []
     for number, (path, file, quote) in enumerate(quotes(record.data)):
-        digest = texts.digest(file)
+        digest = digests.get(file)
         if digest is None:
             results.append((b"", None, None))  # an unreadable source has its own problem
             continue
@@ -194,7 +206,7 @@ def _quote_problems(record: Loaded, texts: SourceTexts, spans: dict[tuple[str, J
         results.append(result)
         found, message = result[1], result[2]
         if found is not None:
-            spans[(record.data["id"], path)] = quote["text"] if found is True else str(found)
+            spans[(record_id, path)] = quote["text"] if found is True else str(found)
         elif message is not None:
             yield at(record.file, record.position((*path, "text")), "quote-not-found", message)
     cache.put_quotes(record.file, tuple(results))
@@ -274,7 +286,7 @@ def _cached_people_problems(layout: Layout, people: Loaded, listed: list[str], t
     except OSError:
         raw = b""
     # Its data and positions as read, and its bytes now: a registry edited meanwhile gets a key no check reuses.
-    read = repr((people.file, people.data, dict(people.values), dict(people.keys), [(f, texts.digest(f)) for f in listed]))
+    read = repr((people.file, people.data, dict(people.values), dict(people.keys), [(f, texts.digests[f]) for f in listed]))
     key = hashlib.sha256(read.encode() + b"\0" + raw).digest()
     found = cache.people_problems(key) if raw else None
     if found is None:
