@@ -16,7 +16,6 @@ import pytest
 from click.testing import CliRunner
 
 from belarus_releases.check import dataset as check_module
-from belarus_releases.check.cache import FILE_NAME
 from belarus_releases.check.characters import QUOTE_MARKS
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.dataset import CheckResult, check_dataset
@@ -60,6 +59,10 @@ def same_as_without(layout: Layout, checked: list[list[str]]) -> tuple[CheckResu
     return cached, [name for call in checked for name in call]
 
 
+def cache_files(layout: Layout) -> list[Path]:
+    return sorted(layout.cache.glob("check-*.marshal"))
+
+
 def edit(layout: Layout, relative: str, old: str, new: str) -> None:
     path = layout.root / relative
     text = path.read_text(encoding="utf-8")
@@ -71,7 +74,7 @@ def test_cold_warm_and_after_each_kind_of_change_the_cache_changes_nothing(datas
                                                                            checked: list[list[str]]) -> None:
     records = sorted(dataset.relative(path) for path in dataset.records.glob("*.yml"))
     result, anew = same_as_without(dataset, checked)
-    assert result.ok and anew == records and (dataset.cache / FILE_NAME).is_file()
+    assert result.ok and anew == records and cache_files(dataset)
     assert same_as_without(dataset, checked)[1] == []  # warm: nothing read again
 
     edit(dataset, SMITH, "Крістофер Сміт", "Крістофер Смит")  # a typo in a quote: a problem in the changed file
@@ -108,12 +111,11 @@ def test_a_damaged_or_foreign_cache_is_ignored_and_written_anew(dataset: Layout,
                                                                 damage: str) -> None:
     reference = check_dataset(dataset)
     assert check_dataset(dataset, cache=True) == reference
-    path = dataset.cache / FILE_NAME
-    content = path.read_bytes()
-    damaged = {"garbage": b"\x00\xff" * 99, "empty": b"", "truncated": content[:len(content) // 2],
-               "one-byte-flipped": content[:-9] + bytes([content[-9] ^ 1]) + content[-8:],
-               "other-version": content.replace(b"belarus-releases check cache\n", b"belarus-releases check cache\r")}[damage]
-    path.write_bytes(damaged)
+    for path in cache_files(dataset):
+        content = path.read_bytes()
+        path.write_bytes({"garbage": b"\x00\xff" * 99, "empty": b"", "truncated": content[:len(content) // 2],
+                          "one-byte-flipped": content[:-9] + bytes([content[-9] ^ 1]) + content[-8:],
+                          "other-version": content.replace(b"check cache\n", b"check cache\r")}[damage])
     checked.clear()
     assert check_dataset(dataset, cache=True) == reference
     assert len(checked[0]) == len(reference.records)  # nothing came from the damaged file
@@ -151,7 +153,7 @@ def test_validate_keeps_a_cache_unless_told_not_to(dataset: Layout) -> None:
     for _ in range(2):  # writing the cache, then reading it
         with_cache = runner.invoke(cli, ["validate", "--root", str(dataset.root)])
         assert (with_cache.exit_code, with_cache.output) == (0, without.output)
-    assert (dataset.cache / FILE_NAME).is_file()
+    assert cache_files(dataset)
 
 
 # The rules across files at scale

@@ -1,4 +1,4 @@
-"""The check's cache, build/cache/check.marshal: what the check found in each record file, by the SHA-256 of the
+"""The check's cache, build/cache/check-*.marshal: what the check found in each record file, by the SHA-256 of the
 file's bytes, so that checking a dataset again after one record changed reads and validates that record only.
 
 Stored for each record file: its problems, whether it has the schema's shape, its data, and what the quote check found
@@ -38,7 +38,8 @@ from belarus_releases.problems import Problem
 
 FORMAT = 1  # raise whenever what is stored changes meaning
 MAGIC = b"belarus-releases check cache\n"
-FILE_NAME = "check.marshal"
+SHARDS = 32
+SHORT = 40  # texts up to this long are interned (ids, dates, field values), longer ones (quotes) are not
 # Libraries whose behaviour is part of what the check finds (parsing, schema messages, look-alike letters).
 LIBRARIES = ("PyYAML", "jsonschema", "jsonschema-rs", "referencing", "jsonschema-specifications", "confusable-homoglyphs")
 PACKAGE = Path(belarus_releases.__file__).parent
@@ -59,7 +60,7 @@ class RecordEntry(NamedTuple):
     read_problems: tuple[StoredProblem, ...]  # found while reading (the Loaded's problems)
     problems: tuple[StoredProblem, ...]  # every problem of the file check, those above included
     data: Any
-    quotes: tuple[QuoteResult, ...] | None = None  # in the order of record.quotes; None until checked
+    quotes: Any = None  # what the quote check found, in the order of record.quotes (put_quotes); None until checked
     officials: tuple[Any, tuple[StoredProblem, ...]] | None = None  # by what else they depend on (officials.py)
 
 
@@ -86,19 +87,21 @@ def file_digest(path: str) -> bytes | None:
 class CheckCache:
     """The entries read when a check starts, and those of this check, which `save` writes when it ends.
 
-    Only what this check used is written again, so entries of deleted files and old versions do not pile up."""
+    Record entries are spread over SHARDS files by path, so that after one record changed one file is written
+    again, not all of them. Only what this check used is kept, so entries of deleted files do not pile up."""
 
-    def __init__(self, path: Path | None, key: bytes = b"", old: dict[str, Any] | None = None) -> None:
-        self.path = path
+    def __init__(self, folder: Path | None, key: bytes = b"", records: dict[str, tuple[Any, ...]] | None = None,
+                 other: dict[str, Any] | None = None) -> None:
+        self.folder = folder
         self.key = key
-        old = old or {}
-        self._old_records: dict[str, tuple[Any, ...]] = old.get("records", {})
-        self._old_sources: dict[str, tuple[Any, ...]] = old.get("sources", {})
-        self._old_people: tuple[Any, ...] = old.get("people", ())
+        self._old_records = records or {}
+        other = other or {}
+        self._old_sources: dict[str, tuple[Any, ...]] = other.get("sources", {})
+        self._old_people: tuple[Any, ...] = other.get("people", ())
         self.records: dict[str, tuple[Any, ...]] = {}
         self.sources: dict[str, tuple[Any, ...]] = {}
         self.people: tuple[Any, ...] = ()
-        self.changed = False
+        self._changed: set[int] = set()  # the shards with an entry made or changed; SHARDS for the other file
 
     @classmethod
     def off(cls) -> CheckCache:
@@ -107,16 +110,24 @@ class CheckCache:
 
     @classmethod
     def open(cls, layout: Layout) -> CheckCache:
-        path = layout.cache / FILE_NAME
         try:
             key = checker_key(layout)
         except OSError:  # a schema went missing since it was checked: no cache for a checker we cannot name
             return cls.off()
-        return cls(path, key, _read(path, key))
+        records: dict[str, tuple[Any, ...]] = {}
+        with _no_garbage_collection():
+            for shard in range(SHARDS):
+                records.update(_read(layout.cache / _name(shard), key))
+            other = _read(layout.cache / _name(SHARDS), key)
+            # Millions of objects that hold no reference cycle and live as long as the check: without this the
+            # collector walks them all, again and again, for a third of a warm check's time. (It also leaves alone
+            # what else the process holds now: module state, and any cycle not yet collected, a few bytes.)
+            gc.freeze()
+        return cls(layout.cache, key, records, other)
 
     @property
     def enabled(self) -> bool:
-        return self.path is not None
+        return self.folder is not None
 
     @property
     def schemas_valid(self) -> bool:
@@ -138,14 +149,22 @@ class CheckCache:
         found in its new bytes must not be kept as what its old bytes hold."""
         if file_digest(path) == entry.digest:
             self.records[relative] = tuple(entry)
-            self.changed = True
+            self._changed.add(_shard(relative))
 
     def quotes(self, relative: str) -> tuple[QuoteResult, ...] | None:
         entry = self.records.get(relative)
-        return entry[5] if entry else None
+        if not entry or entry[5] is None:
+            return None
+        digests, found, messages = entry[5]
+        count = len(digests)
+        return tuple(zip(digests, (True,) * count if found is True else found, messages or (None,) * count, strict=True))
 
     def put_quotes(self, relative: str, results: tuple[QuoteResult, ...]) -> None:
-        self._update(relative, 5, results)
+        # Kept as three columns, the usual case (every quote found as written, no message) in two small objects:
+        # a tuple for each quote would be a tenth of the memory a large dataset's check takes.
+        digests, found, messages = (tuple(column) for column in zip(*results, strict=True)) if results else ((), (), ())
+        self._update(relative, 5, (digests, True if all(f is True for f in found) else found,
+                                   None if all(m is None for m in messages) else messages))
 
     def officials(self, relative: str, key: Any) -> tuple[Problem, ...] | None:
         """The problems officials.py found in a record, when what they depend on besides it has the same `key`."""
@@ -161,7 +180,7 @@ class CheckCache:
         entry = self.records.get(relative)
         if entry and entry[field] != value:
             self.records[relative] = (*entry[:field], value, *entry[field + 1:])
-            self.changed = True
+            self._changed.add(_shard(relative))
 
     def source(self, name: str, digest: bytes) -> tuple[Problem, ...] | None:
         """The problems of a source document with these bytes, as read before (None: not read before)."""
@@ -173,7 +192,7 @@ class CheckCache:
 
     def put_source(self, name: str, digest: bytes, problems: Iterable[Problem]) -> None:
         self.sources[name] = (digest, stored(problems))
-        self.changed = True
+        self._changed.add(SHARDS)
 
     def people_problems(self, key: bytes) -> tuple[Problem, ...] | None:
         if not self._old_people or self._old_people[0] != key:
@@ -183,25 +202,52 @@ class CheckCache:
 
     def put_people_problems(self, key: bytes, problems: Iterable[Problem]) -> None:
         self.people = (key, stored(problems))
-        self.changed = True
+        self._changed.add(SHARDS)
 
     def save(self) -> None:
-        """Write this check's entries when they differ from those read; a failure to write is not a problem."""
-        unchanged = not self.changed and self.records.keys() == self._old_records.keys() \
-            and self.sources.keys() == self._old_sources.keys() and self.people == self._old_people
-        if self.path is None or unchanged:
+        """Write each file whose entries differ from those read; a failure to write is not a problem."""
+        if self.folder is None:
             return
-        payload = marshal.dumps((FORMAT, self.key, {"records": self.records, "sources": self.sources, "people": self.people}))
-        _write(self.path, MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
+        new: list[dict[str, Any]] = [{} for _ in range(SHARDS)]
+        old: list[set[str]] = [set() for _ in range(SHARDS)]
+        for relative, entry in self.records.items():
+            new[_shard(relative)][relative] = entry
+        for relative in self._old_records:
+            old[_shard(relative)].add(relative)
+        for shard in range(SHARDS):
+            if shard in self._changed or new[shard].keys() != old[shard]:  # made, changed or no longer used
+                entries = {relative: (*entry[:4], _shared(entry[4]), *entry[5:]) for relative, entry in new[shard].items()}
+                _write(self.folder / _name(shard), self.key, entries)
+        if SHARDS in self._changed or self.sources.keys() != self._old_sources.keys() or self.people != self._old_people:
+            _write(self.folder / _name(SHARDS), self.key, {"sources": self.sources, "people": self.people})
 
 
-def _write(path: Path, content: bytes) -> None:
+def _shared(value: Any) -> Any:
+    """The same data with its field names and short texts interned: marshal stores an interned string once per file,
+    and reading it back makes one object for all its uses, a third less memory for the data of many records."""
+    if isinstance(value, dict):
+        return {sys.intern(key): _shared(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shared(item) for item in value]
+    return sys.intern(value) if isinstance(value, str) and len(value) <= SHORT else value
+
+
+def _shard(relative: str) -> int:
+    return zlib.crc32(relative.encode()) % SHARDS
+
+
+def _name(shard: int) -> str:
+    return f"check-{shard:02d}.marshal" if shard < SHARDS else "check-sources.marshal"
+
+
+def _write(path: Path, key: bytes, entries: dict[str, Any]) -> None:
+    payload = marshal.dumps((FORMAT, entries))
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=".check-", suffix=".tmp", dir=path.parent)
         with os.fdopen(handle, "wb") as file:
-            file.write(content)
+            file.write(MAGIC + key + zlib.crc32(payload).to_bytes(4, "big") + payload)
         os.replace(temporary, path)
     except OSError:  # read-only checkout, full disk: the next check runs without these entries, as this one might have
         if temporary is not None:
@@ -211,25 +257,21 @@ def _write(path: Path, content: bytes) -> None:
 
 def _read(path: Path, key: bytes) -> dict[str, Any]:
     """The stored entries, or none when the file is missing, damaged, or written by another checker."""
+    header = len(MAGIC) + len(key)
     try:
         content = path.read_bytes()
     except OSError:
         return {}
-    payload = memoryview(content)[len(MAGIC) + 4:]
-    if not content.startswith(MAGIC) or zlib.crc32(payload).to_bytes(4, "big") != content[len(MAGIC):len(MAGIC) + 4]:
+    payload = memoryview(content)[header + 4:]
+    if content[:header] != MAGIC + key or zlib.crc32(payload).to_bytes(4, "big") != content[header:header + 4]:
         return {}
     try:
-        with _no_garbage_collection():
-            found = marshal.loads(payload)
-            # Millions of objects that hold no reference cycle and live as long as the check: without this the
-            # collector walks them all, again and again, for a third of a warm check's time. (It also leaves alone
-            # what else the process holds now: module state, and any cycle not yet collected, a few bytes.)
-            gc.freeze()
+        found = marshal.loads(payload)
     except (ValueError, EOFError, TypeError):
         return {}
-    if not (isinstance(found, tuple) and len(found) == 3 and found[:2] == (FORMAT, key) and isinstance(found[2], dict)):
+    if not (isinstance(found, tuple) and len(found) == 2 and found[0] == FORMAT and isinstance(found[1], dict)):
         return {}
-    return found[2]
+    return found[1]
 
 
 @contextmanager

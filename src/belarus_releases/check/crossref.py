@@ -19,15 +19,15 @@ def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sou
     so one mistake in it hides nothing else; unused entries only when `complete` (every record was readable and valid).
     `record_ids` are the ids of every record file, valid or not, which links may name."""
     problems = [*_duplicates(people, sources), *_former_ids(records, set(record_ids)), *_links(records, set(record_ids))]
-    used_people = {person for loaded in records for person, _ in person_references(loaded.data)}
-    cited = {file for loaded in records for file, _ in source_references(loaded.data)}
+    used_people: set[str] = set()  # filled by _dangling, read only when the registry is valid
+    cited: set[str] = set()
     if people.data is not None:
         person_ids = {entry["id"] for entry in entries(people, "people")}
-        problems.extend(_dangling(records, person_references, person_ids, "unknown-person",
+        problems.extend(_dangling(records, person_references, person_ids, used_people, "unknown-person",
                                   "no person with id '{}' in registry/people.yml; add them there or fix the id"))
     if sources.data is not None:
         source_files = {entry["file"] for entry in entries(sources, "sources")}
-        problems.extend(_dangling(records, source_references, source_files, "unknown-source",
+        problems.extend(_dangling(records, source_references, source_files, cited, "unknown-source",
                                   "'{}' is not listed in registry/sources.yml; add an entry for it there or fix the name"))
         problems.extend(_evidence_files(people, source_files))
         problems.extend(_source_files(layout, sources))
@@ -38,11 +38,13 @@ def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sou
 
 
 def _dangling(records: list[Loaded], references: Callable[[dict[str, Any]], Iterator[tuple[str, JsonPath]]],
-              known: set[str], type_: str, message: str) -> Iterator[Problem]:
+              known: set[str], used: set[str], type_: str, message: str) -> Iterator[Problem]:
+    """References to what `known` does not hold; every name referenced goes into `used` (one walk for both)."""
     ordered = functools.cache(lambda: sorted(known))
     advice = _advice(lambda name: ordered())
     for loaded in records:
         for name, path in references(loaded.data):
+            used.add(name)
             if name not in known:
                 yield at(loaded.file, loaded.position(path), type_, message.format(name) + advice(name))
 

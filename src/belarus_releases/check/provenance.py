@@ -190,7 +190,7 @@ def already_reported(value: str) -> bool:
 
 
 def _quote_problems(record: Loaded, texts: SourceTexts, spans: dict[tuple[str, JsonPath], str],
-                    cache: CheckCache) -> Iterator[Problem]:
+                    cache: CheckCache, paths: dict[JsonPath, JsonPath]) -> Iterator[Problem]:
     """Quotes not found in their source; the span of each one found goes into `spans`. A quote whose record and
     source have not changed since the last check has its result from the cache."""
     before = cache.quotes(record.file) or ()
@@ -206,7 +206,8 @@ def _quote_problems(record: Loaded, texts: SourceTexts, spans: dict[tuple[str, J
         results.append(result)
         found, message = result[1], result[2]
         if found is not None:
-            spans[(record_id, path)] = quote["text"] if found is True else str(found)
+            # one tuple for each path, however many records have it: hundreds of thousands of quotes
+            spans[(record_id, paths.setdefault(path, path))] = quote["text"] if found is True else str(found)
         elif message is not None:
             yield at(record.file, record.position((*path, "text")), "quote-not-found", message)
     cache.put_quotes(record.file, tuple(results))
@@ -271,7 +272,8 @@ def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sour
     cited = [file for record in records for file, _ in source_references(record.data)]
     texts, unreadable = read_sources(layout, sorted(set(listed + cited)), sources, cache)
     spans: dict[tuple[str, JsonPath], str] = {}
-    problems = unreadable + [problem for record in records for problem in _quote_problems(record, texts, spans, cache)]
+    paths: dict[JsonPath, JsonPath] = {}
+    problems = unreadable + [problem for record in records for problem in _quote_problems(record, texts, spans, cache, paths)]
     # name forms are looked for in every listed source: both registries must be valid and every source readable
     if people.data and sources.data and not unreadable:
         problems.extend(_cached_people_problems(layout, people, [file for file in listed if file in texts], texts, cache))
