@@ -14,37 +14,25 @@ checkout) is left alone. Writes are atomic: a reader sees the old file or the ne
 
 from __future__ import annotations
 
-import functools
 import gc
 import hashlib
-import importlib.metadata
-import marshal
-import os
-import sys
-import tempfile
-import unicodedata
-import zlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import yaml
-
-import belarus_releases
 from belarus_releases.check import yaml_reader
+from belarus_releases.check.cache_files import (
+    SHARDS,
+    checker_key,
+    file_name,
+    no_garbage_collection,
+    read_entries,
+    shard_of,
+    shared,
+    write_entries,
+)
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
-
-FORMAT = 1  # raise whenever what is stored changes meaning
-MAGIC = b"belarus-releases check cache\n"
-SHARDS = 32
-SHORT = 40  # texts up to this long are interned (ids, dates, field values), longer ones (quotes) are not
-# Libraries whose behaviour is part of what the check finds (parsing, schema messages, look-alike letters).
-LIBRARIES = ("PyYAML", "jsonschema", "jsonschema-rs", "referencing", "jsonschema-specifications", "confusable-homoglyphs")
-PACKAGE = Path(belarus_releases.__file__).parent
-# The checker's code: every module of check/ and those it imports from the package.
-CODE = ("check/*.py", "problems.py", "record.py", "layout.py", "__init__.py")
 
 StoredProblem = tuple[str, int, int, str, str]
 # A quote's result: the SHA-256 of the source it was looked for in; where it was found (the source's own text, or
@@ -115,10 +103,10 @@ class CheckCache:
         except OSError:  # a schema went missing since it was checked: no cache for a checker we cannot name
             return cls.off()
         records: dict[str, tuple[Any, ...]] = {}
-        with _no_garbage_collection():
+        with no_garbage_collection():
             for shard in range(SHARDS):
-                records.update(_read(layout.cache / _name(shard), key))
-            other = _read(layout.cache / _name(SHARDS), key)
+                records.update(read_entries(layout.cache / file_name(shard), key))
+            other = read_entries(layout.cache / file_name(SHARDS), key)
             # Millions of objects that hold no reference cycle and live as long as the check: without this the
             # collector walks them all, again and again, for a third of a warm check's time. (It also leaves alone
             # what else the process holds now: module state, and any cycle not yet collected, a few bytes.)
@@ -149,7 +137,7 @@ class CheckCache:
         found in its new bytes must not be kept as what its old bytes hold."""
         if file_digest(path) == entry.digest:
             self.records[relative] = tuple(entry)
-            self._changed.add(_shard(relative))
+            self._changed.add(shard_of(relative))
 
     def quotes(self, relative: str) -> tuple[QuoteResult, ...] | None:
         entry = self.records.get(relative)
@@ -180,7 +168,7 @@ class CheckCache:
         entry = self.records.get(relative)
         if entry and entry[field] != value:
             self.records[relative] = (*entry[:field], value, *entry[field + 1:])
-            self._changed.add(_shard(relative))
+            self._changed.add(shard_of(relative))
 
     def source(self, name: str, digest: bytes) -> tuple[Problem, ...] | None:
         """The problems of a source document with these bytes, as read before (None: not read before)."""
@@ -211,102 +199,12 @@ class CheckCache:
         new: list[dict[str, Any]] = [{} for _ in range(SHARDS)]
         old: list[set[str]] = [set() for _ in range(SHARDS)]
         for relative, entry in self.records.items():
-            new[_shard(relative)][relative] = entry
+            new[shard_of(relative)][relative] = entry
         for relative in self._old_records:
-            old[_shard(relative)].add(relative)
+            old[shard_of(relative)].add(relative)
         for shard in range(SHARDS):
             if shard in self._changed or new[shard].keys() != old[shard]:  # made, changed or no longer used
-                entries = {relative: (*entry[:4], _shared(entry[4]), *entry[5:]) for relative, entry in new[shard].items()}
-                _write(self.folder / _name(shard), self.key, entries)
+                entries = {relative: (*entry[:4], shared(entry[4]), *entry[5:]) for relative, entry in new[shard].items()}
+                write_entries(self.folder / file_name(shard), self.key, entries)
         if SHARDS in self._changed or self.sources.keys() != self._old_sources.keys() or self.people != self._old_people:
-            _write(self.folder / _name(SHARDS), self.key, {"sources": self.sources, "people": self.people})
-
-
-def _shared(value: Any) -> Any:
-    """The same data with its field names and short texts interned: marshal stores an interned string once per file,
-    and reading it back makes one object for all its uses, a third less memory for the data of many records."""
-    if isinstance(value, dict):
-        return {sys.intern(key): _shared(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_shared(item) for item in value]
-    return sys.intern(value) if isinstance(value, str) and len(value) <= SHORT else value
-
-
-def _shard(relative: str) -> int:
-    return zlib.crc32(relative.encode()) % SHARDS
-
-
-def _name(shard: int) -> str:
-    return f"check-{shard:02d}.marshal" if shard < SHARDS else "check-sources.marshal"
-
-
-def _write(path: Path, key: bytes, entries: dict[str, Any]) -> None:
-    payload = marshal.dumps((FORMAT, entries))
-    temporary = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".check-", suffix=".tmp", dir=path.parent)
-        with os.fdopen(handle, "wb") as file:
-            file.write(MAGIC + key + zlib.crc32(payload).to_bytes(4, "big") + payload)
-        os.replace(temporary, path)
-    except OSError:  # read-only checkout, full disk: the next check runs without these entries, as this one might have
-        if temporary is not None:
-            with suppress(OSError):
-                os.unlink(temporary)
-
-
-def _read(path: Path, key: bytes) -> dict[str, Any]:
-    """The stored entries, or none when the file is missing, damaged, or written by another checker."""
-    header = len(MAGIC) + len(key)
-    try:
-        content = path.read_bytes()
-    except OSError:
-        return {}
-    payload = memoryview(content)[header + 4:]
-    if content[:header] != MAGIC + key or zlib.crc32(payload).to_bytes(4, "big") != content[header:header + 4]:
-        return {}
-    try:
-        found = marshal.loads(payload)
-    except (ValueError, EOFError, TypeError):
-        return {}
-    if not (isinstance(found, tuple) and len(found) == 2 and found[0] == FORMAT and isinstance(found[1], dict)):
-        return {}
-    return found[1]
-
-
-@contextmanager
-def _no_garbage_collection() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def checker_key(layout: Layout) -> bytes:
-    """What the check's results depend on besides the files checked: its code and libraries, the parser in use,
-    Python's Unicode tables, and the schemas."""
-    digest = hashlib.sha256(_code_key())
-    libyaml = getattr(getattr(yaml, "_yaml", None), "get_version_string", lambda: "absent")()
-    digest.update(f"{yaml_reader.Loader!r} {libyaml}".encode())
-    for path in sorted(layout.schemas.glob("*.schema.json")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.digest()
-
-
-@functools.cache
-def _code_key() -> bytes:
-    digest = hashlib.sha256(repr((FORMAT, belarus_releases.__version__, sys.version, marshal.version,
-                                  unicodedata.unidata_version, [_version(name) for name in LIBRARIES])).encode())
-    for path in sorted(path for pattern in CODE for path in PACKAGE.glob(pattern)):
-        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.digest()
-
-
-def _version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "absent"
+            write_entries(self.folder / file_name(SHARDS), self.key, {"sources": self.sources, "people": self.people})
