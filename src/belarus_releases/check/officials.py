@@ -36,7 +36,11 @@ def registered_forms(people: Loaded) -> dict[str, list[str]]:
 
 def names_any(text: str, forms: Iterable[str]) -> bool:
     """Whether `text` contains one of the (comparable) forms as a whole word or run of words."""
-    return _any_of(tuple(forms)).search(_comparable(text)) is not None
+    return _names_in(_comparable(text), forms)
+
+
+def _names_in(comparable: str, forms: Iterable[str]) -> bool:
+    return _any_of(tuple(forms)).search(comparable) is not None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -91,7 +95,7 @@ def _record_problems(loaded: Loaded, forms: dict[str, list[str]], found: Collect
         for path, _, quote in quotes(record):
             if fact not in quote["supports"] or (record["id"], path) not in found:
                 continue
-            if _any_of(tuple(words)).search(comparable(quote["text"])) is None:
+            if not _names_in(comparable(quote["text"]), words):
                 where = loaded.position((*path, "supports", quote["supports"].index(fact)))
                 yield at(loaded.file, where, "official-not-named",
                          f"this quote supports '{fact}' but does not name them ({missing}); quote the sentence that "
