@@ -48,12 +48,20 @@ def edit_record(layout: Layout, record_id: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def nothing_built(layout: Layout) -> bool:
+    """Whether build/ holds nothing but the check's cache (a failed check writes nothing else)."""
+    return not layout.build.exists() or [path.name for path in layout.build.iterdir()] == ["cache"]
+
+
 def snapshot(layout: Layout) -> dict[str, bytes]:
-    """The bytes of every file the build may touch, by path: everything under build/ but the lock (hidden files
-    too), where build/current points, and the committed files at the root that the build must never write."""
+    """The bytes of every file the build may touch, by path: everything under build/ but the lock and the check's
+    cache (hidden files too), where build/current points, and the committed files at the root that the build must
+    never write."""
     files: dict[str, bytes] = {}
     if layout.build.exists():
         for path in sorted(layout.build.rglob("*")):
+            if path == layout.cache or layout.cache in path.parents:
+                continue
             if path.is_symlink():
                 files[layout.relative(path)] = b"-> " + os.fsencode(os.readlink(path))
             elif path != layout.build_lock:

@@ -16,7 +16,7 @@ from belarus_releases.cli import cli
 from belarus_releases.export.build import build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES
-from build_support import published, snapshot, use_fixture_dataset
+from build_support import nothing_built, published, snapshot, use_fixture_dataset
 
 SMITH = "2025-02-12-smith-visits-minsk"
 RENAMED = "2025-02-12-smith-in-minsk"
@@ -39,7 +39,7 @@ def test_an_emptied_records_folder_is_not_published(dataset: Layout) -> None:
     assert {line.split(" rows in ")[1].split(",")[0] for line in lines[:-1]} == {
         "events", "event_types", "event_officials", "releases", "release_categories", "sanctions_changes",
         "event_links", "quotes"}
-    assert not dataset.build.exists()
+    assert nothing_built(dataset)
 
 
 def test_one_table_below_its_bound_is_refused(dataset: Layout) -> None:

@@ -24,7 +24,7 @@ from belarus_releases.export import build as build_module
 from belarus_releases.export.build import BuildResult, build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES
-from build_support import dump, edit_record, published, snapshot, use_fixture_dataset
+from build_support import dump, edit_record, nothing_built, published, snapshot, use_fixture_dataset
 
 SMITH = "2025-02-12-smith-visits-minsk"
 BAD_QUOTE = ("Смит увёз с собой трёх", "Смит увёз с собой пятерых")
@@ -67,8 +67,8 @@ def test_the_build_never_changes_what_the_check_returned(dataset: Layout, monkey
     # Each stage returns new results: a cache of checked files (and any later reader) relies on it.
     checked: list[tuple[Any, Any]] = []
 
-    def check_and_keep(layout: Layout) -> Any:
-        result = check_dataset(layout)
+    def check_and_keep(layout: Layout, **options: Any) -> Any:
+        result = check_dataset(layout, **options)
         checked.append((result, copy.deepcopy(result)))
         return result
 
@@ -245,7 +245,7 @@ def test_cli_build_prints_problems_and_exits_1(dataset: Layout) -> None:
     result = CliRunner().invoke(cli, ["build", "--root", str(dataset.root)])
     assert result.exit_code == 1
     assert f"records/{SMITH}.yml:" in result.output and "[quote-not-found]" in result.output
-    assert not dataset.build.exists()
+    assert nothing_built(dataset)
 
 
 def test_cli_build_help_has_an_example() -> None:

@@ -34,6 +34,8 @@ def _layout(root: str) -> Layout:
 
 root_option = click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False),
                            help="The dataset repository.")
+no_cache_option = click.option("--no-cache", is_flag=True,
+                               help="Check every file anew, neither reading nor writing build/cache/ (same result, slower).")
 
 
 @click.group()
@@ -47,7 +49,8 @@ def cli() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text for people, json for programs, github for pull-request annotations.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
-def validate(root: str, fmt: str, as_json: bool) -> None:
+@no_cache_option
+def validate(root: str, fmt: str, as_json: bool, no_cache: bool) -> None:
     """Check every record, registry and quote; print every problem as FILE:LINE:COL.
 
     Exits 0 when the dataset is valid, 1 when it has problems, 2 on misuse.
@@ -58,7 +61,7 @@ def validate(root: str, fmt: str, as_json: bool) -> None:
         belarus-releases validate
         belarus-releases validate --format github
     """
-    result = check_dataset(_layout(root))
+    result = check_dataset(_layout(root), cache=not no_cache)
     click.echo(render(result, "json" if as_json else fmt), nl=False, color=_colour())
     raise SystemExit(0 if result.ok else 1)
 
@@ -102,7 +105,8 @@ def serve(root: str, host: str, port: int, path: str | None) -> None:
               help="How to print problems: text, json or github.")
 @click.option("--allow-removals", is_flag=True,
               help="Publish even if events that build/current publishes have no record any more.")
-def build(root: str, fmt: str, allow_removals: bool) -> None:
+@no_cache_option
+def build(root: str, fmt: str, allow_removals: bool, no_cache: bool) -> None:
     """Check the dataset, then publish every output (CSV, JSON, SQLite, datapackage.json) as a new release in
     build/releases/, switching build/current to it in one step.
 
@@ -119,7 +123,7 @@ def build(root: str, fmt: str, allow_removals: bool) -> None:
     from belarus_releases.export.build import build_dataset  # imported here: validate needs neither sqlite-utils nor the writers
 
     layout = _layout(root)
-    result = build_dataset(layout, allow_removals=allow_removals)
+    result = build_dataset(layout, allow_removals=allow_removals, cache=not no_cache)
     if not result.ok or result.release is None:
         click.echo(render(replace(result.check, problems=result.problems), fmt), nl=False, color=_colour())
         raise SystemExit(1)

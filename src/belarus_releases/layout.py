@@ -68,6 +68,11 @@ class Layout:
         return self.build / "current"
 
     @property
+    def cache(self) -> Path:
+        """What the check keeps between runs (check/cache.py): never published, safe to delete at any time."""
+        return self.build / "cache"
+
+    @property
     def build_lock(self) -> Path:
         return self.build / ".lock"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
@@ -18,15 +19,15 @@ def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sou
     so one mistake in it hides nothing else; unused entries only when `complete` (every record was readable and valid).
     `record_ids` are the ids of every record file, valid or not, which links may name."""
     problems = [*_duplicates(people, sources), *_former_ids(records, set(record_ids)), *_links(records, set(record_ids))]
-    used_people = {person for loaded in records for person, _ in person_references(loaded.data)}
-    cited = {file for loaded in records for file, _ in source_references(loaded.data)}
+    used_people: set[str] = set()  # filled by _dangling, read only when the registry is valid
+    cited: set[str] = set()
     if people.data is not None:
         person_ids = {entry["id"] for entry in entries(people, "people")}
-        problems.extend(_dangling(records, person_references, person_ids, "unknown-person",
+        problems.extend(_dangling(records, person_references, person_ids, used_people, "unknown-person",
                                   "no person with id '{}' in registry/people.yml; add them there or fix the id"))
     if sources.data is not None:
         source_files = {entry["file"] for entry in entries(sources, "sources")}
-        problems.extend(_dangling(records, source_references, source_files, "unknown-source",
+        problems.extend(_dangling(records, source_references, source_files, cited, "unknown-source",
                                   "'{}' is not listed in registry/sources.yml; add an entry for it there or fix the name"))
         problems.extend(_evidence_files(people, source_files))
         problems.extend(_source_files(layout, sources))
@@ -37,13 +38,37 @@ def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sou
 
 
 def _dangling(records: list[Loaded], references: Callable[[dict[str, Any]], Iterator[tuple[str, JsonPath]]],
-              known: set[str], type_: str, message: str) -> Iterator[Problem]:
+              known: set[str], used: set[str], type_: str, message: str) -> Iterator[Problem]:
+    """References to what `known` does not hold; every name referenced goes into `used` (one walk for both)."""
+    ordered = functools.cache(lambda: sorted(known))
+    advice = _advice(lambda name: ordered())
     for loaded in records:
         for name, path in references(loaded.data):
+            used.add(name)
             if name not in known:
-                close = difflib.get_close_matches(name, sorted(known), n=1)
-                advice = f" (did you mean '{close[0]}'?)" if close else ""
-                yield at(loaded.file, loaded.position(path), type_, message.format(name) + advice)
+                yield at(loaded.file, loaded.position(path), type_, message.format(name) + advice(name))
+
+
+def _advice(candidates: Callable[[str], list[str]]) -> Callable[[str], str]:
+    """The advice for an unknown name, the closest of its `candidates`; worked out once for each name, however many
+    records repeat it (a renamed person may be named by thousands)."""
+    @functools.cache
+    def advice(name: str) -> str:
+        close = difflib.get_close_matches(name, candidates(name), n=1)
+        return f" (did you mean '{close[0]}'?)" if close else ""
+
+    return advice
+
+
+def _likely_ids(record_ids: set[str]) -> Callable[[str], list[str]]:
+    """The ids an unknown id may have been meant as: those with its date or its slug (a typo is in one of them).
+    Comparing it with every id instead would cost each broken link the size of the dataset."""
+    by_date: dict[str, list[str]] = {}
+    by_slug: dict[str, list[str]] = {}
+    for record_id in sorted(record_ids):
+        by_date.setdefault(record_id[:10], []).append(record_id)
+        by_slug.setdefault(record_id[11:], []).append(record_id)
+    return lambda other: sorted({*by_date.get(other[:10], []), *by_slug.get(other[11:], [])})
 
 
 def _duplicates(people: Loaded, sources: Loaded) -> Iterator[Problem]:
@@ -72,11 +97,13 @@ def _source_files(layout: Layout, sources: Loaded) -> Iterator[Problem]:
     for number, entry in enumerate(entries(sources, "sources")):
         file = entry["file"]
         listed.add(file)
-        where = sources.position(("sources", number, "file"))
+        where = ("sources", number, "file")  # located only for a problem: the registry may have to be read again
         if (layout.sources / file).is_symlink():
-            yield at(sources.file, where, "unsafe-path", f"sources/{file} is a symbolic link; copy the document in instead")
+            yield at(sources.file, sources.position(where), "unsafe-path",
+                     f"sources/{file} is a symbolic link; copy the document in instead")
         elif layout.source_file(file) is None:
-            yield at(sources.file, where, "unknown-source", f"there is no file sources/{file}; add the file or fix the name")
+            yield at(sources.file, sources.position(where), "unknown-source",
+                     f"there is no file sources/{file}; add the file or fix the name")
 
     if layout.sources.is_dir():
         for path in sorted(layout.sources.iterdir()):
@@ -97,29 +124,30 @@ def _former_ids(records: list[Loaded], record_ids: set[str]) -> Iterator[Problem
     seen: dict[str, str] = {}
     for loaded in records:
         for number, former in enumerate(loaded.data.get("former_ids", [])):
-            where = loaded.position(("former_ids", number))
+            # a position only for a problem: finding one may mean reading the file again
             if former in record_ids:
-                yield at(loaded.file, where, "duplicate-id",
+                yield at(loaded.file, loaded.position(("former_ids", number)), "duplicate-id",
                          f"'{former}' is the id of records/{former}.yml; a former id must not be a current one")
             elif seen.setdefault(former, loaded.data["id"]) != loaded.data["id"]:
-                yield at(loaded.file, where, "duplicate-id",
+                yield at(loaded.file, loaded.position(("former_ids", number)), "duplicate-id",
                          f"'{former}' is also a former id of '{seen[former]}'; keep it on one")
 
 
 def _links(records: list[Loaded], record_ids: set[str]) -> Iterator[Problem]:
     """Each link names another record by its current id."""
     former = {old: loaded.data["id"] for loaded in records for old in loaded.data.get("former_ids", [])}
+    advice: Callable[[str], str] | None = None
     for loaded in records:
         for number, link in enumerate(loaded.data.get("links", [])):
-            other, where = link["event"], loaded.position(("links", number, "event"))
+            other = link["event"]
             if other == loaded.data["id"]:
-                yield at(loaded.file, where, "unknown-event", "a record cannot link to itself; name the other event's id")
+                message = "a record cannot link to itself; name the other event's id"
             elif other in former:
-                yield at(loaded.file, where, "unknown-event",
-                         f"'{other}' is a former id; link to the record's current id, '{former[other]}'")
+                message = f"'{other}' is a former id; link to the record's current id, '{former[other]}'"
             elif other not in record_ids:
-                close = difflib.get_close_matches(other, sorted(record_ids), n=1)
-                advice = f" (did you mean '{close[0]}'?)" if close else ""
-                yield at(loaded.file, where, "unknown-event",
-                         f"there is no record with the id '{other}'{advice}; write the current id of a record under "
-                         "records/ (its file name without .yml)")
+                advice = advice or _advice(_likely_ids(record_ids))  # the index only once a link is broken
+                message = (f"there is no record with the id '{other}'{advice(other)}; write the current id of a record "
+                           "under records/ (its file name without .yml)")
+            else:
+                continue
+            yield at(loaded.file, loaded.position(("links", number, "event")), "unknown-event", message)

@@ -8,14 +8,16 @@ No exception escapes: anything unexpected becomes an `internal-error` problem on
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, TypeVar
 
+from belarus_releases.check.cache import CheckCache, RecordEntry, restored, stored
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.files import input_file_problem, record_files, schema_file_problems
 from belarus_releases.check.metadata import load_metadata
@@ -30,6 +32,9 @@ from belarus_releases.problems import JsonPath, Problem
 T = TypeVar("T")
 MAX_PER_FILE = 50
 MANY_FILES = 200  # from this many record files on, they are checked on every core (see check_record_files)
+# Record files checked per call of check_record_files: their positions are dropped after each batch, so a dataset
+# of any size holds positions for one batch at most.
+BATCH = 2048
 
 
 @dataclass
@@ -66,7 +71,7 @@ def guarded(file: str, stage: Callable[[], T], failed: Callable[[Problem], T]) -
         return failed(internal_error(file, error))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one for each of 100,000 records is held at once
 class FileCheck:
     """One file read and validated: what was read, every problem of both steps, and whether it is in shape."""
 
@@ -106,24 +111,26 @@ def check_record_files(layout: Layout, names: list[str]) -> list[FileCheck]:
 
 def _check_lean(layout: Layout, names: list[str]) -> list[FileCheck]:
     """Record files checked, each result without its positions."""
-    return [_lean(layout, check_file(layout, relative, "record")) for relative in names]
-
-
-def _lean(layout: Layout, checked: FileCheck) -> FileCheck:
-    return replace(checked, loaded=checked.loaded.without_positions(layout.root))
+    return [_without_positions(layout, check_file(layout, relative, "record")) for relative in names]
 
 
 def _alone(problem: Problem) -> list[Problem]:
     return [problem]
 
 
-def _check_registry(layout: Layout, result: CheckResult, path: Path, schema: str) -> Loaded:
+def _check_registry(layout: Layout, result: CheckResult, path: Path, schema: str, cache: CheckCache) -> Loaded:
     relative = layout.relative(path)
     unusable = input_file_problem(layout, path)
     if unusable:
         result.problems.append(unusable)
         return Loaded(relative)
-    checked = check_file(layout, relative, schema)
+    digest = cache.file_key(os.path.join(layout.root, relative))
+    entry = cache.record(relative, digest)
+    if entry is None:
+        checked = _without_positions(layout, check_file(layout, relative, schema))
+        _keep(layout, cache, digest, checked)
+    else:
+        checked = _from_cache(layout, relative, entry)
     result.files_checked += 1
     result.problems.extend(checked.problems)
     # a registry with any problem is left out of the rules that need it, so that it hides nothing else
@@ -141,34 +148,38 @@ def _id_taken(layout: Layout, loaded: Loaded, problems: Iterable[Problem]) -> li
             if p.type == "id-mismatch" else p for p in problems]
 
 
-def check_dataset(layout: Layout) -> CheckResult:
-    """Every problem in the dataset, sorted by file, line and column, each reported once."""
+def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
+    """Every problem in the dataset, sorted by file, line and column, each reported once.
+
+    With `cache`, what earlier checks found in files that have not changed since is reused, and what this one finds
+    is kept, in build/cache/ (check/cache.py): faster, and the same result."""
     result = CheckResult()
     names, result.problems = record_files(layout)
-    unusable = schema_file_problems(layout)
+    store = CheckCache.open(layout) if cache else CheckCache.off()
+    unusable = schema_file_problems(layout, known_valid=store.schemas_valid)
     if unusable:  # nothing can be validated without its schema: say what is missing, once
         result.problems = sorted(set(result.problems) | set(unusable.values()))
         return result
-    for checked in check_record_files(layout, names):
+    for checked in _record_checks(layout, names, store):
         result.files_checked += 1
         result.problems.extend(_id_taken(layout, checked.loaded, checked.problems))
         # Only a record in the schema's shape goes on to the rules across files. Other problems (an unquoted
         # date, a typo'd field name, a bad quote) leave it usable, so that one run reports every problem.
         if checked.in_shape:
             result.records.append(checked.loaded)
-    result.people = _check_registry(layout, result, layout.people, "people")
-    result.sources = _check_registry(layout, result, layout.source_registry, "sources")
+    result.people = _check_registry(layout, result, layout.people, "people", store)
+    result.sources = _check_registry(layout, result, layout.source_registry, "sources", store)
     people, sources = result.people, result.sources
     complete = len(result.records) == len(names)
-    record_ids = [PurePosixPath(name).stem for name in names]
+    record_ids = [name.rpartition("/")[2].removesuffix(".yml") for name in names]  # a name is ID.yml (files.py)
     result.problems += guarded(sources.file, lambda: crossref_problems(layout, result.records, people, sources,
                                                                        complete=complete, record_ids=record_ids), _alone)
-    provenance = guarded(sources.file, lambda: check_provenance(layout, result.records, people, sources),
+    provenance = guarded(sources.file, lambda: check_provenance(layout, result.records, people, sources, store),
                          lambda problem: Provenance([problem], {}))
     result.problems += provenance.problems
     result.quote_texts = provenance.spans
     if people.data is not None:  # names are looked up in the registry only when it is valid
-        result.problems += guarded(people.file, lambda: official_problems(result.records, people, provenance.spans),
+        result.problems += guarded(people.file, lambda: official_problems(result.records, people, provenance.spans, store),
                                    _alone)
     _check_metadata(layout, result)
     # the least the build may publish: validated here with every other input, applied by the build
@@ -177,7 +188,43 @@ def check_dataset(layout: Layout) -> CheckResult:
     result.problems += problems
     result.files_checked += layout.assertions.is_file()
     result.problems = capped(sorted(set(result.problems)))
+    store.save()
     return result
+
+
+def _record_checks(layout: Layout, names: list[str], cache: CheckCache) -> Iterator[FileCheck]:
+    """Each record file checked, in the order of `names`, holding no positions (a rule that needs one reads the
+    file again): from the cache when its bytes were checked before, else read and validated now."""
+    root = str(layout.root)
+    keys = {name: cache.file_key(os.path.join(root, name)) for name in names}
+    found = {name: entry for name in names if (entry := cache.record(name, keys[name])) is not None}
+    missing = [name for name in names if name not in found]
+    checked: dict[str, FileCheck] = {}
+    for start in range(0, len(missing), BATCH):
+        batch = missing[start:start + BATCH]
+        for name, fresh in zip(batch, check_record_files(layout, batch), strict=True):
+            checked[name] = _without_positions(layout, fresh)
+            _keep(layout, cache, keys[name], checked[name])
+    for name in names:
+        yield checked.pop(name) if name in checked else _from_cache(layout, name, found.pop(name))
+
+
+def _without_positions(layout: Layout, checked: FileCheck) -> FileCheck:
+    """A file's check holding no positions, as from the cache: a rule that needs one reads the file again."""
+    return replace(checked, loaded=checked.loaded.without_positions(layout.root))
+
+
+def _keep(layout: Layout, cache: CheckCache, digest: bytes | None, checked: FileCheck) -> None:
+    # a checker failure may not happen again (it might be the memory or the disk), so it is not kept
+    if digest is not None and not any(problem.type == "internal-error" for problem in checked.problems):
+        loaded = checked.loaded
+        entry = RecordEntry(digest, checked.in_shape, stored(loaded.problems), stored(checked.problems), loaded.data)
+        cache.put_record(loaded.file, entry, os.path.join(layout.root, loaded.file))
+
+
+def _from_cache(layout: Layout, name: str, entry: RecordEntry) -> FileCheck:
+    loaded = Loaded(name, entry.data, problems=restored(entry.read_problems), root=layout.root)
+    return FileCheck(loaded, restored(entry.problems), entry.in_shape)
 
 
 def capped(problems: list[Problem]) -> list[Problem]:

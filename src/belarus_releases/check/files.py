@@ -5,6 +5,7 @@ point anywhere on the contributor's or the server's disk)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -21,8 +22,12 @@ def record_files(layout: Layout) -> tuple[list[str], list[Problem]]:
     """The record files to check, and a problem for anything else under records/ (nothing is skipped silently)."""
     names, problems = [], []
     if layout.records.is_dir():
-        for path in sorted(layout.records.iterdir()):
-            relative = layout.relative(path)
+        folder = layout.relative(layout.records)
+        # os.scandir: the kind of each entry comes with the listing, without a stat of each of thousands of files
+        with os.scandir(layout.records) as found:
+            listing = sorted(found, key=lambda entry: entry.name)
+        for path in listing:
+            relative = f"{folder}/{path.name}"
             problem = _not_a_record(path, relative)
             if problem:
                 problems.append(problem)
@@ -31,7 +36,7 @@ def record_files(layout: Layout) -> tuple[list[str], list[Problem]]:
     return names, problems
 
 
-def _not_a_record(path: Path, relative: str) -> Problem | None:
+def _not_a_record(path: Path | os.DirEntry[str], relative: str) -> Problem | None:
     if path.is_symlink():
         return Problem(relative, 0, 0, "unsafe-path", "this record is a symbolic link; replace it with the record file itself")
     if path.is_dir():
@@ -66,12 +71,15 @@ def input_file_problem(layout: Layout, path: Path) -> Problem | None:
     return None
 
 
-def schema_file_problems(layout: Layout) -> dict[str, Problem]:
-    """For each schema that cannot be used (missing, a link, not JSON, not a JSON Schema), one problem, by schema name."""
+def schema_file_problems(layout: Layout, *, known_valid: bool = False) -> dict[str, Problem]:
+    """For each schema that cannot be used (missing, a link, not JSON, not a JSON Schema), one problem, by schema name.
+
+    `known_valid`: these very bytes were found to be JSON Schemas before (the check's cache is keyed by them), so
+    they are not checked again; that costs more than a warm check of thousands of records."""
     found = {}
     for name in SCHEMAS:
         path = layout.schema(name)
-        problem = input_file_problem(layout, path) or _unreadable_schema(layout, path)
+        problem = input_file_problem(layout, path) or (None if known_valid else _unreadable_schema(layout, path))
         if problem:
             found[name] = problem
     return found

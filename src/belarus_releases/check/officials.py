@@ -10,10 +10,12 @@ Names are compared as whole words after `normalise` and case folding, so "Лук
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
+from belarus_releases.check.cache import CheckCache
 from belarus_releases.check.characters import normalise
 from belarus_releases.check.rules import official_key
 from belarus_releases.check.yaml_reader import Loaded
@@ -27,27 +29,58 @@ def _comparable(text: str) -> str:
 
 def registered_forms(people: Loaded) -> dict[str, list[str]]:
     """Every registered form of every person's name (display names and variants), comparable, by person id."""
-    return {person["id"]: sorted({_comparable(form) for _, _, form, _ in name_forms(person)}, key=len, reverse=True)
+    # longest first, then in order: the same list in every process (a set's order is not)
+    return {person["id"]: sorted({_comparable(form) for _, _, form, _ in name_forms(person)}, key=lambda f: (-len(f), f))
             for person in entries(people, "people")}
 
 
 def names_any(text: str, forms: Iterable[str]) -> bool:
     """Whether `text` contains one of the (comparable) forms as a whole word or run of words."""
-    comparable = _comparable(text)
-    return any(re.search(rf"(?<!\w){re.escape(form)}(?!\w)", comparable) for form in forms if form)
+    return _names_in(_comparable(text), forms)
 
 
-def official_problems(records: list[Loaded], people: Loaded, found: Collection[tuple[str, JsonPath]]) -> list[Problem]:
+def _names_in(comparable: str, forms: Iterable[str]) -> bool:
+    return _any_of(tuple(forms)).search(comparable) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _any_of(forms: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for all the forms: it matches where any one of them stands as a whole word (the search tries
+    every form at every place, as one search for each form would). Never matches when there is no form."""
+    words = "|".join(re.escape(form) for form in forms if form)
+    return re.compile(rf"(?<!\w)(?:{words})(?!\w)" if words else r"(?!)")
+
+
+def official_problems(records: list[Loaded], people: Loaded, found: Collection[tuple[str, JsonPath]],
+                      cache: CheckCache | None = None) -> list[Problem]:
     """Each quote that supports an official without naming them, for records in shape and a valid people registry.
 
     Only quotes found in their source (`found`, by record id and path) are read: a quote with a typo or a bad
-    character has that problem reported already, and one mistake gets one message."""
+    character has that problem reported already, and one mistake gets one message. A record's problems come from
+    the cache when neither it, nor which of its quotes were found, nor the forms of the people it names changed."""
+    cache = cache or CheckCache.off()
     forms = registered_forms(people)
-    return [problem for loaded in records for problem in _record_problems(loaded, forms, found)]
+    problems: list[Problem] = []
+    for loaded in records:
+        key = _depends_on(loaded.data, forms, found) if cache.enabled else None
+        known = cache.officials(loaded.file, key)
+        if known is None:
+            known = tuple(_record_problems(loaded, forms, found))
+            cache.put_officials(loaded.file, key, known)
+        problems.extend(known)
+    return problems
+
+
+def _depends_on(record: dict[str, Any], forms: dict[str, list[str]], found: Collection[tuple[str, JsonPath]]) -> Any:
+    """What a record's problems depend on besides the record itself: the forms of the people it names, and which
+    of its quotes were found."""
+    people = [forms.get(official["person"]) for official in record.get("officials", []) if "person" in official]
+    return [people, [(record["id"], path) in found for path, _, _ in quotes(record)]]
 
 
 def _record_problems(loaded: Loaded, forms: dict[str, list[str]], found: Collection[tuple[str, JsonPath]]) -> Iterator[Problem]:
     record: dict[str, Any] = loaded.data
+    comparable = functools.cache(_comparable)  # a quote supporting several officials is made comparable once
     for number, official in enumerate(record.get("officials", [])):
         if official.get("basis") or ("person" in official) == ("unnamed" in official):  # both: reported by rules.py
             continue
@@ -62,7 +95,7 @@ def _record_problems(loaded: Loaded, forms: dict[str, list[str]], found: Collect
         for path, _, quote in quotes(record):
             if fact not in quote["supports"] or (record["id"], path) not in found:
                 continue
-            if not names_any(quote["text"], words):
+            if not _names_in(comparable(quote["text"]), words):
                 where = loaded.position((*path, "supports", quote["supports"].index(fact)))
                 yield at(loaded.file, where, "official-not-named",
                          f"this quote supports '{fact}' but does not name them ({missing}); quote the sentence that "

@@ -6,6 +6,7 @@ apostrophes, so «…», “…” and "…" match each other; letters, digits a
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import unicodedata
@@ -13,13 +14,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from belarus_releases.check.cache import CheckCache, QuoteResult
 from belarus_releases.check.characters import (
-    QUOTE_MARKS,
     LineIndex,
     decode_text,
     forbidden_characters,
     mixed_script_words,
     normalise,
+    plain_quotes,
     scan_characters,
     too_large,
 )
@@ -29,41 +31,49 @@ from belarus_releases.problems import JsonPath, Problem, at
 from belarus_releases.record import entries, name_forms, quotes, role_evidence, source_references
 
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
+_LONG_WHITESPACE = re.compile(r"\s{2,}")  # \s: what str.isspace() calls whitespace
 
 
 @dataclass(frozen=True)
 class SourceText:
-    """A source document as quotes are compared with it: its text (NFC) and the same text normalised, with where
-    each normalised character came from, so that a matched quote can be published as the source's own words."""
+    """A source document as quotes are compared with it: its text (NFC) and the same text normalised, with what it
+    takes to find where each normalised character came from, so that a matched quote can be published as the
+    source's own words."""
 
     original: str
     normal: str
-    origin: tuple[int, ...]  # origin[i]: the index in `original` of normal[i]
+    # Each run of whitespace inside the text is one space in `normal`: `breaks` holds where, in `normal`, each run
+    # of two or more ends, and `offsets` how far `original` is ahead of `normal` before the first break and after
+    # each one.
+    breaks: tuple[int, ...]
+    offsets: tuple[int, ...]
 
     @classmethod
     def of(cls, text: str) -> SourceText:
         original = unicodedata.normalize("NFC", text)
-        normal: list[str] = []
-        origin: list[int] = []
-        for index, char in enumerate(original.translate(QUOTE_MARKS)):
-            if char.isspace():
-                if normal and normal[-1] != " ":
-                    normal.append(" ")
-                    origin.append(index)
-                continue
-            normal.append(char)
-            origin.append(index)
-        if normal and normal[-1] == " ":
-            normal.pop()
-            origin.pop()
-        return cls(original, "".join(normal), tuple(origin))
+        marked = plain_quotes(original)
+        leading = len(marked) - len(marked.lstrip())  # whitespace before the text is dropped
+        breaks: list[int] = []
+        offsets = [leading]
+        # Only a run of two or more whitespace characters moves `original` ahead (a single one is one space), so
+        # only those are walked: a source of tens of kilobytes has a few hundred.
+        for run in _LONG_WHITESPACE.finditer(marked, leading):
+            start, end = run.span()
+            if end < len(marked):  # whitespace after the text is dropped, and nothing of `normal` follows it
+                breaks.append(start - offsets[-1] + 1)
+                offsets.append(offsets[-1] + end - start - 1)
+        return cls(original, " ".join(marked.split()), tuple(breaks), tuple(offsets))  # split: at str.isspace()
+
+    def origin(self, index: int) -> int:
+        """The index in `original` of normal[index]."""
+        return index + self.offsets[bisect.bisect_right(self.breaks, index)]
 
     def span(self, quote: str) -> str | None:
         """The source's own text for a normalised quote: its quote marks, line breaks and spacing."""
         start = self.normal.find(quote) if quote else -1
         if start < 0:
             return None
-        return self.original[self.origin[start]:self.origin[start + len(quote) - 1] + 1]
+        return self.original[self.origin(start):self.origin(start + len(quote) - 1) + 1]
 
 
 @dataclass(frozen=True)
@@ -76,13 +86,41 @@ class Provenance:
 _EMPTY_SOURCE = "the source document is empty; copy the article's text into it"
 
 
-def read_sources(layout: Layout, files: list[str], sources: Loaded) -> tuple[dict[str, SourceText], list[Problem]]:
-    """Normalised text of each source file that reads cleanly, by file name, and the problems of those that do not.
+class SourceTexts:
+    """The source documents that read cleanly, by file name: the SHA-256 of each one's bytes, and its text as quotes
+    are compared with it, made only when first asked for (most quotes' results are in the cache)."""
+
+    def __init__(self) -> None:
+        self.digests: dict[str, bytes] = {}
+        self._read: dict[str, tuple[str, bytes, str | None]] = {}  # file name: (path shown, bytes, text when read)
+        self._texts: dict[str, SourceText] = {}
+
+    def add(self, file: str, name: str, raw: bytes, digest: bytes, text: str | None) -> None:
+        self.digests[file] = digest
+        self._read[file] = (name, raw, text)
+
+    def __contains__(self, file: object) -> bool:
+        return file in self.digests
+
+    def text(self, file: str) -> SourceText:
+        if file not in self._texts:
+            name, raw, text = self._read[file]
+            self._texts[file] = SourceText.of(text if text is not None else source_text(raw, name)[0] or "")
+        return self._texts[file]
+
+
+def read_sources(layout: Layout, files: list[str], sources: Loaded,
+                 cache: CheckCache | None = None) -> tuple[SourceTexts, list[Problem]]:
+    """Each source file that reads cleanly, and the problems of those that do not.
 
     Sources are read as strictly as records: a bad byte, a byte-order mark, UTF-16, an empty file or a hidden
     character is reported on the source itself, instead of as quotes that seem not to match it."""
-    texts: dict[str, SourceText] = {}
+    cache = cache or CheckCache.off()
+    texts = SourceTexts()
     problems: list[Problem] = []
+    registered: dict[str, list[tuple[int, str]]] = {}
+    for number, entry in enumerate(entries(sources, "sources")):
+        registered.setdefault(entry["file"], []).append((number, entry["sha256"]))
     for file in files:
         path = layout.source_file(file)
         if path is None:
@@ -92,11 +130,15 @@ def read_sources(layout: Layout, files: list[str], sources: Loaded) -> tuple[dic
             problems.append(too_large(name, path.stat().st_size, MAX_SOURCE_BYTES, "keep only the article's text"))
             continue
         raw = path.read_bytes()
-        text, unreadable = source_text(raw, name)
-        changed = [] if unreadable else list(_changed(sources, file, hashlib.sha256(raw).hexdigest()))
+        digest = hashlib.sha256(raw).digest()
+        known = cache.source(name, digest)
+        text, unreadable = (None, list(known)) if known is not None else source_text(raw, name)
+        if known is None:
+            cache.put_source(name, digest, unreadable)
+        changed = [] if unreadable else list(_changed(sources, registered.get(file, []), file, digest.hex()))
         problems += unreadable + changed
-        if text is not None:
-            texts[file] = SourceText.of(text)
+        if not unreadable:
+            texts.add(file, name, raw, digest, text)
     return texts, problems
 
 
@@ -109,10 +151,10 @@ def source_text(raw: bytes, name: str) -> tuple[str | None, list[Problem]]:
     return (None if problems else text), problems
 
 
-def _changed(sources: Loaded, file: str, digest: str) -> Iterator[Problem]:
-    """The document no longer has the SHA-256 its registry entry records (checked once it reads cleanly)."""
-    for number, entry in enumerate(entries(sources, "sources")):
-        if entry["file"] == file and entry["sha256"] != digest:
+def _changed(sources: Loaded, registered: list[tuple[int, str]], file: str, digest: str) -> Iterator[Problem]:
+    """The document no longer has the SHA-256 its registry entries record (checked once it reads cleanly)."""
+    for number, sha256 in registered:
+        if sha256 != digest:
             yield at(sources.file, sources.position(("sources", number, "sha256")), "source-changed",
                      f"sources/{file} no longer has the sha256 written here; a source document never changes: restore "
                      "it from the main branch, or add the new version with `belarus-releases add-source`")
@@ -141,20 +183,38 @@ def already_reported(value: str) -> bool:
     return bool(forbidden_characters(value) or mixed_script_words(value)) or not any(char.isalnum() for char in value)
 
 
-def _quote_problems(record: Loaded, texts: dict[str, SourceText],
-                    spans: dict[tuple[str, JsonPath], str]) -> Iterator[Problem]:
-    """Quotes not found in their source; the span of each one found goes into `spans`."""
-    for path, file, quote in quotes(record.data):
-        source = texts.get(file)
-        if source is None:
+def _quote_problems(record: Loaded, texts: SourceTexts, spans: dict[tuple[str, JsonPath], str],
+                    cache: CheckCache, paths: dict[JsonPath, JsonPath]) -> Iterator[Problem]:
+    """Quotes not found in their source; the span of each one found goes into `spans`. A quote whose record and
+    source have not changed since the last check has its result from the cache."""
+    before = cache.quotes(record.file) or ()
+    digests, record_id = texts.digests, record.data["id"]
+    results: list[QuoteResult] = []
+    for number, (path, file, quote) in enumerate(quotes(record.data)):
+        digest = digests.get(file)
+        if digest is None:
+            results.append((b"", None, None))  # an unreadable source has its own problem
             continue
-        wanted = normalise(quote["text"])
-        found = source.span(wanted)
+        known = before[number] if number < len(before) and before[number][0] == digest else None
+        result = known or _look_for(quote["text"], file, texts.text(file), digest)
+        results.append(result)
+        found, message = result[1], result[2]
         if found is not None:
-            spans[(record.data["id"], path)] = found
-        elif not already_reported(quote["text"]):
-            yield at(record.file, record.position((*path, "text")), "quote-not-found",
-                     f"the quote does not occur in sources/{file}: {mismatch(wanted, source.normal)}")
+            # one tuple for each path, however many records have it: hundreds of thousands of quotes
+            spans[(record_id, paths.setdefault(path, path))] = quote["text"] if found is True else str(found)
+        elif message is not None:
+            yield at(record.file, record.position((*path, "text")), "quote-not-found", message)
+    cache.put_quotes(record.file, tuple(results))
+
+
+def _look_for(text: str, file: str, source: SourceText, digest: bytes) -> QuoteResult:
+    wanted = normalise(text)
+    found = source.span(wanted)
+    if found is not None:
+        return digest, True if found == text else found, None  # True: no second copy of the same text
+    if already_reported(text):
+        return digest, None, None
+    return digest, None, f"the quote does not occur in sources/{file}: {mismatch(wanted, source.normal)}"
 
 
 def _people_problems(people: Loaded, sources: dict[str, SourceText]) -> Iterator[Problem]:
@@ -166,13 +226,15 @@ def _people_problems(people: Loaded, sources: dict[str, SourceText]) -> Iterator
         for path, _lang, form, kind in name_forms(person):
             if path == ("name", "en"):
                 continue  # the canonical English name is not how the Russian and Ukrainian sources write it
-            where = people.position(("people", p, *path))
+            where = (p, *path)  # located only for a problem: the registry may have to be read again for it
             key = normalise(form).casefold()
             if owner.setdefault(key, person["id"]) != person["id"]:
-                yield at(people.file, where, "ambiguous-name", f"'{form}' is also listed for '{owner[key]}'")
+                yield at(people.file, people.position(("people", *where)), "ambiguous-name",
+                         f"'{form}' is also listed for '{owner[key]}'")
             if kind != "editorial" and not re.search(rf"(?<!\w){re.escape(normalise(form))}(?!\w)", everything):
                 unfound = True
-                yield at(people.file, where, "variant-not-found", f"'{form}' does not occur as a word in any source file")
+                yield at(people.file, people.position(("people", *where)), "variant-not-found",
+                         f"'{form}' does not occur as a word in any source file")
         if not unfound:  # while a source form is mistyped, what the editorial forms render is not checked against it
             yield from _editorial_problems(people, p, person)
         for path, evidence in role_evidence(person):
@@ -194,16 +256,37 @@ def _editorial_problems(people: Loaded, number: int, person: dict[str, Any]) -> 
                      "must render one of them: copy it from the name or variants")
 
 
-def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded) -> Provenance:
+def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded,
+                     cache: CheckCache | None = None) -> Provenance:
     """Quotes against their source files; name forms and role evidence too when the people registry is valid.
 
     Quotes are checked against any safe file under sources/, listed or not, so that a registry mistake hides nothing."""
+    cache = cache or CheckCache.off()
     listed = [entry["file"] for entry in entries(sources, "sources")]
     cited = [file for record in records for file, _ in source_references(record.data)]
-    texts, unreadable = read_sources(layout, sorted(set(listed + cited)), sources)
+    texts, unreadable = read_sources(layout, sorted(set(listed + cited)), sources, cache)
     spans: dict[tuple[str, JsonPath], str] = {}
-    problems = unreadable + [problem for record in records for problem in _quote_problems(record, texts, spans)]
+    paths: dict[JsonPath, JsonPath] = {}
+    problems = unreadable + [problem for record in records for problem in _quote_problems(record, texts, spans, cache, paths)]
     # name forms are looked for in every listed source: both registries must be valid and every source readable
     if people.data and sources.data and not unreadable:
-        problems.extend(_people_problems(people, {file: texts[file] for file in listed if file in texts}))
+        problems.extend(_cached_people_problems(layout, people, [file for file in listed if file in texts], texts, cache))
     return Provenance(problems, spans)
+
+
+def _cached_people_problems(layout: Layout, people: Loaded, listed: list[str], texts: SourceTexts,
+                            cache: CheckCache) -> list[Problem]:
+    """The registry's name problems, from the cache when neither the registry nor a listed source has changed."""
+    try:
+        raw = layout.people.read_bytes() if cache.enabled else b""
+    except OSError:
+        raw = b""
+    # Its data and positions as read, and its bytes now: a registry edited meanwhile gets a key no check reuses.
+    read = repr((people.file, people.data, dict(people.values), dict(people.keys), [(f, texts.digests[f]) for f in listed]))
+    key = hashlib.sha256(read.encode() + b"\0" + raw).digest()
+    found = cache.people_problems(key) if raw else None
+    if found is None:
+        found = tuple(_people_problems(people, {file: texts.text(file) for file in listed}))
+        if raw:
+            cache.put_people_problems(key, found)
+    return list(found)

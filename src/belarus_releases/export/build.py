@@ -51,11 +51,12 @@ class BuildResult:
         return sorted(self.release.iterdir()) if self.release else []
 
 
-def build_dataset(layout: Layout, *, allow_removals: bool = False) -> BuildResult:
+def build_dataset(layout: Layout, *, allow_removals: bool = False, cache: bool = False) -> BuildResult:
     """Check the dataset and, when it has no problem, publish every output as one new release.
 
-    :param allow_removals: publish even when events that build/current publishes have no record any more."""
-    result = BuildResult(check_dataset(layout))
+    :param allow_removals: publish even when events that build/current publishes have no record any more.
+    :param cache: let the check reuse and keep what it found in unchanged files (build/cache/)."""
+    result = BuildResult(check_dataset(layout, cache=cache))
     result.problems = list(result.check.problems)
     # metadata.yml and assertions.yml were read and checked by check_dataset, with everything else
     metadata, assertions = result.check.metadata, result.check.assertions

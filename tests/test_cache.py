@@ -1,0 +1,222 @@
+"""The check's cache (check/cache.py) makes checking faster, never different; and the rules across files stay cheap.
+
+Every check with the cache is compared with one without it, on the whole CheckResult (problems, records' data,
+registries, quote texts); which files the cache spares from being read again is asserted too (never a timing)."""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from belarus_releases.check import dataset as check_module
+from belarus_releases.check.characters import QUOTE_MARKS
+from belarus_releases.check.crossref import crossref_problems
+from belarus_releases.check.dataset import CheckResult, check_dataset
+from belarus_releases.check.officials import names_any
+from belarus_releases.check.provenance import SourceText
+from belarus_releases.check.yaml_reader import Loaded
+from belarus_releases.cli import cli
+from belarus_releases.layout import Layout
+from build_support import use_fixture_dataset
+from conftest import copy_dataset
+from corpus import BASE_TARGET, make_mini
+
+SMITH = "records/2025-02-12-smith-visits-minsk.yml"
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Layout:
+    return use_fixture_dataset(copy_dataset(tmp_path / "repo"))
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Layout:
+    return make_mini(copy_dataset(tmp_path / "mini"))
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The names each call of check_record_files was given: the files the check read and validated anew."""
+    calls: list[list[str]] = []
+    real = check_module.check_record_files
+
+    def spy(layout: Layout, names: list[str]) -> Any:
+        calls.append(list(names))
+        return real(layout, names)
+
+    monkeypatch.setattr(check_module, "check_record_files", spy)
+    return calls
+
+
+def same_as_without(layout: Layout, checked: list[list[str]],
+                    reference: CheckResult | None = None) -> tuple[CheckResult, list[str]]:
+    """The check with the cache, asserted equal to the check without it; and the files it read anew."""
+    reference = reference or check_dataset(layout)
+    checked.clear()
+    cached = check_dataset(layout, cache=True)
+    assert cached == reference
+    assert [problem.to_text() for problem in cached.problems] == [problem.to_text() for problem in reference.problems]
+    return cached, [name for call in checked for name in call]
+
+
+def cache_files(layout: Layout) -> list[Path]:
+    return sorted(layout.cache.glob("check-*.marshal"))
+
+
+def edit(layout: Layout, relative: str, old: str, new: str) -> None:
+    path = layout.root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_cold_warm_and_after_each_kind_of_change_the_cache_changes_nothing(dataset: Layout,
+                                                                           checked: list[list[str]]) -> None:
+    records = sorted(dataset.relative(path) for path in dataset.records.glob("*.yml"))
+    reference = check_dataset(dataset)
+    result, anew = same_as_without(dataset, checked, reference)
+    assert result.ok and anew == records and cache_files(dataset)
+    assert same_as_without(dataset, checked, reference)[1] == []  # warm: nothing read again
+
+    edit(dataset, SMITH, "Крістофер Сміт", "Крістофер Смит")  # a typo in a quote: a problem in the changed file
+    result, anew = same_as_without(dataset, checked)
+    assert anew == [SMITH] and [p.type for p in result.problems] == ["quote-not-found"]
+
+    # A registry: unknown people in records that did not change, located by reading them again; a name form that
+    # no source has.
+    edit(dataset, "registry/people.yml", "- id: christopher-smith", "- id: chris-smith")
+    edit(dataset, "registry/people.yml", "uk: Крістофер Сміт}", "uk: Крістофер Смітт}")
+    result, anew = same_as_without(dataset, checked)
+    assert anew == [] and {p.type for p in result.problems} == {"quote-not-found", "unknown-person", "unused-entry",
+                                                                "variant-not-found"}
+    edit(dataset, "registry/people.yml", "- id: chris-smith", "- id: christopher-smith")
+    edit(dataset, "registry/people.yml", "uk: Крістофер Смітт}", "uk: Крістофер Сміт}")
+
+    # A source: quotes of unchanged records are looked for again in its new text.
+    edit(dataset, "sources/003_9b2d8587e965d613.txt", "заступник помічника", "заступник помiчника")
+    result, anew = same_as_without(dataset, checked)
+    assert anew == [] and "quote-not-found" in {p.type for p in result.problems}
+
+    # A schema: every record is checked anew. In a copy, whose schema no validator of this process has read yet
+    # (schema_validator keeps one for each path).
+    other = Layout(Path(shutil.copytree(dataset.root, dataset.root.with_name("other"))))
+    edit(other, "schema/record.schema.json", '"maxLength": 80', '"maxLength": 20')
+    result, anew = same_as_without(other, checked)
+    assert anew == records and "schema" in {p.type for p in result.problems}
+
+
+DAMAGE = [lambda content: b"\x00\xff" * 99, lambda content: b"", lambda content: content[:len(content) // 2],
+          lambda content: content[:-9] + bytes([content[-9] ^ 1]) + content[-8:],  # one bit of one byte
+          lambda content: content.replace(b"check cache\n", b"check cache\r")]  # another version's
+
+
+def test_a_damaged_or_foreign_cache_is_ignored_and_written_anew(dataset: Layout, checked: list[list[str]]) -> None:
+    reference = check_dataset(dataset)
+    assert check_dataset(dataset, cache=True) == reference
+    files = cache_files(dataset)
+    assert len(files) > len(DAMAGE)
+    for number, path in enumerate(files):  # each file damaged in one of the ways
+        path.write_bytes(DAMAGE[number % len(DAMAGE)](path.read_bytes()))
+    checked.clear()
+    assert check_dataset(dataset, cache=True) == reference
+    assert len(checked[0]) == len(reference.records)  # nothing came from a damaged file
+    assert same_as_without(dataset, checked, reference)[1] == []  # and each was written anew
+
+
+def test_a_cache_that_cannot_be_written_is_not_written(mini: Layout) -> None:
+    reference = check_dataset(mini)
+    mini.build.write_text("not a folder", encoding="utf-8")  # build/cache/ cannot be made
+    assert check_dataset(mini, cache=True) == reference
+    assert mini.build.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_a_file_that_changes_while_it_is_checked_is_not_kept(mini: Layout, checked: list[list[str]],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = check_module.check_record_files
+
+    def saving_meanwhile(layout: Layout, names: list[str]) -> Any:
+        found = spy(layout, names)
+        with (mini.root / BASE_TARGET).open("a", encoding="utf-8") as file:  # an editor saves as the check reads
+            file.write("# saved\n")
+        return found
+
+    monkeypatch.setattr(check_module, "check_record_files", saving_meanwhile)
+    check_dataset(mini, cache=True)
+    monkeypatch.setattr(check_module, "check_record_files", spy)
+    assert same_as_without(mini, checked)[1] == [BASE_TARGET]  # its new bytes are checked, not taken for the old
+
+
+def test_validate_keeps_a_cache_unless_told_not_to(mini: Layout) -> None:
+    runner = CliRunner()
+    without = runner.invoke(cli, ["validate", "--no-cache", "--root", str(mini.root)])
+    assert not mini.build.exists()
+    for _ in range(2):  # writing the cache, then reading it
+        with_cache = runner.invoke(cli, ["validate", "--root", str(mini.root)])
+        assert (with_cache.exit_code, with_cache.output) == (without.exit_code, without.output)
+    assert cache_files(mini)
+
+
+# The rules across files at scale
+
+def _record(record_id: str, links: list[str]) -> Loaded:
+    data = {"id": record_id, "sources": [], "links": [{"event": other, "relation": "after"} for other in links]}
+    return Loaded(f"records/{record_id}.yml", data)
+
+
+def test_an_unknown_link_is_matched_with_ids_of_its_date_or_its_slug(tmp_path: Path) -> None:
+    """Not with every id, which would cost each broken link the size of the dataset: a typo in both the date and
+    the slug gets no suggestion."""
+    ids = [f"{date}-talks-in-minsk-{n}" for date in ("2025-01-01", "2025-02-15", "2025-03-20") for n in range(3)]
+    records = [_record(record_id, []) for record_id in ids]
+    links = ["2025-01-01-talks-in-minks-1", "2025-02-16-talks-in-minsk-2", "2025-02-16-talks-in-minks-2", "2024-12-31-other"]
+    records.append(_record("2025-09-11-coale-visit", links))
+    empty = Loaded("registry/people.yml")
+    found = crossref_problems(Layout(tmp_path), records, empty, empty, complete=False,
+                              record_ids=[*ids, "2025-09-11-coale-visit"])
+    advice = [re.search(r"\(did you mean '([^']+)'\?\)", p.message) for p in found]
+    assert [a.group(1) if a else None for a in advice] == ["2025-01-01-talks-in-minsk-1", "2025-02-15-talks-in-minsk-2",
+                                                           None, None]
+
+
+def _source_text_char_by_char(text: str) -> tuple[str, list[int]]:
+    """SourceText.of's meaning, one character at a time: NFC, plain quote marks, each run of whitespace one space
+    where it starts, none at either end; and where each character of the result comes from."""
+    normal: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(unicodedata.normalize("NFC", text).translate(QUOTE_MARKS)):
+        if not char.isspace():
+            normal.append(char)
+            origin.append(index)
+        elif normal and normal[-1] != " ":
+            normal.append(" ")
+            origin.append(index)
+    if normal and normal[-1] == " ":
+        normal.pop()
+        origin.pop()
+    return "".join(normal), origin
+
+
+def test_source_text_is_what_a_walk_character_by_character_makes(real: Layout) -> None:
+    alphabet = " \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000ab«»“”‘’`'\"e\u0301Жж."
+    rng = random.Random(12)
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
+    for text in [*texts, *(path.read_text(encoding="utf-8") for path in sorted(real.sources.glob("*.txt")))]:
+        source = SourceText.of(text)
+        assert (source.normal, [source.origin(i) for i in range(len(source.normal))]) == _source_text_char_by_char(text)
+
+
+@pytest.mark.parametrize(("text", "forms"), [
+    ("встретился с Лукашенко.", ["лукашенко"]), ("встретился с Лукашенком", ["лукашенко"]),
+    ("с «Джоном  Коулом» и Смитом", ["смит", "джоном коулом"]), ("Смитом", ["смит", "смитом"]), ("a.b", ["a.b", ""]),
+    ("nothing", []), ("(Коул)", ["коул)", "(коул"])])
+def test_names_any_finds_what_one_search_per_form_finds(text: str, forms: list[str]) -> None:
+    comparable = re.sub(r"\s+", " ", text.replace("«", '"').replace("»", '"')).strip().casefold()
+    one_by_one = any(re.search(rf"(?<!\w){re.escape(form)}(?!\w)", comparable) for form in forms if form)
+    assert names_any(text, forms) == one_by_one
