@@ -13,8 +13,16 @@ from playwright.sync_api import Browser, sync_playwright
 
 from belarus_releases.layout import Layout
 from belarus_releases.site.serve import make_datasette
+from scheduling import make_scheduler
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Tests that share an expensive fixture run on one worker (tests/scheduling.py says which)."""
+    return make_scheduler(config, log)
+
+
 DATASET_PARTS = ("records", "registry", "sources", "schema", "metadata.yml", "assertions.yml", "datapackage.json", "README.md")
 
 
@@ -59,17 +67,17 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="session")
-def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One real `belarus-releases serve` of a built copy (with the markup record) for every browser test of a
-    worker; the browser tests share the xdist group "browser", so one worker runs them all, with one server."""
-    from served import built_site, running_server
+def live_site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real `belarus-releases serve` of `site` for every browser test; the browser tests run on one worker
+    (tests/scheduling.py), so there is one server."""
+    from served import running_server
 
     if not CHROMIUM.exists():
         if os.environ.get("BELARUS_RELEASES_REQUIRE_BROWSER"):
             pytest.fail(f"{CHROMIUM} is missing and BELARUS_RELEASES_REQUIRE_BROWSER is set; apt-get install chromium")
         pytest.skip(f"{CHROMIUM} is not installed")
-    layout = built_site(tmp_path_factory)
-    with running_server(layout, layout.root.parent / "server.log") as base:
+    site: Layout = request.getfixturevalue("site")  # only once Chromium is known to be there
+    with running_server(site, tmp_path_factory.mktemp("live") / "server.log") as base:
         yield base
 
 
