@@ -11,6 +11,8 @@ import pytest
 from datasette.app import Datasette
 from playwright.sync_api import Browser, sync_playwright
 
+from belarus_releases.check.dataset import check_dataset
+from belarus_releases.export.build import build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.site.serve import make_datasette
 from scheduling import make_scheduler
@@ -47,6 +49,35 @@ def repo(tmp_path: Path) -> Layout:
 def real() -> Layout:
     """The repository itself, read-only: never write through this."""
     return Layout(ROOT)
+
+
+@pytest.fixture(scope="session")
+def fixture_template(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    """The build fixture dataset (tests/build_support.py), checked and built once per worker: tests take copies."""
+    from build_support import use_fixture_dataset
+
+    layout = use_fixture_dataset(copy_dataset(tmp_path_factory.mktemp("fixture") / "repo"))
+    checked = check_dataset(layout)
+    assert checked.ok, [p.to_text() for p in checked.problems]
+    built = build_dataset(layout)
+    assert built.ok, [p.to_text() for p in built.problems]
+    return layout
+
+
+@pytest.fixture
+def fixture_dataset(fixture_template: Layout, tmp_path: Path) -> Layout:
+    """A fresh copy of the build fixture dataset, never built."""
+    from build_support import copy_repository
+
+    return copy_repository(fixture_template, tmp_path / "repo", with_build=False)
+
+
+@pytest.fixture
+def fixture_built(fixture_template: Layout, tmp_path: Path) -> Layout:
+    """A fresh copy of the build fixture dataset once built: build/current is its one release."""
+    from build_support import copy_repository
+
+    return copy_repository(fixture_template, tmp_path / "repo", with_build=True)
 
 
 @pytest.fixture(scope="session")
