@@ -20,6 +20,7 @@ from scheduling import make_scheduler
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, which may not be loaded
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """Tests that share an expensive fixture run on one worker (tests/scheduling.py says which)."""
     return make_scheduler(config, log)
