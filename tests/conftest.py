@@ -15,6 +15,7 @@ from belarus_releases.check.dataset import check_dataset
 from belarus_releases.export.build import build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.site.serve import make_datasette
+from build_support import copy_repository, use_fixture_dataset
 from scheduling import make_scheduler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,8 +56,6 @@ def real() -> Layout:
 @pytest.fixture(scope="session")
 def fixture_template(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     """The build fixture dataset (tests/build_support.py), checked and built once per worker: tests take copies."""
-    from build_support import use_fixture_dataset
-
     layout = use_fixture_dataset(copy_dataset(tmp_path_factory.mktemp("fixture") / "repo"))
     checked = check_dataset(layout)
     assert checked.ok, [p.to_text() for p in checked.problems]
@@ -68,22 +67,19 @@ def fixture_template(tmp_path_factory: pytest.TempPathFactory) -> Layout:
 @pytest.fixture
 def fixture_dataset(fixture_template: Layout, tmp_path: Path) -> Layout:
     """A fresh copy of the build fixture dataset, never built."""
-    from build_support import copy_repository
-
     return copy_repository(fixture_template, tmp_path / "repo", with_build=False)
 
 
 @pytest.fixture
 def fixture_built(fixture_template: Layout, tmp_path: Path) -> Layout:
     """A fresh copy of the build fixture dataset once built: build/current is its one release."""
-    from build_support import copy_repository
-
     return copy_repository(fixture_template, tmp_path / "repo", with_build=True)
 
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Layout:
-    """A built copy of the real dataset (plus a record carrying markup payloads), shared by the serving tests."""
+    """A built copy of the real dataset (plus a record carrying markup payloads), shared by the serving, browser and
+    overview tests: read-only, copy it (build_support.copy_repository) to change anything."""
     from served import built_site
 
     return built_site(tmp_path_factory)
