@@ -1,9 +1,14 @@
-"""The groups of tests that share a worker (tests/scheduling.py) name tests that exist, and hold every browser test."""
+"""The suite's own machinery: the groups of tests that share a worker (tests/scheduling.py) name tests that
+exist and hold every browser test; the schema meta-check that conftest.py runs once per schema refuses what
+jsonschema refuses, every time."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+import jsonschema
+import pytest
 
 from scheduling import GROUPS, group_of
 
@@ -25,3 +30,11 @@ def test_every_browser_module_is_in_the_browser_group() -> None:
     assert marked
     assert [path.name for path in marked if group_of(f"tests/{path.name}::test") != "browser"] == []
     assert group_of("tests/test_validate.py::test_format_is_checked") is None
+
+
+def test_a_schema_is_meta_checked_as_jsonschema_does_however_often() -> None:
+    valid, broken = {"type": "object", "minProperties": 1}, {"type": "object", "minProperties": -1}
+    for _ in range(2):  # the second time, the valid schema is known, and the broken one is checked again
+        jsonschema.Draft202012Validator.check_schema(valid)
+        with pytest.raises(jsonschema.SchemaError, match="minProperties"):
+            jsonschema.Draft202012Validator.check_schema(broken)
