@@ -19,7 +19,7 @@ from served import DATABASE, running_server
 
 pytestmark = pytest.mark.server
 
-REQUESTS = 100  # 12 rounds of the mix below: the 10 connections stay busy for longer than a runaway runs (1 s)
+REQUESTS = 300
 CONCURRENCY = 10
 RUNAWAYS = 5  # more than num_sql_threads: the plugin lets half of them run and turns the rest away
 RUNAWAY_SQL = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
