@@ -28,6 +28,16 @@ def use_fixture_dataset(layout: Layout) -> Layout:
     return layout
 
 
+def copy_repository(layout: Layout, target: Path, *, with_build: bool) -> Layout:
+    """A copy of a repository folder, with or without its build/ (whose build/current link is relative, so the copy
+    is a repository of its own: builds write the same bytes wherever the folder is)."""
+    def skipped(folder: str, names: list[str]) -> list[str]:
+        return ["build"] if not with_build and Path(folder) == layout.root else []
+
+    shutil.copytree(layout.root, target, symlinks=True, ignore=skipped)
+    return Layout(target)
+
+
 def fixture_data() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """The fixture's records, people and sources as plain data (for tests that skip the checks)."""
     records = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted((FIXTURE / "records").glob("*.yml"))]

@@ -2,19 +2,59 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
 from datasette.app import Datasette
 from playwright.sync_api import Browser, sync_playwright
 
+from belarus_releases.check.dataset import check_dataset
+from belarus_releases.export.build import build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.site.serve import make_datasette
+from build_support import copy_repository, use_fixture_dataset
+from scheduling import make_scheduler
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, which may not be loaded
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Tests that share an expensive fixture run on one worker (tests/scheduling.py says which)."""
+    return make_scheduler(config, log)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def schemas_meta_checked_once_per_content() -> Iterator[None]:
+    """A schema document found valid against the JSON Schema meta-schema is not checked again in this worker.
+
+    The checks (check/files.py, check/schema.py) meta-check the three schemas about six times per run, and their
+    caches are keyed by path, so each test's fresh copy of the dataset paid again: two thirds of the time of
+    the tests that check a dataset. A broken schema is checked, and refused, every time."""
+    real = jsonschema.Draft202012Validator.check_schema
+    valid: set[str] = set()
+
+    def check_schema(schema: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            key = json.dumps([schema, repr(args), repr(kwargs)], sort_keys=True)
+        except (TypeError, ValueError):  # not JSON data: checked as it comes
+            return real(schema, *args, **kwargs)
+        if key not in valid:
+            real(schema, *args, **kwargs)
+            valid.add(key)
+        return None
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jsonschema.Draft202012Validator, "check_schema", staticmethod(check_schema))
+        yield
+
+
 DATASET_PARTS = ("records", "registry", "sources", "schema", "metadata.yml", "assertions.yml", "datapackage.json", "README.md")
 
 
@@ -42,8 +82,32 @@ def real() -> Layout:
 
 
 @pytest.fixture(scope="session")
+def fixture_template(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    """The build fixture dataset (tests/build_support.py), checked and built once per worker: tests take copies."""
+    layout = use_fixture_dataset(copy_dataset(tmp_path_factory.mktemp("fixture") / "repo"))
+    checked = check_dataset(layout)
+    assert checked.ok, [p.to_text() for p in checked.problems]
+    built = build_dataset(layout)
+    assert built.ok, [p.to_text() for p in built.problems]
+    return layout
+
+
+@pytest.fixture
+def fixture_dataset(fixture_template: Layout, tmp_path: Path) -> Layout:
+    """A fresh copy of the build fixture dataset, never built."""
+    return copy_repository(fixture_template, tmp_path / "repo", with_build=False)
+
+
+@pytest.fixture
+def fixture_built(fixture_template: Layout, tmp_path: Path) -> Layout:
+    """A fresh copy of the build fixture dataset once built: build/current is its one release."""
+    return copy_repository(fixture_template, tmp_path / "repo", with_build=True)
+
+
+@pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Layout:
-    """A built copy of the real dataset (plus a record carrying markup payloads), shared by the serving tests."""
+    """A built copy of the real dataset (plus a record carrying markup payloads), shared by the serving, browser and
+    overview tests: read-only, copy it (build_support.copy_repository) to change anything."""
     from served import built_site
 
     return built_site(tmp_path_factory)
@@ -59,17 +123,17 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="session")
-def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One real `belarus-releases serve` of a built copy (with the markup record) for every browser test of a
-    worker; the browser tests share the xdist group "browser", so one worker runs them all, with one server."""
-    from served import built_site, running_server
+def live_site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real `belarus-releases serve` of `site` for every browser test; the browser tests run on one worker
+    (tests/scheduling.py), so there is one server."""
+    from served import running_server
 
     if not CHROMIUM.exists():
         if os.environ.get("BELARUS_RELEASES_REQUIRE_BROWSER"):
             pytest.fail(f"{CHROMIUM} is missing and BELARUS_RELEASES_REQUIRE_BROWSER is set; apt-get install chromium")
         pytest.skip(f"{CHROMIUM} is not installed")
-    layout = built_site(tmp_path_factory)
-    with running_server(layout, layout.root.parent / "server.log") as base:
+    site: Layout = request.getfixturevalue("site")  # only once Chromium is known to be there
+    with running_server(site, tmp_path_factory.mktemp("live") / "server.log") as base:
         yield base
 
 

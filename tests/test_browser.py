@@ -15,12 +15,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from conftest import CHROMIUM, LAUNCH_ARGS
 from served import DATABASE, MARKUP, MARKUP_ID
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser  # one worker runs them all: tests/scheduling.py
 
 REFLECTED = '"><script>document.title="XSS-REFLECTED"</script>'
 PAGES = {
@@ -96,16 +95,10 @@ def server(live_site: str) -> str:
     return live_site
 
 
-@pytest.fixture(scope="session")
-def visits(live_site: str) -> dict[str, Visit]:
-    """Every page visited once per test session, in a browser of its own that is closed before any test runs
-    (Playwright's synchronous API holds an event loop while it is open)."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            return {name: visit(launched, live_site + path) for name, path in PAGES.items()}
-        finally:
-            launched.close()
+@pytest.fixture(scope="module")
+def visits(live_site: str, browser: Browser) -> dict[str, Visit]:
+    """Every page visited once, for all the tests that read what a page did."""
+    return {name: visit(browser, live_site + path) for name, path in PAGES.items()}
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -24,25 +24,22 @@ from belarus_releases.export import build as build_module
 from belarus_releases.export.build import BuildResult, build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES
-from build_support import dump, edit_record, nothing_built, published, snapshot, use_fixture_dataset
+from build_support import dump, edit_record, nothing_built, published, snapshot
 
 SMITH = "2025-02-12-smith-visits-minsk"
 BAD_QUOTE = ("Смит увёз с собой трёх", "Смит увёз с собой пятерых")
 
 
 @pytest.fixture
-def dataset(repo: Layout) -> Layout:
-    layout = use_fixture_dataset(repo)
-    result = check_dataset(layout)
-    assert result.ok, [p.to_text() for p in result.problems]
-    return layout
+def dataset(fixture_dataset: Layout) -> Layout:
+    """The build fixture dataset, checked (once, in conftest.py) and never built."""
+    return fixture_dataset
 
 
 @pytest.fixture
-def built(dataset: Layout) -> Layout:
-    result = build_dataset(dataset)
-    assert result.ok, [p.to_text() for p in result.problems]
-    return dataset
+def built(fixture_built: Layout) -> Layout:
+    """The same, with one build published: a copy of the one build made for every test."""
+    return fixture_built
 
 
 EXPECTED_OUTPUTS = {f"{table.name}.{ext}" for table in TABLES for ext in ("csv", "json", "parquet")} | {

@@ -89,7 +89,6 @@ def test_the_library_reports_the_same_lines_in_the_real_dataset(repo: Layout, ca
     place(real, case)
     result = check_dataset(real)
     assert [p.to_text() for p in result.problems if p.file == case.target] == list(case.own_lines)
-    assert not result.ok
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)

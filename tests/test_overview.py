@@ -15,25 +15,14 @@ import pytest
 from markdown_it import MarkdownIt  # through frictionless's dependency on rich; a CommonMark parser with GFM tables
 
 from belarus_releases.check.metadata import load_metadata
-from belarus_releases.export.build import build_dataset
 from belarus_releases.export.maintain import refresh_readme
 from belarus_releases.export.overview import END, START, OverviewError, canned_query, markdown_text, overview_table, with_overview
 from belarus_releases.layout import Layout
+from build_support import copy_repository
 
 
 def section(readme: str) -> str:
     return readme.split(START, 1)[1].split(END, 1)[0]
-
-
-@pytest.fixture(scope="module")
-def built_real(tmp_path_factory: pytest.TempPathFactory) -> Layout:
-    """The real dataset, built once for this module (read-only for the tests)."""
-    from conftest import copy_dataset
-
-    layout = copy_dataset(tmp_path_factory.mktemp("overview") / "repo")
-    result = build_dataset(layout)
-    assert result.ok, [p.to_text() for p in result.problems]
-    return layout
 
 
 def test_the_committed_readme_has_the_markers_and_a_table(real: Layout) -> None:
@@ -42,7 +31,8 @@ def test_the_committed_readme_has_the_markers_and_a_table(real: Layout) -> None:
     assert section(readme).strip().startswith("| sort_date | kind | id |")
 
 
-def test_make_readme_copies_the_built_overview_between_the_markers(built_real: Layout) -> None:
+def test_make_readme_copies_the_built_overview_between_the_markers(site: Layout, tmp_path: Path) -> None:
+    built_real = copy_repository(site, tmp_path / "repo", with_build=True)  # this test writes README.md
     before = built_real.readme.read_text(encoding="utf-8")
     marked = before.replace(section(before), "\n| stale |\n")
     built_real.readme.write_text(marked, encoding="utf-8")
@@ -70,8 +60,8 @@ def _unescaped(cell: str) -> str:
 CATEGORIES = ("political-prisoners", "criminal-charges", "foreign-nationals", "unknown")
 
 
-def test_overview_rows_follow_the_canned_query_and_running_totals_per_category(built_real: Layout) -> None:
-    repo = built_real
+def test_overview_rows_follow_the_canned_query_and_running_totals_per_category(site: Layout) -> None:
+    repo = site
     metadata, _ = load_metadata(repo)
     assert metadata is not None
     with sqlite3.connect(repo.database) as db:
@@ -93,8 +83,8 @@ def test_overview_rows_follow_the_canned_query_and_running_totals_per_category(b
     assert header[-1] == "recorded_total_all"
 
 
-def test_aggregates_stand_beside_the_totals_and_are_never_added(built_real: Layout) -> None:
-    repo = built_real
+def test_aggregates_stand_beside_the_totals_and_are_never_added(site: Layout) -> None:
+    repo = site
     with sqlite3.connect(repo.database) as db:
         aggregates = {event_id for event_id, in db.execute(
             "select event_id from releases where status = 'released' and scope = 'aggregate'")}

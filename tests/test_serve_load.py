@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from belarus_releases.layout import Layout
-from conftest import copy_dataset
-from served import DATABASE, build, running_server
+from served import DATABASE, running_server
 
 pytestmark = pytest.mark.server
 
@@ -28,13 +27,8 @@ RUNAWAY = f"/{DATABASE}.json?sql=" + quote(RUNAWAY_SQL)
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Layout:
-    return build(copy_dataset(tmp_path_factory.mktemp("load") / "repo"))
-
-
-@pytest.fixture(scope="module")
-def server(site: Layout) -> Iterator[str]:
-    with running_server(site, site.root.parent / "server.log") as base:
+def server(site: Layout, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_server(site, tmp_path_factory.mktemp("load") / "server.log") as base:
         yield base
 
 

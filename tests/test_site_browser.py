@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Page
 from conftest import ROOT
 from served import DATABASE, MARKUP, MARKUP_ID
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser  # one worker runs them all: tests/scheduling.py
 
 ARTEFACTS = Path(os.environ.get("BELARUS_RELEASES_ARTEFACTS", ROOT / ".test-artefacts" / "browser"))
 ATOM = "{http://www.w3.org/2005/Atom}"
