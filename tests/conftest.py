@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import jsonschema
 import pytest
 from datasette.app import Datasette
 from playwright.sync_api import Browser, sync_playwright
@@ -28,31 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """Tests that share an expensive fixture run on one worker (tests/scheduling.py says which)."""
     return make_scheduler(config, log)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def schemas_meta_checked_once_per_content() -> Iterator[None]:
-    """A schema document found valid against the JSON Schema meta-schema is not checked again in this worker.
-
-    The checks (check/files.py, check/schema.py) meta-check the three schemas about six times per run, and their
-    caches are keyed by path, so each test's fresh copy of the dataset paid again: two thirds of the time of
-    the tests that check a dataset. A broken schema is checked, and refused, every time."""
-    real = jsonschema.Draft202012Validator.check_schema
-    valid: set[str] = set()
-
-    def check_schema(schema: Any, *args: Any, **kwargs: Any) -> None:
-        try:
-            key = json.dumps([schema, repr(args), repr(kwargs)], sort_keys=True)
-        except (TypeError, ValueError):  # not JSON data: checked as it comes
-            return real(schema, *args, **kwargs)
-        if key not in valid:
-            real(schema, *args, **kwargs)
-            valid.add(key)
-        return None
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(jsonschema.Draft202012Validator, "check_schema", staticmethod(check_schema))
-        yield
 
 
 DATASET_PARTS = ("records", "registry", "sources", "schema", "metadata.yml", "assertions.yml", "datapackage.json", "README.md")

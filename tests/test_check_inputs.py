@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import shutil
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from belarus_releases.check.dataset import MAX_PER_FILE, check_dataset
+from belarus_releases.check.files import checked_schema
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
 from corpus import BASE_RECORD, BASE_TARGET, SOURCE, make_mini
@@ -152,3 +154,13 @@ def test_bad_support_suggests_the_fact_meant(mini: Layout) -> None:
           "supports: [event, date, location, officials.jon-coale, officials.john-coale]")
     assert _lines(mini) == [f"{BASE_TARGET}:29:43: [bad-support] this quote says it supports 'officials.jon-coale', which "
                             "the record does not state; did you mean 'officials.john-coale'?"]
+
+
+def test_a_schema_is_meta_checked_once_per_text_and_a_broken_one_every_time(mini: Layout) -> None:
+    text = mini.schema("record").read_text(encoding="utf-8")
+    assert checked_schema(text) is checked_schema(text)
+    mini.schema("record").write_text('{"type": 12}', encoding="utf-8")
+    for _ in range(2):  # an error is never remembered
+        with pytest.raises(jsonschema.SchemaError):
+            checked_schema('{"type": 12}')
+        assert [p.type for p in check_dataset(mini).problems] == ["missing-file"]

@@ -7,9 +7,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import jsonschema
-import pytest
-
 from scheduling import GROUPS, group_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,11 +27,3 @@ def test_every_browser_module_is_in_the_browser_group() -> None:
     assert marked
     assert [path.name for path in marked if group_of(f"tests/{path.name}::test") != "browser"] == []
     assert group_of("tests/test_validate.py::test_format_is_checked") is None
-
-
-def test_a_schema_is_meta_checked_as_jsonschema_does_however_often() -> None:
-    valid, broken = {"type": "object", "minProperties": 1}, {"type": "object", "minProperties": -1}
-    for _ in range(2):  # the second time, the valid schema is known, and the broken one is checked again
-        jsonschema.Draft202012Validator.check_schema(valid)
-        with pytest.raises(jsonschema.SchemaError, match="minProperties"):
-            jsonschema.Draft202012Validator.check_schema(broken)

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 
@@ -85,9 +87,20 @@ def schema_file_problems(layout: Layout, *, known_valid: bool = False) -> dict[s
     return found
 
 
+@lru_cache(maxsize=16)
+def checked_schema(text: str) -> dict[str, Any]:
+    """A schema document read and checked against the JSON Schema meta-schema, once per distinct text: a check
+    reads each schema twice, and tests and forks hold many copies of the same file. Raises ValueError (not JSON)
+    or jsonschema.SchemaError, which are never cached, so a broken schema is checked and refused every time.
+    The result is shared: never change it."""
+    schema: dict[str, Any] = json.loads(text)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return schema
+
+
 def _unreadable_schema(layout: Layout, path: Path) -> Problem | None:
     try:
-        jsonschema.Draft202012Validator.check_schema(json.loads(path.read_text(encoding="utf-8")))
+        checked_schema(path.read_text(encoding="utf-8"))
     except (ValueError, jsonschema.SchemaError) as error:
         relative = layout.relative(path)
         reason = "not JSON" if isinstance(error, ValueError) else "not a valid JSON Schema"

@@ -19,6 +19,7 @@ import jsonschema.validators
 from jsonschema.exceptions import ValidationError
 
 from belarus_releases.check.fast_schema import Verdict, fast_verdict
+from belarus_releases.check.files import checked_schema
 from belarus_releases.check.rules import record_problems
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import is_plain_file_name
@@ -42,8 +43,7 @@ BoundedValidator = _extend(jsonschema.Draft202012Validator, {"uniqueItems": _uni
 @lru_cache(maxsize=8)
 def schema_validator(schema_path: Path) -> jsonschema.Draft202012Validator:
     """A validator for one schema file, with `format` checked (jsonschema skips it by default)."""
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
+    schema = checked_schema(schema_path.read_text(encoding="utf-8"))
     validator: jsonschema.Draft202012Validator = BoundedValidator(schema, format_checker=jsonschema.FormatChecker())
     return validator
 
