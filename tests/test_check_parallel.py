@@ -4,8 +4,12 @@ whole check. A pool that cannot start or breaks leaves the check to do the work 
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,21 +32,26 @@ def crowded(repo: Layout) -> Layout:
     return repo
 
 
-@pytest.fixture
-def spread(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
-    """Every file is spread over the cores; the list records what each pool returned (None: not used)."""
-    if not workers.can_fork():
-        pytest.skip("this process cannot fork workers here (another thread runs, or not Linux)")
+def in_a_fresh_process(test: Callable[[Path], None], root: Path) -> None:
+    """Run `test` in a newly spawned interpreter, where no other thread runs, so it may fork workers: a test
+    runner's worker (xdist) runs threads of its own, and the pool is never forked there. Failures come back."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as fresh:
+        fresh.submit(test, root).result()
+
+
+def _recording_pools() -> list[object]:
+    """Every file spread over the cores from now on; the list records what each pool returned (None: not used)."""
+    assert workers.can_fork(), "a fresh process on Linux with two cores forks"
     returned: list[object] = []
     real = workers.in_workers
 
-    def recording(*args: object) -> object:
-        returned.append(real(*args))  # type: ignore[arg-type]
+    def recording(*args: Any) -> object:
+        returned.append(real(*args))
         return returned[-1]
 
-    monkeypatch.setattr(dataset, "MANY_FILES", 0)
-    monkeypatch.setattr(dataset, "in_workers", recording)
-    yield returned
+    dataset.MANY_FILES = 0
+    dataset.in_workers = recording  # type: ignore[assignment]
+    return returned
 
 
 def _serial(layout: Layout) -> list[FileCheck]:
@@ -62,32 +71,40 @@ def _assert_same(fast: list[FileCheck], reference: list[FileCheck]) -> None:
             assert lean.loaded.position(path, key=True) == full.loaded.position(path, key=True)
 
 
-def test_checked_on_every_core_is_checked_alike(crowded: Layout, spread: list[object]) -> None:
-    names, _ = record_files(crowded)
-    fast = check_record_files(crowded, names)
-    assert spread and spread[0] is not None, "the pool was not used"
-    _assert_same(fast, _serial(crowded))
-
-
-def test_a_pool_that_fails_leaves_the_work_to_this_process(repo: Layout, spread: list[object],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*_: object, **__: object) -> None:
-        raise OSError("no memory to fork")
-
-    monkeypatch.setattr(workers, "ProcessPoolExecutor", broken)
-    names, _ = record_files(repo)
-    fast = check_record_files(repo, names)
-    assert spread == [None]
-    _assert_same(fast, _serial(repo))
-
-
-def test_the_whole_check_finds_the_same_with_files_spread(crowded: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
-    reference = check_dataset(crowded)
-    monkeypatch.setattr(dataset, "MANY_FILES", 0)
-    spread = check_dataset(crowded)
+def _spread_alike(root: Path) -> None:
+    layout = Layout(root)
+    reference = check_dataset(layout)
+    serial = _serial(layout)
+    pools = _recording_pools()
+    names, _ = record_files(layout)
+    _assert_same(check_record_files(layout, names), serial)
+    assert pools and pools[0] is not None, "the pool was not used"
+    spread = check_dataset(layout)
     assert spread.problems == reference.problems and not spread.ok
     assert [loaded.data for loaded in spread.records] == [loaded.data for loaded in reference.records]
     assert spread.quote_texts == reference.quote_texts
+
+
+def test_checked_on_every_core_is_checked_alike(crowded: Layout) -> None:
+    in_a_fresh_process(_spread_alike, crowded.root)
+
+
+def _failing_pool(root: Path) -> None:
+    layout = Layout(root)
+    pools = _recording_pools()
+
+    def broken(*_: object, **__: object) -> None:
+        raise OSError("no memory to fork")
+
+    workers.ProcessPoolExecutor = broken  # type: ignore[assignment,misc]
+    names, _ = record_files(layout)
+    fast = check_record_files(layout, names)
+    assert pools == [None]
+    _assert_same(fast, _serial(layout))
+
+
+def test_a_pool_that_fails_leaves_the_work_to_this_process(repo: Layout) -> None:
+    in_a_fresh_process(_failing_pool, repo.root)
 
 
 def test_chunks_keep_every_item_in_order() -> None:
