@@ -31,7 +31,7 @@ from belarus_releases.layout import INPUTS, Layout
 MANIFEST = ".build-manifest.json"
 FORMAT = 1
 LIBRARIES = ("pyarrow", "sqlite-utils", "leather", "frictionless")  # their versions can change the bytes written
-MOST = 0.25  # when more than this share of the records changed, a full build is as quick
+MOST, FEW = 0.25, 64  # when more than MOST of the records and more than FEW changed, a full build is as quick
 BLOCK = 1 << 20
 
 
@@ -97,7 +97,7 @@ def plan(layout: Layout, key: str, digests: dict[str, str]) -> Plan | None:
     records: dict[str, str] = manifest["records"]
     changed = frozenset(name for name, digest in digests.items() if records.get(name) != digest)
     dropped = changed | frozenset(set(records) - set(digests))
-    if len(dropped) > MOST * max(len(digests), 1):
+    if len(dropped) > max(MOST * len(digests), FEW):
         return None
     return Plan(previous, manifest, changed, dropped)
 
