@@ -96,28 +96,28 @@ def _check_resource(resource: Any, types: dict[str, str], targets: set[tuple[str
         raise NotShown("a declared statistic or missing value that is not checked here")
     names = list(types)
     resource.to_descriptor(validate=True)  # what Resource.validate checks first
-    copy = resource.to_copy()
-    copy.schema.foreign_keys = []  # Frictionless would read every referenced table for its lookup: done here instead
     references = [(_fields(fk["fields"]), (fk["reference"]["resource"] or resource.name, _fields(fk["reference"]["fields"])))
                   for fk in schema.foreign_keys]
+    schema.foreign_keys = []  # opened with them, it would read every referenced table for its lookup: done here instead
+    required = {field.name for field in schema.fields if field.constraints.get("required")}
     primary = _indexes(names, list(schema.primary_key))
     if any(types[names[index]] not in KEY_TYPES for index in primary):
         raise NotShown("a primary key on a type whose text is not its value")
     collected: dict[tuple[str, ...], set[Key]] = {target: set() for target in targets}
     found: list[set[Key]] = [set() for _ in references]
-    with copy:
-        if not copy.header.valid or list(copy.labels) != names:
+    with resource:
+        if not resource.header.valid or list(resource.labels) != names:
             raise NotShown("the header is not exactly the field names")
-        dialect, encoding, path = _reading(copy)
+        dialect, encoding, path = _reading(resource)
     with open(path, encoding=encoding, newline="") as text:  # as Frictionless's loader opens a CSV file
         rows = csv.reader(text, dialect=dialect)
         next(rows)  # the header, checked above
         seen: set[tuple[str, ...]] = set()
         for chunk in _chunks(rows):
-            columns = _columns(chunk, len(names))
-            _check_cells(columns, names, types, schema)
+            columns = columns_of(chunk, len(names))
+            check_cells(columns, types, required)
             if primary:
-                _add_unique(seen, [columns[index] for index in primary], len(chunk))
+                add_unique(seen, [columns[index] for index in primary], len(chunk))
             for target, values in collected.items():
                 values.update(_key_values([columns[index] for index in _indexes(names, list(target))]))
             for number, (fields, _) in enumerate(references):
@@ -157,40 +157,43 @@ def _chunks(rows: Iterator[list[Any]]) -> Iterator[list[list[Any]]]:
         yield chunk
 
 
-def _columns(chunk: list[list[Any]], width: int) -> list[tuple[Any, ...]]:
+def columns_of(chunk: list[list[Any]], width: int) -> list[tuple[Any, ...]]:
     """The chunk's cells by column; every row must have a cell for each field, no more."""
     if {len(row) for row in chunk} != {width}:
         raise NotShown("a row with extra or missing cells")
     return list(zip(*chunk, strict=True))
 
 
-def _check_cells(columns: list[tuple[Any, ...]], names: list[str], types: dict[str, str], schema: Any) -> None:
-    """Every cell is missing ("") or its type's canonical text, and no required cell is missing."""
-    required = {field.name for field in schema.fields if field.constraints.get("required")}
+def check_cells(columns: list[tuple[Any, ...]], types: dict[str, str], required: set[str]) -> None:
+    """Every cell is missing ("") or its type's canonical text, and no required cell is missing; `columns` in the
+    order of `types`."""
     if not required and any(all(cell == "" for cell in row) for row in zip(*columns, strict=True)):
         raise NotShown("a blank row")
-    for name, cells in zip(names, columns, strict=True):
+    for (name, type_), cells in zip(types.items(), columns, strict=True):
         if name in required and "" in cells:
             raise NotShown(f"a required cell of {name} is empty")
-        if types[name] != "string":  # any text is a string; the others are checked once per distinct value
+        if type_ != "string":  # any text is a string; the others are checked once per distinct value
             values = set(cells)  # text, as the csv module gives every cell
             values.discard("")
-            _check_values(types[name], values)
+            _check_values(type_, values)
 
 
 def _check_values(type_: str, values: set[str]) -> None:
     if type_ in CANONICAL:
         pattern = CANONICAL[type_]
         if not all(pattern.fullmatch(value) for value in values):
-            raise NotShown(f"an {type_} cell that is not canonical")
-    if type_ == "date":
-        for value in values:
-            datetime.strptime(value, "%Y-%m-%d")  # Frictionless's own parse: raises for 2025-02-30
-    elif type_ == "array" and not all(isinstance(json.loads(value), list) for value in values):
-        raise NotShown("an array cell that is not a JSON array")
+            raise NotShown(f"a {type_} cell that is not canonical")
+    try:
+        if type_ == "date":
+            for value in values:
+                datetime.strptime(value, "%Y-%m-%d")  # Frictionless's own parse: fails for 2025-02-30
+        elif type_ == "array" and not all(isinstance(json.loads(value), list) for value in values):
+            raise NotShown("an array cell that is not a JSON array")
+    except ValueError as error:  # json.JSONDecodeError is a ValueError
+        raise NotShown(f"a {type_} cell that is not one: {error}") from None
 
 
-def _add_unique(seen: set[tuple[str, ...]], columns: list[tuple[str, ...]], count: int) -> None:
+def add_unique(seen: set[tuple[str, ...]], columns: list[tuple[str, ...]], count: int) -> None:
     before = len(seen)
     keys = set(zip(*columns, strict=True))
     seen.update(keys)
