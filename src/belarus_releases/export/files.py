@@ -64,11 +64,12 @@ _SPECIAL = (",", '"', "\n")  # what makes the csv module quote a field, for this
 
 
 def _cell(value: Any) -> str:
-    if value.__class__ is str:
-        if "," in value or '"' in value or "\n" in value:
-            return '"' + value.replace('"', '""') + '"'
-        return value
-    return "" if value is None else str(value)
+    if value is None:
+        return ""
+    text = value if value.__class__ is str else str(value)
+    if "," in text or '"' in text or "\n" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _quoting_agrees() -> bool:
