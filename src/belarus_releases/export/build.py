@@ -41,8 +41,8 @@ from belarus_releases.tables import TABLES
 
 Progress = Callable[[str], None]
 """Told the name of each step as it starts (the CLI shows a progress bar on a terminal)."""
-STEPS = (*(table.name for table in TABLES), "validate", "database", "package")
-"""The steps `progress` is told of, in order, after the check."""
+STEPS = ("check", *(table.name for table in TABLES), "validate", "database", "package")
+"""The steps `progress` is told of, in order."""
 
 
 @dataclass
@@ -85,6 +85,7 @@ def build_dataset(layout: Layout, *, allow_removals: bool = False, progress: Pro
 
     :param allow_removals: publish even when events that build/current publishes have no record any more.
     :param progress: told of each step as it starts."""
+    (progress or (lambda _: None))("check")
     result = BuildResult(check_dataset(layout))
     result.problems = list(result.check.problems)
     # metadata.yml and assertions.yml were read and checked by check_dataset, with everything else
