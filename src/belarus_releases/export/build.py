@@ -26,9 +26,9 @@ from typing import Any
 from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.export.assertions import removal_problems, size_problems
-from belarus_releases.export.database import DatabaseJob, Rows
+from belarus_releases.export.database import FILES_WRITTEN, DatabaseJob, Rows
 from belarus_releases.export.datapackage import datapackage_descriptor, validate_package, write_datapackage
-from belarus_releases.export.downloads import PACKAGE_ZIP, copy_source_texts, write_package_zip
+from belarus_releases.export.downloads import copy_source_texts
 from belarus_releases.export.files import Values, write_table_values
 from belarus_releases.export.flatten import CONTRIBUTOR, flatten_values, inputs, table_values
 from belarus_releases.export.incremental import Doubt, Plan, build_key, plan, record_digests, verify, write_manifest
@@ -151,24 +151,24 @@ def _incremental(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
     changed = {name: table_values(table, changed_records, [], [], quote_texts)
                for table in TABLES if (name := table.name) in CONTRIBUTOR}
     build.result.rows = {table.name: int(plan.manifest["rows"][table.name]) for table in TABLES}
-    with read_only(plan.previous / build.layout.database.name) as previous:
-        touched = {name for name in CONTRIBUTOR if changed[name] or _has_rows(previous, name, plan.dropped)}
-        problems = _splice(build, plan, folder, previous, touched, changed)
-    if problems:
-        return problems
-    for table in TABLES:
-        for extension in ("csv", "json", "parquet"):
-            if table.name not in touched:
-                _link(plan.previous / f"{table.name}.{extension}", folder / f"{table.name}.{extension}")
-    rows = Rows(plan.previous / build.layout.database.name, changed, plan.dropped, frozenset(touched))
-    database = DatabaseJob(build.layout, build.metadata, folder, rows)
-    try:
-        return _finish(build, database, folder)
-    finally:
-        database.close()
+    previous_database = plan.previous / build.layout.database.name
+    with read_only(previous_database) as previous:
+        touched = frozenset(name for name in CONTRIBUTOR if changed[name] or _has_rows(previous, name, plan.dropped))
+        database = DatabaseJob(build.layout, build.metadata, folder, Rows(previous_database, changed, plan.dropped, touched))
+        try:
+            problems = _splice(build, plan, folder, previous, touched, changed)
+            if problems:
+                return problems
+            for table in TABLES:
+                for extension in ("csv", "json", "parquet"):
+                    if table.name not in touched:
+                        _link(plan.previous / f"{table.name}.{extension}", folder / f"{table.name}.{extension}")
+            return _finish(build, database, folder, plan)
+        finally:
+            database.close()
 
 
-def _splice(build: _Build, plan: Plan, folder: Path, previous: sqlite3.Connection, touched: set[str],
+def _splice(build: _Build, plan: Plan, folder: Path, previous: sqlite3.Connection, touched: frozenset[str],
             changed: dict[str, list[Values]]) -> list[Problem]:
     for table in TABLES:
         build.progress(table.name)
@@ -192,11 +192,12 @@ def _link(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def _finish(build: _Build, database: DatabaseJob, folder: Path) -> list[Problem]:
+def _finish(build: _Build, database: DatabaseJob, folder: Path, plan: Plan | None = None) -> list[Problem]:
     """Everything after the table files: the descriptor, the verification, the downloads and the manifest."""
     layout = build.layout
     descriptor = datapackage_descriptor(layout, build.metadata, folder=layout.current)
     written = write_datapackage(descriptor, folder / layout.datapackage.name)
+    database.ready(FILES_WRITTEN)
     build.progress("validate")
     invalid = validate_package(written, folder, shown_in=f"{layout.relative(layout.current)}/")
     build.progress("database")
@@ -206,7 +207,16 @@ def _finish(build: _Build, database: DatabaseJob, folder: Path) -> list[Problem]
         problems += checked.overview
     if not problems:
         build.progress("package")
-        write_package_zip(folder, folder / PACKAGE_ZIP)
         copy_source_texts(layout, [str(entry["file"]) for entry in inputs(build.result.check)[2]], folder)
-        write_manifest(folder, build.key, build.digests, build.result.rows)
+        linked = {name: digest for name, digest in plan.manifest["files"].items()
+                  if _same_file(plan.previous / name, folder / name)} if plan else {}
+        write_manifest(folder, build.key, build.digests, build.result.rows, linked)
     return problems
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """Whether both names are links to one file (so its digest is known)."""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False

@@ -31,10 +31,10 @@ from typing import Any
 
 from belarus_releases.check.metadata import database_name, table_metadata
 from belarus_releases.export.chart import write_chart
-from belarus_releases.export.downloads import CHART
+from belarus_releases.export.downloads import CHART, PACKAGE_ZIP, write_package_zip
 from belarus_releases.export.files import Values
 from belarus_releases.export.flatten import CONTRIBUTOR
-from belarus_releases.export.overview import OverviewError, write_overview
+from belarus_releases.export.overview import OverviewError, canned_query, run_query, write_overview
 from belarus_releases.export.parquet import write_parquet_values
 from belarus_releases.export.sqlite import SCRATCH, ScratchRows, assemble, foreign_key_problems, read_only, statement_problems
 from belarus_releases.layout import Layout
@@ -137,11 +137,16 @@ def _plain(table: Table, rows: Iterable[Values]) -> Iterator[Values]:
         yield row
 
 
+FILES_WRITTEN = "files"  # told once every CSV and JSON file and datapackage.json is written
+
+
 def database_outputs(layout: Layout, metadata: dict[str, Any], folder: Path, rows: Rows,
                      ready: Callable[[str], None]) -> DatabaseResult:
-    """The database, checked; the Parquet files, overview.md and the chart from it."""
+    """The database, checked; the Parquet files, the zip of the package, overview.md and the chart."""
     database = load_database(folder, folder / layout.database.name, rows, ready)
     write_parquet_files(database, folder, metadata, layout, rows.parquet)
+    ready(FILES_WRITTEN)
+    write_package_zip(folder, folder / PACKAGE_ZIP)
     result = DatabaseResult()
     result.foreign_keys = [Problem(layout.relative(layout.database), 0, 0, "package-invalid", message)
                            for message in foreign_key_problems(database)]
@@ -152,11 +157,12 @@ def database_outputs(layout: Layout, metadata: dict[str, Any], folder: Path, row
     if result.foreign_keys or result.queries:
         return result  # nothing will be published: the overview's query may be the one failing
     try:
-        write_overview(database, metadata, folder / layout.overview.name)
+        releases = run_query(database, canned_query(metadata))  # run once for the table and the chart
     except OverviewError as error:
         result.overview = [Problem(layout.relative(layout.metadata), 0, 0, "metadata-invalid", str(error))]
         return result
-    write_chart(database, metadata, folder / CHART)
+    write_overview(database, metadata, folder / layout.overview.name, releases)
+    write_chart(database, metadata, folder / CHART, releases)
     return result
 
 

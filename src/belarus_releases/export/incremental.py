@@ -140,9 +140,12 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_manifest(folder: Path, key: str, digests: dict[str, str], rows: dict[str, int]) -> Path:
-    """The release's manifest: its key, record digests and rows, and every other file's size and SHA-256."""
-    files = {name: [(folder / name).stat().st_size, file_digest(folder / name)]
+def write_manifest(folder: Path, key: str, digests: dict[str, str], rows: dict[str, int],
+                   known: dict[str, list[Any]] | None = None) -> Path:
+    """The release's manifest: its key, record digests and rows, and every other file's size and SHA-256 (`known`
+    for files linked from a release whose manifest gives them)."""
+    known = known or {}
+    files = {name: known.get(name) or [(folder / name).stat().st_size, file_digest(folder / name)]
              for name in sorted(os.listdir(folder)) if name != MANIFEST}
     manifest = {"format": FORMAT, "key": key, "records": dict(sorted(digests.items())), "rows": rows, "files": files}
     path = folder / MANIFEST
