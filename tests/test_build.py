@@ -22,6 +22,7 @@ from belarus_releases.check.dataset import check_dataset
 from belarus_releases.cli import cli
 from belarus_releases.export import build as build_module
 from belarus_releases.export import database as database_module
+from belarus_releases.export import database_work
 from belarus_releases.export import flatten as flatten_module
 from belarus_releases.export.build import BuildResult, build_dataset
 from belarus_releases.layout import Layout
@@ -200,7 +201,8 @@ def test_a_write_error_is_a_problem_and_changes_nothing(built: Layout, monkeypat
     def full_disk(path: Path, *_: Any) -> Path:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(database_module, "assemble", full_disk)  # in the process that makes the database
+    monkeypatch.setattr(database_module, "SEPARATE_PROCESS", False)  # so that the patch below is in effect
+    monkeypatch.setattr(database_work, "assemble", full_disk)
     before = snapshot(built)
     edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")
     result = build_dataset(built)
@@ -217,7 +219,8 @@ def test_an_sqlite_error_is_a_problem_and_changes_nothing(built: Layout, monkeyp
     def full_disk(*_: Any) -> Path:
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(database_module, "assemble", full_disk)
+    monkeypatch.setattr(database_module, "SEPARATE_PROCESS", False)
+    monkeypatch.setattr(database_work, "assemble", full_disk)
     before = snapshot(built)
     result = CliRunner().invoke(cli, ["build", "--root", str(built.root)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception  # not a traceback

@@ -26,7 +26,7 @@ from typing import Any
 from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.export.assertions import removal_problems, size_problems
-from belarus_releases.export.database import FILES_WRITTEN, DatabaseJob, Rows
+from belarus_releases.export.database import FILES_WRITTEN, DatabaseJob, Rows, incremental_job, job
 from belarus_releases.export.datapackage import datapackage_descriptor, validate_package, write_datapackage
 from belarus_releases.export.downloads import copy_source_texts
 from belarus_releases.export.files import Values, write_table_values
@@ -130,7 +130,7 @@ def _stage(build: _Build, folder: Path) -> list[Problem]:
 
 
 def _full(build: _Build, tables: dict[str, list[Values]], folder: Path) -> list[Problem]:
-    database = DatabaseJob(build.layout, build.metadata, folder, Rows())
+    database = DatabaseJob(job(build.layout, build.metadata, folder, Rows()))
     try:
         for table in TABLES:
             build.progress(table.name)
@@ -154,7 +154,8 @@ def _incremental(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
     previous_database = plan.previous / build.layout.database.name
     with read_only(previous_database) as previous:
         touched = frozenset(name for name in CONTRIBUTOR if changed[name] or _has_rows(previous, name, plan.dropped))
-        database = DatabaseJob(build.layout, build.metadata, folder, Rows(previous_database, changed, plan.dropped, touched))
+        database = DatabaseJob(incremental_job(build.layout, build.metadata, folder, previous_database, changed,
+                                               plan.dropped, touched))
         try:
             problems = _splice(build, plan, folder, previous, touched, changed)
             if problems:

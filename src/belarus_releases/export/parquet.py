@@ -36,7 +36,8 @@ def arrow_schema(table: Table, descriptions: dict[str, str] | None = None) -> pa
     ])
 
 
-def _value(column: Column, value: Any) -> Any:
+def parquet_value(column: Column, value: Any) -> Any:
+    """A value as Arrow takes it for the column: a date column's ISO text as a date."""
     if value is None or column.type != "date" or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value))
@@ -52,7 +53,7 @@ def write_parquet(table: Table, rows: list[dict[str, Any]], path: Path,
 def arrow_table(table: Table, rows: Sequence[tuple[Any, ...]], descriptions: dict[str, str] | None = None) -> pa.Table:
     """Rows as values in column order, as an Arrow table with the table's schema."""
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in table.columns]
-    arrays = [pa.array([_value(column, value) for value in values] if column.type == "date" else values,
+    arrays = [pa.array([parquet_value(column, value) for value in values] if column.type == "date" else values,
                        ARROW_TYPES[column.type]) for column, values in zip(table.columns, columns, strict=True)]
     return pa.Table.from_arrays(arrays, schema=arrow_schema(table, descriptions))
 

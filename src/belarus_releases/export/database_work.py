@@ -1,0 +1,205 @@
+"""Export, the work of the database process: the database, the Parquet files and the zip, overview.md and the chart.
+
+The database is loaded from the release's own JSON files, table by table as the build finishes writing each
+one: the same rows, read back from the bytes published beside it, so that the database always holds exactly
+what the files say. An incremental build (export/incremental.py) fills it from the previous release's database
+instead, less the rows of the records that changed, plus their new rows: the same rows in the same order, so
+the same bytes (export/sqlite.py fills both ways with the same statements). The Parquet files are written from
+the database's rows, the zip once the build has written every other file, and the releases query is run once
+for the overview table and the chart.
+
+It imports nothing of the checks (only the writers), so that the process starts quickly; export/database.py
+runs its `main` in a fresh Python (the job on stdin, the result on stdout).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from operator import itemgetter
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+
+from belarus_releases.export.chart import write_chart
+from belarus_releases.export.downloads import CHART, PACKAGE_ZIP, write_package_zip
+from belarus_releases.export.files import Values
+from belarus_releases.export.overview import OverviewError, canned_query, run_query, write_overview
+from belarus_releases.export.parquet import arrow_schema, parquet_value, write_arrow
+from belarus_releases.export.sqlite import SCRATCH, ScratchRows, assemble, foreign_key_problems, read_only, statement_problems
+from belarus_releases.problems import Problem
+from belarus_releases.tables import TABLES, Table
+
+LINES = 8192  # JSON lines parsed, or database rows read, at once: no table is held whole as Python objects
+PREVIOUS = "previous"  # the name the previous release's database is attached under
+FILES_WRITTEN = "files"  # told once every CSV and JSON file and datapackage.json is written
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Where the database's rows come from: the release's JSON files (a full build), or the previous release's
+    database less the rows of the dropped records (found by each table's `contributors` column), plus the
+    changed records' new rows, both put in the scratch database by the build (an incremental build)."""
+
+    previous: Path | None = None
+    contributors: dict[str, str] = field(default_factory=dict)
+    parquet: frozenset[str] = frozenset(table.name for table in TABLES)  # tables whose Parquet file is made here
+
+
+@dataclass(frozen=True)
+class Job:
+    """All the database process needs, as plain data: where, from what, and what to check and describe."""
+
+    folder: Path
+    database: str  # the database's file name
+    overview: str  # overview.md's file name
+    shown: dict[str, str]  # how problems name the database and metadata.yml
+    metadata: dict[str, Any]
+    queries: dict[str, str]  # every canned query's SQL, by name
+    descriptions: dict[str, dict[str, str]]  # column descriptions, by table, for the Parquet files
+    rows: Rows
+
+
+@dataclass
+class DatabaseResult:
+    """What checking the built database found, kept apart because the build reports them in its own order."""
+
+    foreign_keys: list[Problem] = field(default_factory=list)
+    queries: list[Problem] = field(default_factory=list)
+    overview: list[Problem] = field(default_factory=list)
+
+
+def json_rows(table: Table, path: Path) -> Iterator[list[Values]]:
+    """The rows of <table>.json (one object per line), as values in column order, a chunk at a time."""
+    get = itemgetter(*table.column_names)
+    with path.open(encoding="utf-8") as handle:
+        if handle.readline() != "[\n":
+            raise ValueError(f"{path.name} does not start with the line '['")
+        while lines := list(islice(handle, LINES)):
+            text = "".join(lines).rstrip()
+            if text.endswith("]"):  # the last chunk ends the array
+                text = text[:-1].rstrip()
+            if text:
+                yield [get(row) for row in json.loads(f"[{text.rstrip(',')}]")]
+
+
+def scratch_path(job: Job) -> Path:
+    """Where the rows wait before they go into the database (never published: removed once it is made)."""
+    return job.folder / f".{job.database}.rows"
+
+
+def load_database(job: Job, ready: Callable[[str], None]) -> Path:
+    """Make the database from the job's rows; a JSON file is read once `ready(its table)` returns."""
+    path, rows, scratch = job.folder / job.database, job.rows, scratch_path(job)
+    try:
+        if rows.previous is not None:  # the build put the changed rows in the scratch database
+            return assemble(path, scratch, {table.name: _kept_and_changed(table, rows) for table in TABLES},
+                            {PREVIOUS: rows.previous})
+        with ScratchRows(scratch) as store:
+            for table in TABLES:
+                ready(table.name)
+                store.add(table, (row for chunk in json_rows(table, job.folder / f"{table.name}.json") for row in chunk))
+        return assemble(path, scratch, {table.name: f'SELECT * FROM {SCRATCH}."{table.name}"' for table in TABLES})
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def _kept_and_changed(table: Table, rows: Rows) -> str:
+    """The SELECT of a table's rows in an incremental build: the previous rows of unchanged records, and the new."""
+    names = ", ".join(f'"{name}"' for name in table.column_names)
+    if table.name not in rows.contributors:  # a registry table: the registries are the same as the previous build's
+        return f'SELECT {names} FROM {PREVIOUS}."{table.name}"'
+    return (f'SELECT {names} FROM {PREVIOUS}."{table.name}" WHERE "{rows.contributors[table.name]}" NOT IN '
+            f'(SELECT id FROM {SCRATCH}.dropped) UNION ALL SELECT {names} FROM {SCRATCH}."{table.name}"')
+
+
+def write_parquet_files(job: Job, database: Path) -> None:
+    """<table>.parquet for the job's tables, from the database's rows, a chunk at a time into Arrow."""
+    with read_only(database) as connection:
+        for table in TABLES:
+            if table.name in job.rows.parquet:
+                schema = arrow_schema(table, job.descriptions.get(table.name))
+                batches = [pa.RecordBatch.from_arrays(_arrays(table, schema, rows), schema=schema)
+                           for rows in _chunks(connection, table)]
+                write_arrow(pa.Table.from_batches(batches, schema=schema).combine_chunks(),
+                            job.folder / f"{table.name}.parquet")
+
+
+def _chunks(connection: sqlite3.Connection, table: Table) -> Iterator[list[Values]]:
+    names = ", ".join(f'"{name}"' for name in table.column_names)
+    cursor = connection.execute(f'SELECT {names} FROM "{table.name}" ORDER BY rowid')
+    while rows := cursor.fetchmany(LINES):
+        yield rows
+
+
+def _arrays(table: Table, schema: pa.Schema, rows: list[Values]) -> list[pa.Array]:
+    """One chunk of stored rows as Arrow arrays: lists read back from their JSON text, dates from ISO text."""
+    columns = list(zip(*rows, strict=True))
+    arrays = []
+    for column, values, arrow_field in zip(table.columns, columns, schema, strict=True):
+        if column.type == "array":
+            values = tuple(None if value is None else json.loads(value) for value in values)
+        arrays.append(pa.array([parquet_value(column, value) for value in values] if column.type == "date" else values,
+                               arrow_field.type))
+    return arrays
+
+
+def database_outputs(job: Job, ready: Callable[[str], None]) -> DatabaseResult:
+    """The database, checked; the Parquet files, the zip of the package, overview.md and the chart."""
+    database = load_database(job, ready)
+    write_parquet_files(job, database)
+    ready(FILES_WRITTEN)
+    write_package_zip(job.folder, job.folder / PACKAGE_ZIP)
+    result = DatabaseResult()
+    result.foreign_keys = [Problem(job.shown["database"], 0, 0, "package-invalid", message)
+                           for message in foreign_key_problems(database)]
+    failing = statement_problems(database, job.queries)
+    result.queries = [Problem(job.shown["metadata"], 0, 0, "metadata-invalid", f"canned query '{name}': {error}")
+                      for name, error in sorted(failing.items())]
+    if result.foreign_keys or result.queries:
+        return result  # nothing will be published: the overview's query may be the one failing
+    try:
+        releases = run_query(database, canned_query(job.metadata))  # run once for the table and the chart
+    except OverviewError as error:
+        result.overview = [Problem(job.shown["metadata"], 0, 0, "metadata-invalid", str(error))]
+        return result
+    write_overview(database, job.metadata, job.folder / job.overview, releases)
+    write_chart(database, job.metadata, job.folder / CHART, releases)
+    return result
+
+
+def main() -> None:
+    """The database process: a pickled Job on stdin, then each name `ready` waits for; the outcome on stdout."""
+    stdin = sys.stdin.buffer
+    stdout: BinaryIO = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answer
+    try:
+        job = pickle.load(stdin)
+        outcome: tuple[str, Any] = ("ok", database_outputs(job, lambda name: _expect(stdin, name)))
+    except EOFError:  # the build stopped before the end: nobody is waiting for an answer
+        return
+    except BaseException as error:  # sent to the build, which raises it as its own
+        outcome = ("error", error if _picklable(error) else RuntimeError(f"{type(error).__name__}: {error}"))
+    pickle.dump(outcome, stdout)
+    stdout.flush()
+
+
+def _expect(stdin: BinaryIO, name: str) -> None:
+    told = pickle.load(stdin)
+    if told != name:
+        raise RuntimeError(f"the build told {told!r} where {name!r} was expected")
+
+
+def _picklable(error: BaseException) -> bool:
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return False
+    return True
