@@ -121,15 +121,17 @@ def _kept_and_changed(table: Table, rows: Rows) -> str:
 
 
 def write_parquet_files(job: Job, database: Path) -> None:
-    """<table>.parquet for the job's tables, from the database's rows, a chunk at a time into Arrow."""
+    """<table>.parquet for the job's tables, from the database's rows, a chunk at a time into Arrow. The chunks
+    are kept (their boundaries are where the data pages end), so that a table is held once, as Arrow data."""
     with read_only(database) as connection:
         for table in TABLES:
             if table.name in job.rows.parquet:
                 schema = arrow_schema(table, job.descriptions.get(table.name))
                 batches = [pa.RecordBatch.from_arrays(_arrays(table, schema, rows), schema=schema)
                            for rows in _chunks(connection, table)]
-                write_arrow(pa.Table.from_batches(batches, schema=schema).combine_chunks(),
-                            job.folder / f"{table.name}.parquet")
+                write_arrow(pa.Table.from_batches(batches, schema=schema), job.folder / f"{table.name}.parquet")
+                del batches
+                pa.default_memory_pool().release_unused()  # the next table starts from little, not from this one's peak
 
 
 def _chunks(connection: sqlite3.Connection, table: Table) -> Iterator[list[Values]]:
