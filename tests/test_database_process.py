@@ -18,9 +18,10 @@ def _job(folder: Path) -> Job:
 
 
 def test_an_error_in_the_database_process_is_raised_in_the_build(tmp_path: Path) -> None:
-    database = DatabaseJob(_job(tmp_path))
+    database = DatabaseJob()
     try:
         assert database.process is not None
+        database.submit(_job(tmp_path))
         with pytest.raises(sqlite3.OperationalError, match="unable to open"):
             database.result()
     finally:
@@ -29,9 +30,10 @@ def test_an_error_in_the_database_process_is_raised_in_the_build(tmp_path: Path)
 
 
 def test_a_database_process_that_dies_is_an_error(tmp_path: Path) -> None:
-    database = DatabaseJob(_job(tmp_path))
+    database = DatabaseJob()
     try:
         assert database.process is not None
+        database.submit(_job(tmp_path))
         database.process.kill()
         with pytest.raises(RuntimeError, match="exit code"):
             database.result()

@@ -53,15 +53,24 @@ def incremental_job(layout: Layout, metadata: dict[str, Any], folder: Path, prev
 
 
 class DatabaseJob:
-    """The work running beside the build: tell it each table whose JSON file is written (and FILES_WRITTEN), then
-    ask for its result. Close it in every case (a failed build stops it)."""
+    """The process beside the build: started early (its start overlaps the check), then given its work, told each
+    table whose JSON file is written (and FILES_WRITTEN), and asked for its result. Close it in every case."""
 
-    def __init__(self, work: Job) -> None:
-        self.work = work
+    def __init__(self) -> None:
+        self.work: Job | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        self.restart()
+
+    def restart(self) -> None:
+        """A fresh process, with no work yet (after a build that changed its plan)."""
+        self.close()
+        self.work = None
         if SEPARATE_PROCESS and sys.executable:
             self.process = subprocess.Popen([sys.executable, "-c", RUN], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-            self._send(work)  # small (the rows are in files): the pipe takes it without waiting
+
+    def submit(self, work: Job) -> None:
+        self.work = work
+        self._send(work)  # small (the rows are in files): the pipe takes it without waiting
 
     def ready(self, name: str) -> None:
         if self.process is not None:
@@ -78,6 +87,8 @@ class DatabaseJob:
             pass
 
     def result(self) -> DatabaseResult:
+        if self.work is None:
+            raise RuntimeError("the database process was given no work")
         if self.process is None:
             return database_outputs(self.work, lambda _: None)
         assert self.process.stdout is not None
@@ -98,4 +109,6 @@ class DatabaseJob:
             for stream in (self.process.stdin, self.process.stdout):
                 if stream:
                     stream.close()
-        scratch_path(self.work).unlink(missing_ok=True)
+            self.process = None
+        if self.work is not None:
+            scratch_path(self.work).unlink(missing_ok=True)

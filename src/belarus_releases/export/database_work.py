@@ -96,7 +96,8 @@ def scratch_path(job: Job) -> Path:
 
 
 def load_database(job: Job, ready: Callable[[str], None]) -> Path:
-    """Make the database from the job's rows; a JSON file is read once `ready(its table)` returns."""
+    """Make the database from the job's rows; a JSON file is read once `ready(its table)` returns. The rows read
+    from JSON also make that table's Parquet file, in the chunks `write_parquet_files` would read them in."""
     path, rows, scratch = job.folder / job.database, job.rows, scratch_path(job)
     try:
         if rows.previous is not None:  # the build put the changed rows in the scratch database
@@ -105,10 +106,22 @@ def load_database(job: Job, ready: Callable[[str], None]) -> Path:
         with ScratchRows(scratch) as store:
             for table in TABLES:
                 ready(table.name)
-                store.add(table, (row for chunk in json_rows(table, job.folder / f"{table.name}.json") for row in chunk))
+                batches: list[pa.RecordBatch] | None = [] if table.name in rows.parquet else None
+                store.add(table, _teed(job, table, json_rows(table, job.folder / f"{table.name}.json"), batches))
+                if batches is not None:
+                    _write_parquet(job, table, batches)
         return assemble(path, scratch, {table.name: f'SELECT * FROM {SCRATCH}."{table.name}"' for table in TABLES})
     finally:
         scratch.unlink(missing_ok=True)
+
+
+def _teed(job: Job, table: Table, chunks: Iterator[list[Values]], batches: list[pa.RecordBatch] | None) -> Iterator[Values]:
+    """The rows of each chunk, each chunk kept as an Arrow batch too when `batches` is a list."""
+    schema = arrow_schema(table, job.descriptions.get(table.name))
+    for chunk in chunks:
+        if batches is not None:
+            batches.append(_batch(table, schema, chunk))
+        yield from chunk
 
 
 def _kept_and_changed(table: Table, rows: Rows) -> str:
@@ -121,17 +134,22 @@ def _kept_and_changed(table: Table, rows: Rows) -> str:
 
 
 def write_parquet_files(job: Job, database: Path) -> None:
-    """<table>.parquet for the job's tables, from the database's rows, a chunk at a time into Arrow. The chunks
-    are kept (their boundaries are where the data pages end), so that a table is held once, as Arrow data."""
+    """<table>.parquet for the job's tables, from the database's rows, a chunk at a time into Arrow."""
     with read_only(database) as connection:
         for table in TABLES:
             if table.name in job.rows.parquet:
                 schema = arrow_schema(table, job.descriptions.get(table.name))
-                batches = [pa.RecordBatch.from_arrays(_arrays(table, schema, rows), schema=schema)
-                           for rows in _chunks(connection, table)]
-                write_arrow(pa.Table.from_batches(batches, schema=schema), job.folder / f"{table.name}.parquet")
-                del batches
-                pa.default_memory_pool().release_unused()  # the next table starts from little, not from this one's peak
+                _write_parquet(job, table, [_batch(table, schema, list(_plain(table, rows)))
+                                            for rows in _chunks(connection, table)])
+
+
+def _write_parquet(job: Job, table: Table, batches: list[pa.RecordBatch]) -> None:
+    """The chunks are kept (their boundaries are where data pages end), so that a table is held once, as Arrow data:
+    the same chunks of LINES rows whether they come from the JSON file or from the database."""
+    schema = arrow_schema(table, job.descriptions.get(table.name))
+    write_arrow(pa.Table.from_batches(batches, schema=schema), job.folder / f"{table.name}.parquet")
+    batches.clear()
+    pa.default_memory_pool().release_unused()  # the next table starts from little, not from this one's peak
 
 
 def _chunks(connection: sqlite3.Connection, table: Table) -> Iterator[list[Values]]:
@@ -141,22 +159,33 @@ def _chunks(connection: sqlite3.Connection, table: Table) -> Iterator[list[Value
         yield rows
 
 
-def _arrays(table: Table, schema: pa.Schema, rows: list[Values]) -> list[pa.Array]:
-    """One chunk of stored rows as Arrow arrays: lists read back from their JSON text, dates from ISO text."""
-    columns = list(zip(*rows, strict=True))
-    arrays = []
-    for column, values, arrow_field in zip(table.columns, columns, schema, strict=True):
-        if column.type == "array":
-            values = tuple(None if value is None else json.loads(value) for value in values)
-        arrays.append(pa.array([parquet_value(column, value) for value in values] if column.type == "date" else values,
-                               arrow_field.type))
-    return arrays
+def _plain(table: Table, rows: list[Values]) -> Iterator[Values]:
+    """Stored rows (lists as JSON text) as plain values again."""
+    arrays = [index for index, column in enumerate(table.columns) if column.type == "array"]
+    for row in rows:
+        if not arrays:
+            yield row
+            continue
+        cells = list(row)
+        for index in arrays:
+            if cells[index] is not None:
+                cells[index] = json.loads(cells[index])
+        yield tuple(cells)
+
+
+def _batch(table: Table, schema: pa.Schema, rows: list[Values]) -> pa.RecordBatch:
+    """One chunk of rows as plain values (lists as lists) as an Arrow batch, dates read from their ISO text."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in table.columns]
+    return pa.RecordBatch.from_arrays(
+        [pa.array([parquet_value(column, value) for value in values] if column.type == "date" else values, field.type)
+         for column, values, field in zip(table.columns, columns, schema, strict=True)], schema=schema)
 
 
 def database_outputs(job: Job, ready: Callable[[str], None]) -> DatabaseResult:
     """The database, checked; the Parquet files, the zip of the package, overview.md and the chart."""
     database = load_database(job, ready)
-    write_parquet_files(job, database)
+    if job.rows.previous is not None:  # a full build wrote them while it read the JSON files
+        write_parquet_files(job, database)
     ready(FILES_WRITTEN)
     write_package_zip(job.folder, job.folder / PACKAGE_ZIP)
     result = DatabaseResult()
