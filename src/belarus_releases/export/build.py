@@ -28,12 +28,21 @@ from typing import Any
 from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.export.assertions import removal_problems, size_problems
-from belarus_releases.export.database import FILES_WRITTEN, DatabaseJob, Rows, incremental_job, job
+from belarus_releases.export.database import ORDER, DatabaseJob, Rows, incremental_job, job
 from belarus_releases.export.datapackage import datapackage_descriptor, validate_package, write_datapackage
-from belarus_releases.export.downloads import copy_source_texts
+from belarus_releases.export.downloads import DATAPACKAGE, PACKAGE_ZIP, copy_source_texts, table_files, write_package_zip
 from belarus_releases.export.files import Values, write_table_values
 from belarus_releases.export.flatten import CONTRIBUTOR, flatten_values, inputs, table_values
-from belarus_releases.export.incremental import Doubt, Plan, build_key, plan, record_digests, verify, write_manifest
+from belarus_releases.export.incremental import (
+    Doubt,
+    Plan,
+    build_key,
+    file_entry,
+    plan,
+    record_digests,
+    verify,
+    write_manifest,
+)
 from belarus_releases.export.publish import release
 from belarus_releases.export.splice import splice_table
 from belarus_releases.export.sqlite import read_only
@@ -43,7 +52,7 @@ from belarus_releases.tables import TABLES
 
 Progress = Callable[[str], None]
 """Told the name of each step as it starts (the CLI shows a progress bar on a terminal)."""
-STEPS = ("check", *(table.name for table in TABLES), "validate", "database", "package")
+STEPS = ("check", *(table.name for table in ORDER), "validate", "database", "package")
 """The steps `progress` is told of, in order."""
 
 
@@ -158,7 +167,7 @@ def _stage(build: _Build, folder: Path) -> list[Problem]:
 
 def _full(build: _Build, tables: dict[str, list[Values]], folder: Path) -> list[Problem]:
     build.database.submit(job(build.layout, build.metadata, folder, Rows()))
-    for table in TABLES:
+    for table in ORDER:
         build.progress(table.name)
         write_table_values(table, tables.pop(table.name), folder)  # dropped once written: the dict is the build's own
         build.database.ready(table.name)
@@ -192,7 +201,7 @@ def _incremental(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
 
 def _splice(build: _Build, plan: Plan, folder: Path, previous: sqlite3.Connection, touched: frozenset[str],
             changed: dict[str, list[Values]]) -> list[Problem]:
-    for table in TABLES:
+    for table in ORDER:
         build.progress(table.name)
         if table.name in touched:
             spliced = splice_table(table, previous, folder, plan.previous, changed[table.name], plan.dropped)
@@ -215,14 +224,17 @@ def _link(source: Path, target: Path) -> None:
 
 
 def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Problem]:
-    """Everything after the table files: the descriptor, the verification, the downloads and the manifest."""
+    """Everything after the table files: the descriptor, the verification, the downloads and the manifest. The
+    digests of the files made so far are taken while the database process works."""
     layout = build.layout
     descriptor = datapackage_descriptor(layout, build.metadata, folder=layout.current)
     written = write_datapackage(descriptor, folder / layout.datapackage.name)
-    build.database.ready(FILES_WRITTEN)
     build.progress("validate")
     invalid = validate_package(written, folder, shown_in=f"{layout.relative(layout.current)}/")
     build.progress("database")
+    build.database.parquet_written()
+    write_package_zip(folder, folder / PACKAGE_ZIP)
+    digests = _digests_so_far(folder, plan)
     checked = build.database.result()
     problems = checked.foreign_keys + checked.queries + invalid
     if not problems:
@@ -230,10 +242,16 @@ def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Probl
     if not problems:
         build.progress("package")
         copy_source_texts(layout, [str(entry["file"]) for entry in inputs(build.result.check)[2]], folder)
-        linked = {name: digest for name, digest in plan.manifest["files"].items()
-                  if _same_file(plan.previous / name, folder / name)} if plan else {}
-        write_manifest(folder, build.key, build.digests, build.result.rows, linked)
+        write_manifest(folder, build.key, build.digests, build.result.rows, digests)
     return problems
+
+
+def _digests_so_far(folder: Path, plan: Plan | None) -> dict[str, list[Any]]:
+    """The size and SHA-256 of each file that is final by now (the tables' files, the descriptor and the zip): from
+    the previous release's manifest for a file linked from it."""
+    linked = plan.manifest["files"] if plan else {}
+    return {name: linked[name] if plan and name in linked and _same_file(plan.previous / name, folder / name)
+            else file_entry(folder / name) for name in (DATAPACKAGE, PACKAGE_ZIP, *table_files())}
 
 
 def _same_file(one: Path, other: Path) -> bool:

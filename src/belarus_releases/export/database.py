@@ -17,14 +17,22 @@ from pathlib import Path
 from typing import IO, Any
 
 from belarus_releases.check.metadata import database_name, table_metadata
-from belarus_releases.export.database_work import FILES_WRITTEN, DatabaseResult, Job, Rows, database_outputs, scratch_path
+from belarus_releases.export.database_work import (
+    ORDER,
+    PARQUET_WRITTEN,
+    DatabaseResult,
+    Job,
+    Rows,
+    database_outputs,
+    scratch_path,
+)
 from belarus_releases.export.files import Values
 from belarus_releases.export.flatten import CONTRIBUTOR
 from belarus_releases.export.sqlite import ScratchRows
 from belarus_releases.layout import Layout
 from belarus_releases.tables import BY_NAME, TABLES
 
-__all__ = ["FILES_WRITTEN", "DatabaseJob", "DatabaseResult", "Rows", "incremental_job", "job"]
+__all__ = ["ORDER", "DatabaseJob", "DatabaseResult", "Rows", "incremental_job", "job"]
 
 SEPARATE_PROCESS = True
 RUN = "from belarus_releases.export.database_work import main; main()"  # its classes by their module's name, not __main__
@@ -54,17 +62,19 @@ def incremental_job(layout: Layout, metadata: dict[str, Any], folder: Path, prev
 
 class DatabaseJob:
     """The process beside the build: started early (its start overlaps the check), then given its work, told each
-    table whose JSON file is written (and FILES_WRITTEN), and asked for its result. Close it in every case."""
+    table whose JSON file is written (in ORDER), asked to wait for the Parquet files, then for its result. Close
+    it in every case (a failed build stops it)."""
 
     def __init__(self) -> None:
         self.work: Job | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        self.outcome: DatabaseResult | None = None
         self.restart()
 
     def restart(self) -> None:
         """A fresh process, with no work yet (after a build that changed its plan)."""
         self.close()
-        self.work = None
+        self.work, self.outcome = None, None
         if SEPARATE_PROCESS and sys.executable:
             self.process = subprocess.Popen([sys.executable, "-c", RUN], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
@@ -83,22 +93,35 @@ class DatabaseJob:
         try:
             pickle.dump(message, stdin)
             stdin.flush()
-        except BrokenPipeError:  # it stopped early, with an error: result() raises it
+        except BrokenPipeError:  # it stopped early, with an error: the next answer raises it
             pass
 
-    def result(self) -> DatabaseResult:
+    def parquet_written(self) -> None:
+        """Return once the Parquet files are written (in this process: once everything is)."""
         if self.work is None:
             raise RuntimeError("the database process was given no work")
         if self.process is None:
-            return database_outputs(self.work, lambda _: None)
-        assert self.process.stdout is not None
+            self.outcome = database_outputs(self.work, lambda _: None, lambda: None)
+            return
+        self._answer(PARQUET_WRITTEN)
+
+    def result(self) -> DatabaseResult:
+        if self.outcome is None:
+            outcome = self._answer("ok")
+            assert isinstance(outcome, DatabaseResult)
+            self.outcome = outcome
+        return self.outcome
+
+    def _answer(self, expected: str) -> Any:
+        assert self.process is not None and self.process.stdout is not None
         try:
-            outcome, value = pickle.load(self.process.stdout)
+            kind, value = pickle.load(self.process.stdout)
         except EOFError:  # it died without a word (killed, or out of memory)
             raise RuntimeError(f"the database process ended with exit code {self.process.wait()}") from None
-        if outcome == "error":
+        if kind == "error":
             raise value
-        assert isinstance(value, DatabaseResult)
+        if kind != expected:
+            raise RuntimeError(f"the database process said {kind!r} where {expected!r} was expected")
         return value
 
     def close(self) -> None:

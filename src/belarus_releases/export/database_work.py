@@ -5,7 +5,7 @@ one: the same rows, read back from the bytes published beside it, so that the da
 what the files say. An incremental build (export/incremental.py) fills it from the previous release's database
 instead, less the rows of the records that changed, plus their new rows: the same rows in the same order, so
 the same bytes (export/sqlite.py fills both ways with the same statements). The Parquet files are written from
-the database's rows, the zip once the build has written every other file, and the releases query is run once
+the rows it will hold, in its order (then the build may zip the package), and the releases query is run once
 for the overview table and the chart.
 
 It imports nothing of the checks (only the writers), so that the process starts quickly; export/database.py
@@ -27,19 +27,33 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from belarus_releases.export.chart import write_chart
-from belarus_releases.export.downloads import CHART, PACKAGE_ZIP, write_package_zip
+from belarus_releases.export.downloads import CHART
 from belarus_releases.export.files import Values
 from belarus_releases.export.overview import OverviewError, canned_query, run_query, write_overview
 from belarus_releases.export.parquet import arrow_schema, parquet_value, write_arrow
-from belarus_releases.export.sqlite import SCRATCH, ScratchRows, assemble, foreign_key_problems, read_only, statement_problems
+from belarus_releases.export.sqlite import (
+    SCRATCH,
+    ScratchRows,
+    assemble,
+    attached,
+    foreign_key_problems,
+    ordered,
+    statement_problems,
+)
 from belarus_releases.problems import Problem
-from belarus_releases.tables import TABLES, Table
+from belarus_releases.tables import BY_NAME, TABLES, Table
 
 LINES = 8192  # JSON lines parsed, or database rows read, at once: no table is held whole as Python objects
 PREVIOUS = "previous"  # the name the previous release's database is attached under
-FILES_WRITTEN = "files"  # told once every CSV and JSON file and datapackage.json is written
+LARGEST = ("quotes", "events")
+ORDER = (*(BY_NAME[name] for name in LARGEST), *(table for table in TABLES if table.name not in LARGEST))
+"""The order the build writes the tables' files in, and this process reads them: the largest first, so that
+reading them overlaps the writing of the others."""
+PARQUET_WRITTEN = "parquet written"  # the process's word to the build that it may zip the package
 
 
 @dataclass(frozen=True)
@@ -95,24 +109,20 @@ def scratch_path(job: Job) -> Path:
     return job.folder / f".{job.database}.rows"
 
 
-def load_database(job: Job, ready: Callable[[str], None]) -> Path:
-    """Make the database from the job's rows; a JSON file is read once `ready(its table)` returns. The rows read
-    from JSON also make that table's Parquet file, in the chunks `write_parquet_files` would read them in."""
-    path, rows, scratch = job.folder / job.database, job.rows, scratch_path(job)
-    try:
-        if rows.previous is not None:  # the build put the changed rows in the scratch database
-            return assemble(path, scratch, {table.name: _kept_and_changed(table, rows) for table in TABLES},
-                            {PREVIOUS: rows.previous})
-        with ScratchRows(scratch) as store:
-            for table in TABLES:
-                ready(table.name)
-                batches: list[pa.RecordBatch] | None = [] if table.name in rows.parquet else None
-                store.add(table, _teed(job, table, json_rows(table, job.folder / f"{table.name}.json"), batches))
-                if batches is not None:
-                    _write_parquet(job, table, batches)
-        return assemble(path, scratch, {table.name: f'SELECT * FROM {SCRATCH}."{table.name}"' for table in TABLES})
-    finally:
-        scratch.unlink(missing_ok=True)
+def fill_scratch(job: Job, ready: Callable[[str], None]) -> tuple[dict[str, str], dict[str, Path]]:
+    """The scratch database, filled from the JSON files as `ready` says each is written (a full build: the rows
+    also make the Parquet files, in the chunks `write_parquet_files` reads); the SELECT of each table's rows, and
+    the databases to attach for them."""
+    if job.rows.previous is not None:  # an incremental build: the build put the changed rows in the scratch database
+        return {table.name: _kept_and_changed(table, job.rows) for table in TABLES}, {PREVIOUS: job.rows.previous}
+    with ScratchRows(scratch_path(job)) as store:
+        for table in ORDER:
+            ready(table.name)
+            batches: list[pa.RecordBatch] | None = [] if table.name in job.rows.parquet else None
+            store.add(table, _teed(job, table, json_rows(table, job.folder / f"{table.name}.json"), batches))
+            if batches is not None:
+                _write_parquet(job, table, batches)
+    return {table.name: f'SELECT * FROM {SCRATCH}."{table.name}"' for table in TABLES}, {}
 
 
 def _teed(job: Job, table: Table, chunks: Iterator[list[Values]], batches: list[pa.RecordBatch] | None) -> Iterator[Values]:
@@ -133,14 +143,24 @@ def _kept_and_changed(table: Table, rows: Rows) -> str:
             f'(SELECT id FROM {SCRATCH}.dropped) UNION ALL SELECT {names} FROM {SCRATCH}."{table.name}"')
 
 
-def write_parquet_files(job: Job, database: Path) -> None:
-    """<table>.parquet for the job's tables, from the database's rows, a chunk at a time into Arrow."""
-    with read_only(database) as connection:
+def write_parquet_files(job: Job) -> None:
+    """<table>.parquet for the job's tables in an incremental build, from the previous release's: its rows of the
+    records kept, and the changed records' new rows, in primary-key order, in the chunks of LINES rows a full build
+    writes (Arrow does it all: no row becomes a Python object but the new ones)."""
+    assert job.rows.previous is not None
+    with attached(scratch_path(job), {}) as connection:
+        dropped = pa.array([row[0] for row in connection.execute(f"SELECT id FROM {SCRATCH}.dropped")], pa.string())
         for table in TABLES:
             if table.name in job.rows.parquet:
                 schema = arrow_schema(table, job.descriptions.get(table.name))
-                _write_parquet(job, table, [_batch(table, schema, list(_plain(table, rows)))
-                                            for rows in _chunks(connection, table)])
+                previous = pq.read_table(job.rows.previous.parent / f"{table.name}.parquet")
+                kept = previous.filter(pc.invert(pc.is_in(previous[job.rows.contributors[table.name]], value_set=dropped)))
+                new = [_batch(table, schema, list(_plain(table, rows)))
+                       for rows in _chunks(connection, table, f'SELECT * FROM {SCRATCH}."{table.name}"')]
+                rows = pa.concat_tables([pa.Table.from_arrays(kept.columns, schema=schema),
+                                         pa.Table.from_batches(new, schema=schema)])
+                order = pc.sort_indices(rows, sort_keys=[(name, "ascending") for name in table.primary_key])
+                _write_parquet(job, table, rows.take(order).combine_chunks().to_batches(max_chunksize=LINES))
 
 
 def _write_parquet(job: Job, table: Table, batches: list[pa.RecordBatch]) -> None:
@@ -152,9 +172,8 @@ def _write_parquet(job: Job, table: Table, batches: list[pa.RecordBatch]) -> Non
     pa.default_memory_pool().release_unused()  # the next table starts from little, not from this one's peak
 
 
-def _chunks(connection: sqlite3.Connection, table: Table) -> Iterator[list[Values]]:
-    names = ", ".join(f'"{name}"' for name in table.column_names)
-    cursor = connection.execute(f'SELECT {names} FROM "{table.name}" ORDER BY rowid')
+def _chunks(connection: sqlite3.Connection, table: Table, source: str) -> Iterator[list[Values]]:
+    cursor = connection.execute(ordered(table, source))
     while rows := cursor.fetchmany(LINES):
         yield rows
 
@@ -181,13 +200,17 @@ def _batch(table: Table, schema: pa.Schema, rows: list[Values]) -> pa.RecordBatc
          for column, values, field in zip(table.columns, columns, schema, strict=True)], schema=schema)
 
 
-def database_outputs(job: Job, ready: Callable[[str], None]) -> DatabaseResult:
-    """The database, checked; the Parquet files, the zip of the package, overview.md and the chart."""
-    database = load_database(job, ready)
-    if job.rows.previous is not None:  # a full build wrote them while it read the JSON files
-        write_parquet_files(job, database)
-    ready(FILES_WRITTEN)
-    write_package_zip(job.folder, job.folder / PACKAGE_ZIP)
+def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Callable[[], None]) -> DatabaseResult:
+    """The Parquet files (then `parquet_written()`), the database, checked, overview.md and the chart."""
+    path = job.folder / job.database
+    try:
+        sources, attach = fill_scratch(job, ready)
+        if job.rows.previous is not None:  # a full build wrote them while it read the JSON files
+            write_parquet_files(job)
+        parquet_written()
+        database = assemble(path, scratch_path(job), sources, attach)
+    finally:
+        scratch_path(job).unlink(missing_ok=True)
     result = DatabaseResult()
     result.foreign_keys = [Problem(job.shown["database"], 0, 0, "package-invalid", message)
                            for message in foreign_key_problems(database)]
@@ -207,19 +230,25 @@ def database_outputs(job: Job, ready: Callable[[str], None]) -> DatabaseResult:
 
 
 def main() -> None:
-    """The database process: a pickled Job on stdin, then each name `ready` waits for; the outcome on stdout."""
+    """The database process: a pickled Job on stdin, then each name `ready` waits for; on stdout, PARQUET_WRITTEN
+    when the Parquet files are, then the outcome."""
     stdin = sys.stdin.buffer
     stdout: BinaryIO = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answer
+
+    def send(message: tuple[str, Any]) -> None:
+        pickle.dump(message, stdout)
+        stdout.flush()
+
     try:
         job = pickle.load(stdin)
-        outcome: tuple[str, Any] = ("ok", database_outputs(job, lambda name: _expect(stdin, name)))
+        outcome: tuple[str, Any] = ("ok", database_outputs(job, lambda name: _expect(stdin, name),
+                                                           lambda: send((PARQUET_WRITTEN, None))))
     except EOFError:  # the build stopped before the end: nobody is waiting for an answer
         return
     except BaseException as error:  # sent to the build, which raises it as its own
         outcome = ("error", error if _picklable(error) else RuntimeError(f"{type(error).__name__}: {error}"))
-    pickle.dump(outcome, stdout)
-    stdout.flush()
+    send(outcome)
 
 
 def _expect(stdin: BinaryIO, name: str) -> None:

@@ -132,6 +132,11 @@ def verify(plan: Plan) -> None:
             raise Doubt(f"{name} of the previous release is not what its manifest says")
 
 
+def file_entry(path: Path) -> list[Any]:
+    """A file's size and SHA-256, as the manifest lists them."""
+    return [path.stat().st_size, file_digest(path)]
+
+
 def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -143,10 +148,9 @@ def file_digest(path: Path) -> str:
 def write_manifest(folder: Path, key: str, digests: dict[str, str], rows: dict[str, int],
                    known: dict[str, list[Any]] | None = None) -> Path:
     """The release's manifest: its key, record digests and rows, and every other file's size and SHA-256 (`known`
-    for files linked from a release whose manifest gives them)."""
+    for files whose entry was taken already)."""
     known = known or {}
-    files = {name: known.get(name) or [(folder / name).stat().st_size, file_digest(folder / name)]
-             for name in sorted(os.listdir(folder)) if name != MANIFEST}
+    files = {name: known.get(name) or file_entry(folder / name) for name in sorted(os.listdir(folder)) if name != MANIFEST}
     manifest = {"format": FORMAT, "key": key, "records": dict(sorted(digests.items())), "rows": rows, "files": files}
     path = folder / MANIFEST
     path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8", newline="\n")

@@ -79,14 +79,14 @@ def assemble(path: Path, scratch: Path, sources: Mapping[str, str], attach: Mapp
     try:
         connection.execute("PRAGMA journal_mode = MEMORY")  # a fresh staging file: no need for a journal on disk
         connection.execute("PRAGMA synchronous = OFF")  # the whole file is fsynced by the caller before it is moved
-        for alias, attached in {SCRATCH: scratch, **(attach or {})}.items():
-            connection.execute(f'ATTACH DATABASE ? AS "{alias}"', (f"{attached.resolve().as_uri()}?mode=ro",))
+        aliases = _attach(connection, {SCRATCH: scratch, **(attach or {})})
         db = sqlite_utils.Database(connection)
         with connection:
             for table in TABLES:
                 _create(db, table)
-                _fill(connection, table, sources[table.name])
-        for alias in (SCRATCH, *(attach or {})):
+                names = ", ".join(f'"{name}"' for name in table.column_names)
+                connection.execute(f'INSERT INTO main."{table.name}" ({names}) {ordered(table, sources[table.name])}')
+        for alias in aliases:
             connection.execute(f'DETACH DATABASE "{alias}"')
         for table in TABLES:
             _index(db, table)
@@ -96,10 +96,28 @@ def assemble(path: Path, scratch: Path, sources: Mapping[str, str], attach: Mapp
     return path
 
 
-def _fill(connection: sqlite3.Connection, table: Table, source: str) -> None:
+def ordered(table: Table, source: str) -> str:
+    """The SELECT of a table's columns from `source`, in primary-key order: the order of the database's rows."""
     names = ", ".join(f'"{name}"' for name in table.column_names)
     order = ", ".join(f'"{name}"' for name in table.primary_key)
-    connection.execute(f'INSERT INTO main."{table.name}" ({names}) SELECT {names} FROM ({source}) ORDER BY {order}')
+    return f"SELECT {names} FROM ({source}) ORDER BY {order}"
+
+
+@contextmanager
+def attached(scratch: Path, attach: Mapping[str, Path]) -> Iterator[sqlite3.Connection]:
+    """A connection to nothing but the scratch database (as SCRATCH) and the others (as named), read-only."""
+    connection = sqlite3.connect(":memory:", uri=True)
+    try:
+        _attach(connection, {SCRATCH: scratch, **attach})
+        yield connection
+    finally:
+        connection.close()
+
+
+def _attach(connection: sqlite3.Connection, databases: Mapping[str, Path]) -> list[str]:
+    for alias, attached_path in databases.items():
+        connection.execute(f'ATTACH DATABASE ? AS "{alias}"', (f"{attached_path.resolve().as_uri()}?mode=ro",))
+    return list(databases)
 
 
 def _create(db: sqlite_utils.Database, table: Table) -> None:
