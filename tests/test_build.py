@@ -21,9 +21,12 @@ from click.testing import CliRunner
 from belarus_releases.check.dataset import check_dataset
 from belarus_releases.cli import cli
 from belarus_releases.export import build as build_module
+from belarus_releases.export import database as database_module
+from belarus_releases.export import database_work
+from belarus_releases.export import flatten as flatten_module
 from belarus_releases.export.build import BuildResult, build_dataset
 from belarus_releases.layout import Layout
-from belarus_releases.tables import TABLES
+from belarus_releases.tables import TABLES, Table
 from build_support import dump, edit_record, nothing_built, published, snapshot
 
 SMITH = "2025-02-12-smith-visits-minsk"
@@ -43,7 +46,8 @@ def built(fixture_built: Layout) -> Layout:
 
 
 EXPECTED_OUTPUTS = {f"{table.name}.{ext}" for table in TABLES for ext in ("csv", "json", "parquet")} | {
-    "belarus-releases.db", "datapackage.json", "overview.md", "belarus-releases.zip", "releases-over-time.svg"}
+    "belarus-releases.db", "datapackage.json", "overview.md", "belarus-releases.zip", "releases-over-time.svg",
+    ".build-manifest.json"}
 
 
 def test_build_writes_every_output_into_one_release(dataset: Layout) -> None:
@@ -169,14 +173,17 @@ def test_a_canned_query_that_does_not_compile_fails_the_build(built: Layout) -> 
 
 def test_a_package_that_fails_validation_is_not_published(built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
     """A build bug that breaks a foreign key is caught by SQLite and Frictionless, and nothing moves."""
-    real_flatten = build_module.flatten
+    real_values = flatten_module.table_values
 
-    def broken(result: Any) -> Any:
-        tables = real_flatten(result)
-        tables["quotes"][0]["source_file"] = "nowhere.txt"
-        return tables
+    def broken(table: Table, *args: Any) -> Any:
+        rows = real_values(table, *args)
+        if table.name == "quotes" and rows:
+            rows[0] = (*rows[0][:2], "nowhere.txt", *rows[0][3:])  # its source_file
+        return rows
 
-    monkeypatch.setattr(build_module, "flatten", broken)
+    # the rows of a full build (flatten_values) and of the changed records in an incremental one
+    monkeypatch.setattr(flatten_module, "table_values", broken)
+    monkeypatch.setattr(build_module, "table_values", broken)
     before = snapshot(built)
     edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")  # so that a publish would show
     result = build_dataset(built)
@@ -188,10 +195,11 @@ def test_a_package_that_fails_validation_is_not_published(built: Layout, monkeyp
 
 
 def test_a_write_error_is_a_problem_and_changes_nothing(built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
-    def full_disk(tables: Any, path: Path) -> Path:
+    def full_disk(path: Path, *_: Any) -> Path:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(build_module, "write_sqlite", full_disk)
+    monkeypatch.setattr(database_module, "SEPARATE_PROCESS", False)  # so that the patch below is in effect
+    monkeypatch.setattr(database_work, "assemble", full_disk)
     before = snapshot(built)
     edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")
     result = build_dataset(built)
@@ -205,10 +213,11 @@ def test_a_write_error_is_a_problem_and_changes_nothing(built: Layout, monkeypat
 
 def test_an_sqlite_error_is_a_problem_and_changes_nothing(built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite reports a full disk as its own error, not as OSError: it must not reach the CLI as a traceback."""
-    def full_disk(tables: Any, path: Path) -> Path:
+    def full_disk(*_: Any) -> Path:
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(build_module, "write_sqlite", full_disk)
+    monkeypatch.setattr(database_module, "SEPARATE_PROCESS", False)
+    monkeypatch.setattr(database_work, "assemble", full_disk)
     before = snapshot(built)
     result = CliRunner().invoke(cli, ["build", "--root", str(built.root)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception  # not a traceback
@@ -263,7 +272,7 @@ def test_a_bug_in_a_writer_is_one_located_problem_and_changes_nothing(built: Lay
     def broken(*_: object, **__: object) -> None:
         raise KeyError("boom")
 
-    monkeypatch.setattr(build_module, "write_table_files", broken)
+    monkeypatch.setattr(build_module, "write_datapackage", broken)
     result = CliRunner().invoke(cli, ["build", "--root", str(built.root)])
     assert result.exit_code == 1 and "Traceback" not in result.output and "boom" not in result.output
     assert result.output.startswith("build:0:0: [internal-error] the build failed while writing its outputs (KeyError); "

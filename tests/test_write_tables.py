@@ -10,8 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from belarus_releases.export.files import csv_cell, write_csv, write_json, write_table_files
+from belarus_releases.export.files import (
+    FAST_CSV,
+    csv_cell,
+    csv_lines,
+    json_array,
+    json_lines,
+    stored,
+    write_csv,
+    write_json,
+    write_table_files,
+)
 from belarus_releases.export.flatten import flatten_data
 from belarus_releases.tables import BY_NAME, TABLES
 from build_support import fixture_data
@@ -127,3 +139,26 @@ def test_csv_loads_with_stdlib_reader_from_text(written: Path) -> None:
     text = (written / "quotes.csv").read_text(encoding="utf-8")
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert all(len(row) == len(BY_NAME["quotes"].columns) for row in rows)
+
+
+VALUES = st.one_of(st.none(), st.integers(), st.text(), st.lists(st.text(), max_size=3))
+HOSTILE = st.text(alphabet=st.sampled_from(list(',"\n\r\t \x0b\x85\u2028\ufeff=+-@aЖ\\/')), max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.one_of(HOSTILE, st.text()), st.one_of(st.none(), st.integers()), VALUES, HOSTILE,
+                          st.lists(st.one_of(HOSTILE, st.text()), max_size=3)), max_size=4))
+def test_the_fast_writers_write_what_the_csv_and_json_modules_write(rows: list[tuple[Any, ...]]) -> None:
+    """Quotes' columns (text, integer, text, text, array), with any values, against the reference writers."""
+    table = BY_NAME["quotes"]
+    assert FAST_CSV  # this Python's csv module quotes as files.py does, so the fast path is what is tested
+    types = [column.type for column in table.columns]
+    reference = io.StringIO()
+    csv.writer(reference, lineterminator="\n", quoting=csv.QUOTE_MINIMAL, strict=True).writerows(
+        [csv_cell(value, type_ if isinstance(value, list) else "string") for value, type_ in zip(row, types, strict=True)]
+        for row in rows)
+    assert csv_lines(list(stored(table, rows))) == reference.getvalue()
+    assert list(json_lines(table, rows)) == [json.dumps(dict(zip(table.column_names, row, strict=True)), ensure_ascii=False,
+                                                        sort_keys=True) for row in rows]
+    assert [json_array(row[4]) for row in rows] == [json.dumps(row[4], ensure_ascii=False, separators=(",", ":"))
+                                                    for row in rows]

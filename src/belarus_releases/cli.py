@@ -16,6 +16,7 @@ from belarus_releases.diff import DiffError, diff_revisions
 from belarus_releases.diff_report import FORMATS as DIFF_FORMATS
 from belarus_releases.diff_report import render_diff
 from belarus_releases.layout import Layout
+from belarus_releases.progress import progress_bar
 from belarus_releases.report import FORMATS, render
 
 
@@ -120,10 +121,11 @@ def build(root: str, fmt: str, allow_removals: bool, no_cache: bool) -> None:
         belarus-releases build
         datasette build/current/belarus-releases.db -m metadata.yml
     """
-    from belarus_releases.export.build import build_dataset  # imported here: validate needs neither sqlite-utils nor the writers
+    from belarus_releases.export.build import STEPS, build_dataset  # imported here: validate needs none of the writers
 
     layout = _layout(root)
-    result = build_dataset(layout, allow_removals=allow_removals, cache=not no_cache)
+    with progress_bar(STEPS, fmt) as progress:  # on a terminal's stderr only, for text output
+        result = build_dataset(layout, allow_removals=allow_removals, cache=not no_cache, progress=progress)
     if not result.ok or result.release is None:
         click.echo(render(replace(result.check, problems=result.problems), fmt), nl=False, color=_colour())
         raise SystemExit(1)

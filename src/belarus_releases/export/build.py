@@ -2,34 +2,58 @@
 
 Nothing is written unless `check_dataset` finds no problem and the tables meet assertions.yml. Every output
 (CSV, JSON and Parquet per table, the SQLite database, datapackage.json, the whole package as a zip, the source
-texts, the releases chart, overview.md) is written into a staging folder
-inside build/, where the package is validated with Frictionless, the database's foreign keys are checked and
-every canned query is compiled. Only then does export/publish.py make that folder the live release, with one
-rename of build/current. A failed build leaves build/current as it was; nothing outside build/ is written.
+texts, the releases chart, overview.md, and the manifest that export/incremental.py reads) is written into a
+staging folder inside build/, where the package is validated with Frictionless, the database's foreign keys are
+checked and every canned query is compiled. Only then does export/publish.py make that folder the live release,
+with one rename of build/current. A failed build leaves build/current as it was; nothing outside build/ is written.
+
+This process writes the CSV and JSON files, while a second one makes the database and everything read from it
+(export/database.py). When only a few records changed since the live release, the files are made from that
+release's (export/incremental.py), with the same bytes as a full build.
 """
 
 from __future__ import annotations
 
+import gc
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from belarus_releases.check.dataset import CheckResult, check_dataset
-from belarus_releases.check.metadata import database_name, table_metadata
+from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.export.assertions import removal_problems, size_problems
-from belarus_releases.export.chart import write_chart
+from belarus_releases.export.database import ORDER, DatabaseJob, Rows, incremental_job, job
 from belarus_releases.export.datapackage import datapackage_descriptor, validate_package, write_datapackage
-from belarus_releases.export.downloads import CHART, PACKAGE_ZIP, copy_source_texts, write_package_zip
-from belarus_releases.export.files import write_table_files
-from belarus_releases.export.flatten import Tables, flatten
-from belarus_releases.export.overview import OverviewError, write_overview
-from belarus_releases.export.parquet import write_parquet
+from belarus_releases.export.downloads import DATAPACKAGE, PACKAGE_ZIP, copy_source_texts, table_files, write_package_zip
+from belarus_releases.export.files import Values, write_table_values
+from belarus_releases.export.flatten import CONTRIBUTOR, flatten_values, inputs, table_values
+from belarus_releases.export.incremental import (
+    Doubt,
+    Plan,
+    build_key,
+    file_entry,
+    plan,
+    record_digests,
+    verify,
+    write_manifest,
+)
 from belarus_releases.export.publish import release
-from belarus_releases.export.sqlite import foreign_key_problems, statement_problems, write_sqlite
+from belarus_releases.export.splice import splice_table
+from belarus_releases.export.sqlite import read_only
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
 from belarus_releases.tables import TABLES
+
+Progress = Callable[[str], None]
+"""Told the name of each step as it starts (the CLI shows a progress bar on a terminal)."""
+STEPS = ("check", *(table.name for table in ORDER), "validate", "database", "package")
+"""The steps `progress` is told of, in order."""
 
 
 @dataclass
@@ -51,64 +75,191 @@ class BuildResult:
         return sorted(self.release.iterdir()) if self.release else []
 
 
-def build_dataset(layout: Layout, *, allow_removals: bool = False, cache: bool = False) -> BuildResult:
+@dataclass
+class _Build:
+    """One build's inputs, as the stage that runs under the build lock needs them."""
+
+    layout: Layout
+    result: BuildResult
+    metadata: dict[str, Any]
+    assertions: Loaded
+    allow_removals: bool
+    progress: Progress
+    database: DatabaseJob
+    key: str
+    digests: dict[str, str]
+    plan: Plan | None = None
+    tables: dict[str, list[Values]] | None = None
+
+
+def build_dataset(layout: Layout, *, allow_removals: bool = False, cache: bool = False,
+                  progress: Progress | None = None) -> BuildResult:
     """Check the dataset and, when it has no problem, publish every output as one new release.
 
     :param allow_removals: publish even when events that build/current publishes have no record any more.
-    :param cache: let the check reuse and keep what it found in unchanged files (build/cache/)."""
+    :param cache: let the check reuse and keep what it found in unchanged files (build/cache/).
+    :param progress: told of each step as it starts."""
+    (progress or (lambda _: None))("check")
+    database = DatabaseJob()  # started first: its start-up overlaps the check
+    try:
+        return _checked_and_built(layout, database, allow_removals, progress, cache=cache)
+    finally:
+        database.close()
+
+
+def _checked_and_built(layout: Layout, database: DatabaseJob, allow_removals: bool, progress: Progress | None, *,
+                       cache: bool) -> BuildResult:
     result = BuildResult(check_dataset(layout, cache=cache))
     result.problems = list(result.check.problems)
     # metadata.yml and assertions.yml were read and checked by check_dataset, with everything else
     metadata, assertions = result.check.metadata, result.check.assertions
     if not result.ok or metadata is None or assertions is None:
         return result
-    tables = flatten(result.check)
-    result.rows = {name: len(rows) for name, rows in tables.items()}
-    result.problems = list(size_problems(assertions, result.rows))
-    if result.problems:
-        return result
-    result.problems, result.release = release(layout, partial(_stage, layout, tables, metadata, allow_removals))
+    with _collector_spares_the_check():
+        key, digests = build_key(layout), record_digests(layout, result.check)
+        build = _Build(layout, result, metadata, assertions, allow_removals, progress or (lambda _: None), database, key,
+                       digests, plan(layout, key, digests))
+        if build.plan is None:  # a full build: the tables are checked against assertions.yml before build/ is touched
+            result.problems = _flatten(build)
+            if result.problems:
+                return result
+        result.problems, result.release = release(layout, partial(_stage, build))
     return result
 
 
-def _stage(layout: Layout, tables: Tables, metadata: dict[str, Any], allow_removals: bool, folder: Path) -> list[Problem]:
+@contextmanager
+def _collector_spares_the_check() -> Iterator[None]:
+    """Python's cycle collector leaves the objects that exist now (the check's records) alone for the block: they
+    live as long as the build, and each full collection would walk them all again (a third of flattening 10,000
+    records; more for 100,000). What the build makes is collected as usual."""
+    frozen_before = gc.get_freeze_count()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if not frozen_before:  # someone else's freeze is theirs to undo
+            gc.unfreeze()
+
+
+def _flatten(build: _Build) -> list[Problem]:
+    build.tables = flatten_values(build.result.check)
+    build.result.rows = {name: len(rows) for name, rows in build.tables.items()}
+    return list(size_problems(build.assertions, build.result.rows))
+
+
+def _stage(build: _Build, folder: Path) -> list[Problem]:
     """Write every output into `folder` and verify them there. Runs under the build lock, so the events it
     compares with are the ones still published when this build switches build/current."""
-    problems = [] if allow_removals else removal_problems(layout, tables["events"])
+    event_ids = [str(loaded.data["id"]) for loaded in build.result.check.records]
+    problems = [] if build.allow_removals else removal_problems(build.layout, event_ids)
+    if problems:
+        return problems
+    if build.plan is not None:
+        try:
+            return _incremental(build, build.plan, folder)
+        except Doubt:  # the previous release cannot give a full build's bytes: build in full
+            build.database.restart()
+            for name in os.listdir(folder):
+                os.unlink(folder / name)
+    if build.tables is None:
+        problems = _flatten(build)
+        if problems:
+            return problems
+    return _full(build, build.tables or {}, folder)
+
+
+def _full(build: _Build, tables: dict[str, list[Values]], folder: Path) -> list[Problem]:
+    build.database.submit(job(build.layout, build.metadata, folder, Rows()))
+    for table in ORDER:
+        build.progress(table.name)
+        write_table_values(table, tables.pop(table.name), folder)  # dropped once written: the dict is the build's own
+        build.database.ready(table.name)
+    return _finish(build, folder)
+
+
+def _incremental(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
+    """The files from the previous release's: the changed records' rows made again, the others' copied."""
+    if plan.previous != build.layout.current.resolve():
+        raise Doubt("build/current changed since the plan was made")
+    verify(plan)
+    records, _, _, quote_texts = inputs(build.result.check)
+    changed_records = [record for record in records if record["id"] in plan.changed]
+    changed = {name: table_values(table, changed_records, [], [], quote_texts)
+               for table in TABLES if (name := table.name) in CONTRIBUTOR}
+    build.result.rows = {table.name: int(plan.manifest["rows"][table.name]) for table in TABLES}
+    previous_database = plan.previous / build.layout.database.name
+    with read_only(previous_database) as previous:
+        touched = frozenset(name for name in CONTRIBUTOR if changed[name] or _has_rows(previous, name, plan.dropped))
+        build.database.submit(incremental_job(build.layout, build.metadata, folder, previous_database, changed,
+                                              plan.dropped, touched))
+        problems = _splice(build, plan, folder, previous, touched, changed)
     if problems:
         return problems
     for table in TABLES:
-        write_table_files(table, tables[table.name], folder)
-        columns = table_metadata(metadata, database_name(layout), table.name)["columns"]
-        write_parquet(table, tables[table.name], folder / f"{table.name}.parquet", columns)
-    database = write_sqlite(tables, folder / layout.database.name)
-    descriptor = datapackage_descriptor(layout, metadata, folder=layout.current)
+        for extension in ("csv", "json", "parquet"):
+            if table.name not in touched:
+                _link(plan.previous / f"{table.name}.{extension}", folder / f"{table.name}.{extension}")
+    return _finish(build, folder, plan)
+
+
+def _splice(build: _Build, plan: Plan, folder: Path, previous: sqlite3.Connection, touched: frozenset[str],
+            changed: dict[str, list[Values]]) -> list[Problem]:
+    for table in ORDER:
+        build.progress(table.name)
+        if table.name in touched:
+            spliced = splice_table(table, previous, folder, plan.previous, changed[table.name], plan.dropped)
+            build.result.rows[table.name] = spliced.rows
+    return list(size_problems(build.assertions, build.result.rows))
+
+
+def _has_rows(previous: sqlite3.Connection, table: str, records: frozenset[str]) -> bool:
+    marks = ", ".join("?" * len(records))
+    query = f'SELECT 1 FROM "{table}" WHERE "{CONTRIBUTOR[table]}" IN ({marks}) LIMIT 1'
+    return bool(records) and previous.execute(query, sorted(records)).fetchone() is not None
+
+
+def _link(source: Path, target: Path) -> None:
+    """The same file in the new release: a hard link (releases are never written to), a copy where links fail."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Problem]:
+    """Everything after the table files: the descriptor, the verification, the downloads and the manifest. The
+    digests of the files made so far are taken while the database process works."""
+    layout = build.layout
+    descriptor = datapackage_descriptor(layout, build.metadata, folder=layout.current)
     written = write_datapackage(descriptor, folder / layout.datapackage.name)
-    problems = [Problem(layout.relative(layout.database), 0, 0, "package-invalid", message)
-                for message in foreign_key_problems(database)]
-    problems += _query_problems(layout, database, metadata)
-    problems += validate_package(written, folder, shown_in=f"{layout.relative(layout.current)}/")
+    build.progress("validate")
+    invalid = validate_package(written, folder, shown_in=f"{layout.relative(layout.current)}/")
+    build.progress("database")
+    build.database.parquet_written()
+    write_package_zip(folder, folder / PACKAGE_ZIP)
+    digests = _digests_so_far(folder, plan)
+    checked = build.database.result()
+    problems = checked.foreign_keys + checked.queries + invalid
     if not problems:
-        problems += _stage_overview(layout, database, metadata, folder)
+        problems += checked.overview
     if not problems:
-        write_package_zip(folder, folder / PACKAGE_ZIP)
-        copy_source_texts(layout, [row["file"] for row in tables["sources"]], folder)
-        write_chart(database, metadata, folder / CHART)
+        build.progress("package")
+        copy_source_texts(layout, [str(entry["file"]) for entry in inputs(build.result.check)[2]], folder)
+        write_manifest(folder, build.key, build.digests, build.result.rows, digests)
     return problems
 
 
-def _stage_overview(layout: Layout, database: Path, metadata: dict[str, Any], folder: Path) -> list[Problem]:
-    """The README's overview table, as overview.md in the release (`make readme` copies it into README.md)."""
+def _digests_so_far(folder: Path, plan: Plan | None) -> dict[str, list[Any]]:
+    """The size and SHA-256 of each file that is final by now (the tables' files, the descriptor and the zip): from
+    the previous release's manifest for a file linked from it."""
+    linked = plan.manifest["files"] if plan else {}
+    return {name: linked[name] if plan and name in linked and _same_file(plan.previous / name, folder / name)
+            else file_entry(folder / name) for name in (DATAPACKAGE, PACKAGE_ZIP, *table_files())}
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """Whether both names are links to one file (so its digest is known)."""
     try:
-        write_overview(database, metadata, folder / layout.overview.name)
-    except OverviewError as error:
-        return [Problem(layout.relative(layout.metadata), 0, 0, "metadata-invalid", str(error))]
-    return []
-
-
-def _query_problems(layout: Layout, database: Path, metadata: dict[str, Any]) -> list[Problem]:
-    """Canned queries in metadata.yml that would fail in Datasette, for example after a column was renamed."""
-    queries = metadata["databases"][database_name(layout)].get("queries") or {}
-    failing = statement_problems(database, {name: query["sql"] for name, query in queries.items()})
-    return [Problem(layout.relative(layout.metadata), 0, 0, "metadata-invalid", f"canned query '{name}': {error}")
-            for name, error in sorted(failing.items())]
+        return os.path.samefile(one, other)
+    except OSError:
+        return False

@@ -13,22 +13,20 @@ from typing import Any
 
 import leather
 
-from belarus_releases.export.overview import canned_query
-from belarus_releases.export.sqlite import read_only
+from belarus_releases.export.overview import QueryResult, canned_query, run_query
 
 WIDTH, HEIGHT = 720, 320
 RECORDED = "recorded release"  # the releases_over_time rows that are added up
 TITLE = "People released in recorded releases, running total (at least, all categories)"
 
 
-def release_points(database: Path, metadata: dict[str, Any]) -> list[tuple[dt.date, int]]:
-    """(sort_date, recorded_total_all) for every recorded release in the releases_over_time query; the rows the
-    query shows beside them (aggregate statements, counts of prisoners held) are not added, so not drawn."""
-    with read_only(database) as connection:
-        cursor = connection.execute(canned_query(metadata))
-        names = [column[0] for column in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    return [(dt.date.fromisoformat(row["sort_date"]), int(row["recorded_total_all"])) for row in rows
+def release_points(database: Path, metadata: dict[str, Any], result: QueryResult | None = None) -> list[tuple[dt.date, int]]:
+    """(sort_date, recorded_total_all) for every recorded release in the releases_over_time query (`result` when it has
+    already been run); the rows the query shows beside them (aggregate statements, counts of prisoners held) are
+    not added, so not drawn."""
+    names, rows = result or run_query(database, canned_query(metadata))
+    records = [dict(zip(names, row, strict=True)) for row in rows]
+    return [(dt.date.fromisoformat(row["sort_date"]), int(row["recorded_total_all"])) for row in records
             if row["kind"] == RECORDED]
 
 
@@ -53,9 +51,9 @@ def _attribute(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def write_chart(database: Path, metadata: dict[str, Any], target: Path) -> Path | None:
+def write_chart(database: Path, metadata: dict[str, Any], target: Path, result: QueryResult | None = None) -> Path | None:
     """Write the chart to `target`; with no release to draw, write nothing and return None."""
-    points = release_points(database, metadata)
+    points = release_points(database, metadata, result)
     if not points:
         return None
     target.write_text(chart_svg(points), encoding="utf-8", newline="\n")

@@ -26,6 +26,8 @@ DATAPACKAGE = "datapackage.json"
 CHART = "releases-over-time.svg"
 TABLE_FORMATS = ("csv", "json", "parquet")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold: nothing depends on when it was built
+COPY_CHUNK = 1 << 20
+ZIP_LEVEL = 3  # deflate level: half the time of the default (6) for a zip about 5 % larger
 
 
 def table_files(formats: tuple[str, ...] = TABLE_FORMATS) -> list[str]:
@@ -43,7 +45,10 @@ def write_package_zip(folder: Path, target: Path) -> Path:
             entry = zipfile.ZipInfo(name, date_time=ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
-            archive.writestr(entry, (folder / name).read_bytes())
+            entry.file_size = (folder / name).stat().st_size  # as writestr sets it: decides Zip64 the same way
+            entry._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]  # how writestr passes its level to open
+            with (folder / name).open("rb") as source, archive.open(entry, "w") as copy:
+                shutil.copyfileobj(source, copy, COPY_CHUNK)  # never a whole table in memory
     return target
 
 

@@ -8,7 +8,8 @@ what `check_dataset` accepted.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from operator import itemgetter
 from typing import Any
 
 from belarus_releases.check.dataset import CheckResult
@@ -18,38 +19,66 @@ from belarus_releases.tables import TABLES, Table
 
 Row = dict[str, Any]
 Tables = dict[str, list[Row]]
+Values = tuple[Any, ...]
+"""A row as its values in column order: how the writers take rows (a fraction of a dict's memory)."""
+QuoteTexts = Mapping[tuple[str, JsonPath], str]
 
 
 def flatten(result: CheckResult) -> Tables:
     """The tables for everything `check_dataset` found valid."""
+    return flatten_data(*inputs(result))
+
+
+def flatten_values(result: CheckResult) -> dict[str, list[Values]]:
+    """Every table's rows as values in column order: what the build writes, in a fraction of `flatten`'s memory."""
+    records, people, sources, quote_texts = inputs(result)
+    return {table.name: table_values(table, records, people, sources, quote_texts) for table in TABLES}
+
+
+def column(table: Table, rows: Iterable[Values], name: str) -> list[Any]:
+    """One column of rows as values."""
+    index = table.column_names.index(name)
+    return [row[index] for row in rows]
+
+
+def inputs(result: CheckResult) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], QuoteTexts]:
+    """What the tables are made of: the records, people and sources as plain data, and the quotes as found."""
     records = [loaded.data for loaded in result.records]
     people = entries(result.people, "people") if result.people else []
     sources = entries(result.sources, "sources") if result.sources else []
-    return flatten_data(records, people, sources, result.quote_texts)
+    return records, people, sources, result.quote_texts
 
 
 def flatten_data(records: Iterable[dict[str, Any]], people: Iterable[dict[str, Any]],
-                 sources: Iterable[dict[str, Any]], quote_texts: Mapping[tuple[str, JsonPath], str] | None = None) -> Tables:
+                 sources: Iterable[dict[str, Any]], quote_texts: QuoteTexts | None = None) -> Tables:
     """The tables for plain record, person and source dicts (as in records/*.yml and registry/*.yml).
 
     A quote is published as its source writes it (`quote_texts`, from the check) where it was found there."""
-    rows: Tables = {table.name: [] for table in TABLES}
-    for record in records:
-        for name, row in record_rows(record, quote_texts or {}):
-            rows[name].append(row)
-    for person in people:
-        for name, row in person_rows(person):
-            rows[name].append(row)
-    rows["sources"].extend(source_row(source) for source in sources)
-    return {table.name: _complete(table, rows[table.name]) for table in TABLES}
+    records, people, sources = list(records), list(people), list(sources)
+    return {table.name: [dict(zip(table.column_names, values, strict=True))
+                         for values in table_values(table, records, people, sources, quote_texts or {})]
+            for table in TABLES}
 
 
-def _complete(table: Table, rows: list[Row]) -> list[Row]:
-    """Rows with exactly the table's columns, in column order, sorted by primary key."""
+def table_values(table: Table, records: Iterable[dict[str, Any]], people: Iterable[dict[str, Any]],
+                 sources: Iterable[dict[str, Any]], quote_texts: QuoteTexts) -> list[Values]:
+    """One table's rows as values in column order (None where the record says nothing), sorted by primary key.
+
+    One table at a time, so that a build holds the rows of one table, never of all of them."""
+    if table.name in RECORD_TABLES:
+        make = RECORD_TABLES[table.name]
+        rows: Iterable[Row] = (row for record in records for row in make(record, quote_texts))
+    else:
+        rows = (row for entry in (sources if table.name == "sources" else people)
+                for row in REGISTRY_TABLES[table.name](entry))
     names = table.column_names
-    shaped = [{name: row.get(name) for name in names} for row in rows]
-    shaped.sort(key=table.sort_key)
-    return shaped
+    return sort_values(table, [tuple(map(row.get, names)) for row in rows])
+
+
+def sort_values(table: Table, values: list[Values]) -> list[Values]:
+    """Rows sorted by primary key (in place; returned for convenience)."""
+    values.sort(key=itemgetter(*(table.column_names.index(name) for name in table.primary_key)))
+    return values
 
 
 def sort_date(record: dict[str, Any]) -> dt.date:
@@ -89,38 +118,87 @@ def part_min(release: dict[str, Any], part: dict[str, Any]) -> int | None:
 INVERSE = {"in-response-to": "prompted", "after": "before", "reverses": "reversed-by"}
 
 
-def record_rows(record: dict[str, Any], quote_texts: Mapping[tuple[str, JsonPath], str]) -> Iterator[tuple[str, Row]]:
+def record_rows(record: dict[str, Any], quote_texts: QuoteTexts) -> Iterator[tuple[str, Row]]:
     """Every row one event record contributes, as (table name, row)."""
-    event_id = record["id"]
-    yield "events", event_row(record)
+    for name, make in RECORD_TABLES.items():
+        for row in make(record, quote_texts):
+            yield name, row
+
+
+def _events(record: dict[str, Any], _: QuoteTexts) -> Iterator[Row]:
+    yield event_row(record)
+
+
+def _event_types(record: dict[str, Any], _: QuoteTexts) -> Iterator[Row]:
     for type_ in record["types"]:
-        yield "event_types", {"event_id": event_id, "type": type_}
+        yield {"event_id": record["id"], "type": type_}
+
+
+def _event_officials(record: dict[str, Any], _: QuoteTexts) -> Iterator[Row]:
     for position, official in enumerate(record.get("officials", [])):
-        yield "event_officials", {"event_id": event_id, "position": position, **official,
-                                  "person_id": official.get("person"), "other_roles": _list_or_none(official.get("other_roles"))}
-    release = record.get("release")
-    if release:
-        yield "releases", release_row(event_id, release, sort_date(record))
-        for person in release.get("people", []):
-            yield "released_people", {"event_id": event_id, "person_id": person}
-        for position, part in enumerate(release["categories"]):
-            yield "release_categories", {"event_id": event_id, "position": position, **part,
-                                         "at_least": part_min(release, part)}
+        yield {"event_id": record["id"], "position": position, **official, "person_id": official.get("person"),
+               "other_roles": _list_or_none(official.get("other_roles"))}
+
+
+def _releases(record: dict[str, Any], _: QuoteTexts) -> Iterator[Row]:
+    if record.get("release"):
+        yield release_row(record["id"], record["release"], sort_date(record))
+
+
+def _released_people(record: dict[str, Any], _: QuoteTexts) -> Iterator[Row]:
+    for person in (record.get("release") or {}).get("people", []):
+        yield {"event_id": record["id"], "person_id": person}
+
+
+def _release_categories(record: dict[str, Any], _: QuoteTexts) -> Iterator[Row]:
+    release = record.get("release") or {}
+    for position, part in enumerate(release.get("categories", [])):
+        yield {"event_id": record["id"], "position": position, **part, "at_least": part_min(release, part)}
+
+
+def _sanctions_changes(record: dict[str, Any], _: QuoteTexts) -> Iterator[Row]:
     for position, change in enumerate(record.get("sanctions_changes", [])):
-        yield "sanctions_changes", {"event_id": event_id, "position": position, **change}
+        yield {"event_id": record["id"], "position": position, **change}
+
+
+def _event_links(record: dict[str, Any], _: QuoteTexts) -> Iterator[Row]:
+    """Each link both ways; both rows are stated in (contributed by) the record that states the link."""
+    event_id = record["id"]
     for position, link in enumerate(record.get("links", [])):
-        yield "event_links", {"event_id": event_id, "relation": link["relation"], "other_event_id": link["event"],
-                              "stated_in": event_id, "position": position}
-        yield "event_links", {"event_id": link["event"], "relation": INVERSE[link["relation"]], "other_event_id": event_id,
-                              "stated_in": event_id, "position": position}
+        yield {"event_id": event_id, "relation": link["relation"], "other_event_id": link["event"],
+               "stated_in": event_id, "position": position}
+        yield {"event_id": link["event"], "relation": INVERSE[link["relation"]], "other_event_id": event_id,
+               "stated_in": event_id, "position": position}
+
+
+def _event_former_ids(record: dict[str, Any], _: QuoteTexts) -> Iterator[Row]:
     for former in record.get("former_ids", []):
-        yield "event_former_ids", {"former_id": former, "event_id": event_id}
+        yield {"former_id": former, "event_id": record["id"]}
+
+
+def _prisoners_held(record: dict[str, Any], _: QuoteTexts) -> Iterator[Row]:
     for position, held in enumerate(record.get("prisoners_held", [])):
-        yield "prisoners_held", held_row(record, position, held)
+        yield held_row(record, position, held)
+
+
+def _quotes(record: dict[str, Any], quote_texts: QuoteTexts) -> Iterator[Row]:
+    event_id = record["id"]
     for position, (path, file, quote) in enumerate(quotes(record)):
-        text = quote_texts.get((event_id, path), quote["text"])
-        yield "quotes", {"event_id": event_id, "position": position, "source_file": file,
-                         "text": text, "supports": list(quote["supports"])}
+        yield {"event_id": event_id, "position": position, "source_file": file,
+               "text": quote_texts.get((event_id, path), quote["text"]), "supports": list(quote["supports"])}
+
+
+RECORD_TABLES: dict[str, Callable[[dict[str, Any], QuoteTexts], Iterator[Row]]] = {
+    "events": _events, "event_types": _event_types, "event_officials": _event_officials, "releases": _releases,
+    "released_people": _released_people, "release_categories": _release_categories,
+    "sanctions_changes": _sanctions_changes, "event_links": _event_links, "event_former_ids": _event_former_ids,
+    "prisoners_held": _prisoners_held, "quotes": _quotes,
+}
+"""The tables made from event records, each row contributed by one record: the one its CONTRIBUTOR column names."""
+
+CONTRIBUTOR = {name: {"events": "id", "event_links": "stated_in"}.get(name, "event_id") for name in RECORD_TABLES}
+"""For each table made from records, the column naming the record each row comes from (a link's two rows come
+from the record that states it), so that a record's rows can be found and replaced (export/incremental.py)."""
 
 
 def event_row(record: dict[str, Any]) -> Row:
@@ -181,20 +259,40 @@ def _list_or_none(values: list[Any] | None) -> list[Any] | None:
 
 def person_rows(person: dict[str, Any]) -> Iterator[tuple[str, Row]]:
     """The people row, every name form, and every role of one registry entry."""
-    person_id, names = person["id"], person["name"]
-    yield "people", {"id": person_id, **{f"name_{lang}": names.get(lang) for lang in NAME_LANGS},
-                     "name_en_basis": names.get("en_basis"), "notes": person.get("notes")}
+    for name in ("people", "person_names", "person_roles"):
+        for row in REGISTRY_TABLES[name](person):
+            yield name, row
+
+
+def _people(person: dict[str, Any]) -> Iterator[Row]:
+    names = person["name"]
+    yield {"id": person["id"], **{f"name_{lang}": names.get(lang) for lang in NAME_LANGS},
+           "name_en_basis": names.get("en_basis"), "notes": person.get("notes")}
+
+
+def _person_names(person: dict[str, Any]) -> Iterator[Row]:
     seen: set[tuple[str, str]] = set()
     for path, lang, name, kind in name_forms(person):
         variant = person["variants"][path[1]] if path[0] == "variants" else {}
         if (lang, name) not in seen:  # a form already listed for the same language is not repeated
             seen.add((lang, name))
-            yield "person_names", {"person_id": person_id, "lang": lang, "name": name, "kind": kind,
-                                   "basis": variant.get("basis"), "derived_from": variant.get("from")}
+            yield {"person_id": person["id"], "lang": lang, "name": name, "kind": kind,
+                   "basis": variant.get("basis"), "derived_from": variant.get("from")}
+
+
+def _person_roles(person: dict[str, Any]) -> Iterator[Row]:
     for position, role in enumerate(person.get("roles", [])):
-        yield "person_roles", {"person_id": person_id, "position": position, "title": role["title"],
-                               "side": role["side"], "from_date": role.get("from"), "until_date": role.get("until")}
+        yield {"person_id": person["id"], "position": position, "title": role["title"],
+               "side": role["side"], "from_date": role.get("from"), "until_date": role.get("until")}
 
 
 def source_row(source: dict[str, Any]) -> Row:
     return {**source, "relays": _list_or_none(source.get("relays"))}
+
+
+def _sources(source: dict[str, Any]) -> Iterator[Row]:
+    yield source_row(source)
+
+
+REGISTRY_TABLES: dict[str, Callable[[dict[str, Any]], Iterator[Row]]] = {
+    "people": _people, "person_names": _person_names, "person_roles": _person_roles, "sources": _sources}

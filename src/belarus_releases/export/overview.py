@@ -46,20 +46,34 @@ def markdown_text(value: Any) -> str:
     return html.escape(MARKDOWN_SPECIAL.sub(lambda found: "\\" + found.group(), text), quote=False)
 
 
-def overview_table(database: Path, sql: str) -> str:
-    """The query's result as a Markdown table."""
+QueryResult = tuple[list[str], list[tuple[Any, ...]]]
+"""A query's column names and rows."""
+
+
+def run_query(database: Path, sql: str) -> QueryResult:
+    """A read-only query's column names and rows."""
     with read_only(database) as connection:
         cursor = connection.execute(sql)
-        header = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
+        return [column[0] for column in cursor.description], cursor.fetchall()
+
+
+def overview_table(database: Path, sql: str) -> str:
+    """The query's result as a Markdown table."""
+    return markdown_table(run_query(database, sql))
+
+
+def markdown_table(result: QueryResult) -> str:
+    header, rows = result
     lines = ["| " + " | ".join(markdown_text(name) for name in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(markdown_text(value) for value in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
-def write_overview(database: Path, metadata: dict[str, Any], target: Path) -> Path:
-    """Write the overview table of `database` to `target` (a release's overview.md)."""
-    target.write_text(overview_table(database, canned_query(metadata)), encoding="utf-8", newline="\n")
+def write_overview(database: Path, metadata: dict[str, Any], target: Path, result: QueryResult | None = None) -> Path:
+    """Write the overview table of `database` to `target` (a release's overview.md), from `result` when the query
+    has already been run."""
+    table = markdown_table(result or run_query(database, canned_query(metadata)))
+    target.write_text(table, encoding="utf-8", newline="\n")
     return target
 
 

@@ -9,6 +9,7 @@ and a column that is empty in every row is still string, not null. Required colu
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,8 @@ def arrow_schema(table: Table, descriptions: dict[str, str] | None = None) -> pa
     ])
 
 
-def _value(column: Column, value: Any) -> Any:
+def parquet_value(column: Column, value: Any) -> Any:
+    """A value as Arrow takes it for the column: a date column's ISO text as a date."""
     if value is None or column.type != "date" or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value))
@@ -44,7 +46,25 @@ def _value(column: Column, value: Any) -> Any:
 def write_parquet(table: Table, rows: list[dict[str, Any]], path: Path,
                   descriptions: dict[str, str] | None = None) -> Path:
     """Write `rows` to `path` as one Parquet file (zstd-compressed, no pandas index)."""
-    schema = arrow_schema(table, descriptions)
-    columns = {column.name: [_value(column, row[column.name]) for row in rows] for column in table.columns}
-    pq.write_table(pa.Table.from_pydict(columns, schema=schema), path, compression="zstd")
+    return write_parquet_values(table, [tuple(row[name] for name in table.column_names) for row in rows], path,
+                                descriptions)
+
+
+def arrow_table(table: Table, rows: Sequence[tuple[Any, ...]], descriptions: dict[str, str] | None = None) -> pa.Table:
+    """Rows as values in column order, as an Arrow table with the table's schema."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in table.columns]
+    arrays = [pa.array([parquet_value(column, value) for value in values] if column.type == "date" else values,
+                       ARROW_TYPES[column.type]) for column, values in zip(table.columns, columns, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=arrow_schema(table, descriptions))
+
+
+def write_parquet_values(table: Table, rows: Sequence[tuple[Any, ...]], path: Path,
+                         descriptions: dict[str, str] | None = None) -> Path:
+    """The same file from rows as values in column order."""
+    write_arrow(arrow_table(table, rows, descriptions), path)
     return path
+
+
+def write_arrow(data: pa.Table, path: Path) -> None:
+    """The one way a Parquet file is written (zstd-compressed, no pandas index), from whatever made the table."""
+    pq.write_table(data, path, compression="zstd")

@@ -3,45 +3,121 @@
 Every table is created from its definition in tables.py before any row goes in, as a STRICT table with
 explicit column types, so type detection never runs ("007" stays TEXT "007"). Primary keys, foreign keys,
 indexes on the columns people facet and sort on, and FTS5 full-text search come from the same definitions.
-Rows go in sorted by primary key, in one transaction, so the same records always give the same `.dump`.
+
+The rows are first put in a scratch database (untyped columns, so each value stays as given), attached while
+the database is made; each table is then filled by one INSERT ... SELECT ordered by primary key. A build that
+reuses the previous release (export/incremental.py) fills it the same way from that release's database and a
+scratch database of the changed rows only, so the same rows always give the same bytes, whichever way came.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from belarus_releases.export.files import json_array
+from belarus_releases.export.files import Values, stored
 from belarus_releases.tables import TABLES, Table
 
 SQLITE_TYPES = {"string": str, "integer": int, "date": str, "array": str}
+SCRATCH = "scratch"  # the name the scratch database of rows is attached under
 
 
 def write_sqlite(tables: dict[str, list[dict[str, Any]]], path: Path) -> Path:
-    """Create the database at `path` (which must not exist yet) holding `tables`."""
+    """Create the database at `path` (which must not exist yet) holding `tables` (rows as dicts, in any order)."""
     if path.exists():
         raise FileExistsError(f"{path} already exists; the database is always written to a new file")
-    connection = sqlite3.connect(path)
+    scratch = path.with_name(f"{path.name}.rows")
+    try:
+        with ScratchRows(scratch) as rows:
+            for table in TABLES:
+                rows.add(table, [tuple(row[name] for name in table.column_names) for row in tables.get(table.name, [])])
+        return assemble(path, scratch, {table.name: f'SELECT * FROM {SCRATCH}."{table.name}"' for table in TABLES})
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+class ScratchRows:
+    """A scratch database of rows: a table for each, with untyped columns in the table's order and no
+    constraints, so that inserting is fast and stores each value exactly as given (lists as JSON text)."""
+
+    def __init__(self, path: Path) -> None:
+        self.connection = sqlite3.connect(path)
+        self.connection.execute("PRAGMA journal_mode = OFF")  # thrown away after the build: nothing to recover
+        self.connection.execute("PRAGMA synchronous = OFF")
+
+    def __enter__(self) -> ScratchRows:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.connection.commit()
+        self.connection.close()
+
+    def add(self, table: Table, rows: Iterable[Values], name: str | None = None) -> None:
+        """Put `rows` (values in column order) in a table named `name` (the table's name by default)."""
+        columns = ", ".join(f'"{column}"' for column in table.column_names)
+        self.connection.execute(f'CREATE TABLE "{name or table.name}" ({columns})')
+        marks = ", ".join("?" * len(table.columns))
+        self.connection.executemany(f'INSERT INTO "{name or table.name}" VALUES ({marks})', stored(table, rows))
+
+    def add_ids(self, name: str, ids: Iterable[str]) -> None:
+        self.connection.execute(f'CREATE TABLE "{name}" (id TEXT PRIMARY KEY)')
+        self.connection.executemany(f'INSERT INTO "{name}" VALUES (?)', ((value,) for value in ids))
+
+
+def assemble(path: Path, scratch: Path, sources: Mapping[str, str], attach: Mapping[str, Path] | None = None) -> Path:
+    """Create the database at `path`: every table, filled from the SELECT that `sources` gives for it, in primary-key
+    order; then the indexes and full-text search. `scratch` is attached as SCRATCH, the others as named."""
+    if path.exists():
+        raise FileExistsError(f"{path} already exists; the database is always written to a new file")
+    connection = sqlite3.connect(path, uri=True)
     try:
         connection.execute("PRAGMA journal_mode = MEMORY")  # a fresh staging file: no need for a journal on disk
         connection.execute("PRAGMA synchronous = OFF")  # the whole file is fsynced by the caller before it is moved
+        aliases = _attach(connection, {SCRATCH: scratch, **(attach or {})})
         db = sqlite_utils.Database(connection)
         with connection:
             for table in TABLES:
                 _create(db, table)
-                _insert(connection, table, tables.get(table.name, []))
+                names = ", ".join(f'"{name}"' for name in table.column_names)
+                connection.execute(f'INSERT INTO main."{table.name}" ({names}) {ordered(table, sources[table.name])}')
+        for alias in aliases:
+            connection.execute(f'DETACH DATABASE "{alias}"')
         for table in TABLES:
             _index(db, table)
         connection.execute("PRAGMA journal_mode = DELETE")
     finally:
         connection.close()
     return path
+
+
+def ordered(table: Table, source: str) -> str:
+    """The SELECT of a table's columns from `source`, in primary-key order: the order of the database's rows."""
+    names = ", ".join(f'"{name}"' for name in table.column_names)
+    order = ", ".join(f'"{name}"' for name in table.primary_key)
+    return f"SELECT {names} FROM ({source}) ORDER BY {order}"
+
+
+@contextmanager
+def attached(scratch: Path, attach: Mapping[str, Path]) -> Iterator[sqlite3.Connection]:
+    """A connection to nothing but the scratch database (as SCRATCH) and the others (as named), read-only."""
+    connection = sqlite3.connect(":memory:", uri=True)
+    try:
+        _attach(connection, {SCRATCH: scratch, **attach})
+        yield connection
+    finally:
+        connection.close()
+
+
+def _attach(connection: sqlite3.Connection, databases: Mapping[str, Path]) -> list[str]:
+    for alias, attached_path in databases.items():
+        connection.execute(f'ATTACH DATABASE ? AS "{alias}"', (f"{attached_path.resolve().as_uri()}?mode=ro",))
+    return list(databases)
 
 
 def _create(db: sqlite_utils.Database, table: Table) -> None:
@@ -52,20 +128,6 @@ def _create(db: sqlite_utils.Database, table: Table) -> None:
         not_null=[column.name for column in table.columns if column.required],
         strict=True,
     )
-
-
-def _insert(connection: sqlite3.Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert with one prepared statement (sqlite-utils' insert_all is several times slower for 100k rows)."""
-    names = ", ".join(f'"{name}"' for name in table.column_names)
-    marks = ", ".join("?" * len(table.columns))
-    connection.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', _stored(table, rows))
-
-
-def _stored(table: Table, rows: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
-    """Each row as a tuple in column order, lists as JSON text."""
-    columns = [(column.name, column.type == "array") for column in table.columns]
-    for row in rows:
-        yield tuple(json_array(row[name]) if is_array and row[name] is not None else row[name] for name, is_array in columns)
 
 
 def _index(db: sqlite_utils.Database, table: Table) -> None:

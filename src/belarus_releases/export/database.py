@@ -1,0 +1,137 @@
+"""Export, the database process: the database and what is read from it, made beside the other outputs.
+
+export/database_work.py does the work; this module runs it in a second Python process, on the second core,
+while the build writes the CSV and JSON files, and tells it each table whose JSON file is written. A fresh
+process (not a fork) holds only what it makes, never a copy of the build's records, so that a 100,000-record
+build stays small in both. Exceptions in it are raised in the build as if they had happened there; a process
+that dies without an answer is an error too. With SEPARATE_PROCESS false, or where no Python executable is
+known, the same work runs in the build's own process when its result is asked for: the same bytes and problems.
+"""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+from belarus_releases.check.metadata import database_name, table_metadata
+from belarus_releases.export.database_work import (
+    ORDER,
+    PARQUET_WRITTEN,
+    DatabaseResult,
+    Job,
+    Rows,
+    database_outputs,
+    scratch_path,
+)
+from belarus_releases.export.files import Values
+from belarus_releases.export.flatten import CONTRIBUTOR
+from belarus_releases.export.sqlite import ScratchRows
+from belarus_releases.layout import Layout
+from belarus_releases.tables import BY_NAME, TABLES
+
+__all__ = ["ORDER", "DatabaseJob", "DatabaseResult", "Rows", "incremental_job", "job"]
+
+SEPARATE_PROCESS = True
+RUN = "from belarus_releases.export.database_work import main; main()"  # its classes by their module's name, not __main__
+
+
+def job(layout: Layout, metadata: dict[str, Any], folder: Path, rows: Rows) -> Job:
+    """The work for the release in `folder`, with what it needs of metadata.yml."""
+    database = database_name(layout)
+    queries = metadata["databases"][database].get("queries") or {}
+    return Job(folder, layout.database.name, layout.overview.name,
+               {"database": layout.relative(layout.database), "metadata": layout.relative(layout.metadata)},
+               metadata, {name: query["sql"] for name, query in queries.items()},
+               {table.name: table_metadata(metadata, database, table.name)["columns"] for table in TABLES}, rows)
+
+
+def incremental_job(layout: Layout, metadata: dict[str, Any], folder: Path, previous: Path,
+                    changed: dict[str, list[Values]], dropped: frozenset[str], touched: frozenset[str]) -> Job:
+    """The work of an incremental build: the previous database's rows, less the dropped records', plus the
+    changed records' new rows, which are put in the scratch database here."""
+    work = job(layout, metadata, folder, Rows(previous, dict(CONTRIBUTOR), touched))
+    with ScratchRows(scratch_path(work)) as store:
+        for name, values in changed.items():
+            store.add(BY_NAME[name], values)
+        store.add_ids("dropped", dropped)
+    return work
+
+
+class DatabaseJob:
+    """The process beside the build: started early (its start overlaps the check), then given its work, told each
+    table whose JSON file is written (in ORDER), asked to wait for the Parquet files, then for its result. Close
+    it in every case (a failed build stops it)."""
+
+    def __init__(self) -> None:
+        self.work: Job | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.outcome: DatabaseResult | None = None
+        self.restart()
+
+    def restart(self) -> None:
+        """A fresh process, with no work yet (after a build that changed its plan)."""
+        self.close()
+        self.work, self.outcome = None, None
+        if SEPARATE_PROCESS and sys.executable:
+            self.process = subprocess.Popen([sys.executable, "-c", RUN], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def submit(self, work: Job) -> None:
+        self.work = work
+        self._send(work)  # small (the rows are in files): the pipe takes it without waiting
+
+    def ready(self, name: str) -> None:
+        if self.process is not None:
+            self._send(name)
+
+    def _send(self, message: Any) -> None:
+        stdin: IO[bytes] | None = self.process.stdin if self.process else None
+        if stdin is None:
+            return
+        try:
+            pickle.dump(message, stdin)
+            stdin.flush()
+        except BrokenPipeError:  # it stopped early, with an error: the next answer raises it
+            pass
+
+    def parquet_written(self) -> None:
+        """Return once the Parquet files are written (in this process: once everything is)."""
+        if self.work is None:
+            raise RuntimeError("the database process was given no work")
+        if self.process is None:
+            self.outcome = database_outputs(self.work, lambda _: None, lambda: None)
+            return
+        self._answer(PARQUET_WRITTEN)
+
+    def result(self) -> DatabaseResult:
+        if self.outcome is None:
+            outcome = self._answer("ok")
+            assert isinstance(outcome, DatabaseResult)
+            self.outcome = outcome
+        return self.outcome
+
+    def _answer(self, expected: str) -> Any:
+        assert self.process is not None and self.process.stdout is not None
+        try:
+            kind, value = pickle.load(self.process.stdout)
+        except EOFError:  # it died without a word (killed, or out of memory)
+            raise RuntimeError(f"the database process ended with exit code {self.process.wait()}") from None
+        if kind == "error":
+            raise value
+        if kind != expected:
+            raise RuntimeError(f"the database process said {kind!r} where {expected!r} was expected")
+        return value
+
+    def close(self) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+            for stream in (self.process.stdin, self.process.stdout):
+                if stream:
+                    stream.close()
+            self.process = None
+        if self.work is not None:
+            scratch_path(self.work).unlink(missing_ok=True)

@@ -1,0 +1,265 @@
+"""Export, the work of the database process: the database, the Parquet files and the zip, overview.md and the chart.
+
+The database is loaded from the release's own JSON files, table by table as the build finishes writing each
+one: the same rows, read back from the bytes published beside it, so that the database always holds exactly
+what the files say. An incremental build (export/incremental.py) fills it from the previous release's database
+instead, less the rows of the records that changed, plus their new rows: the same rows in the same order, so
+the same bytes (export/sqlite.py fills both ways with the same statements). The Parquet files are written from
+the rows it will hold, in its order (then the build may zip the package), and the releases query is run once
+for the overview table and the chart.
+
+It imports nothing of the checks (only the writers), so that the process starts quickly; export/database.py
+runs its `main` in a fresh Python (the job on stdin, the result on stdout).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from operator import itemgetter
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from belarus_releases.export.chart import write_chart
+from belarus_releases.export.downloads import CHART
+from belarus_releases.export.files import Values
+from belarus_releases.export.overview import OverviewError, canned_query, run_query, write_overview
+from belarus_releases.export.parquet import arrow_schema, parquet_value, write_arrow
+from belarus_releases.export.sqlite import (
+    SCRATCH,
+    ScratchRows,
+    assemble,
+    attached,
+    foreign_key_problems,
+    ordered,
+    statement_problems,
+)
+from belarus_releases.problems import Problem
+from belarus_releases.tables import BY_NAME, TABLES, Table
+
+LINES = 8192  # JSON lines parsed, or database rows read, at once: no table is held whole as Python objects
+PREVIOUS = "previous"  # the name the previous release's database is attached under
+LARGEST = ("quotes", "events")
+ORDER = (*(BY_NAME[name] for name in LARGEST), *(table for table in TABLES if table.name not in LARGEST))
+"""The order the build writes the tables' files in, and this process reads them: the largest first, so that
+reading them overlaps the writing of the others."""
+PARQUET_WRITTEN = "parquet written"  # the process's word to the build that it may zip the package
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Where the database's rows come from: the release's JSON files (a full build), or the previous release's
+    database less the rows of the dropped records (found by each table's `contributors` column), plus the
+    changed records' new rows, both put in the scratch database by the build (an incremental build)."""
+
+    previous: Path | None = None
+    contributors: dict[str, str] = field(default_factory=dict)
+    parquet: frozenset[str] = frozenset(table.name for table in TABLES)  # tables whose Parquet file is made here
+
+
+@dataclass(frozen=True)
+class Job:
+    """All the database process needs, as plain data: where, from what, and what to check and describe."""
+
+    folder: Path
+    database: str  # the database's file name
+    overview: str  # overview.md's file name
+    shown: dict[str, str]  # how problems name the database and metadata.yml
+    metadata: dict[str, Any]
+    queries: dict[str, str]  # every canned query's SQL, by name
+    descriptions: dict[str, dict[str, str]]  # column descriptions, by table, for the Parquet files
+    rows: Rows
+
+
+@dataclass
+class DatabaseResult:
+    """What checking the built database found, kept apart because the build reports them in its own order."""
+
+    foreign_keys: list[Problem] = field(default_factory=list)
+    queries: list[Problem] = field(default_factory=list)
+    overview: list[Problem] = field(default_factory=list)
+
+
+def json_rows(table: Table, path: Path) -> Iterator[list[Values]]:
+    """The rows of <table>.json (one object per line), as values in column order, a chunk at a time."""
+    get = itemgetter(*table.column_names)
+    with path.open(encoding="utf-8") as handle:
+        if handle.readline() != "[\n":
+            raise ValueError(f"{path.name} does not start with the line '['")
+        while lines := list(islice(handle, LINES)):
+            text = "".join(lines).rstrip()
+            if text.endswith("]"):  # the last chunk ends the array
+                text = text[:-1].rstrip()
+            if text:
+                yield [get(row) for row in json.loads(f"[{text.rstrip(',')}]")]
+
+
+def scratch_path(job: Job) -> Path:
+    """Where the rows wait before they go into the database (never published: removed once it is made)."""
+    return job.folder / f".{job.database}.rows"
+
+
+def fill_scratch(job: Job, ready: Callable[[str], None]) -> tuple[dict[str, str], dict[str, Path]]:
+    """The scratch database, filled from the JSON files as `ready` says each is written (a full build: the rows
+    also make the Parquet files, in the chunks `write_parquet_files` reads); the SELECT of each table's rows, and
+    the databases to attach for them."""
+    if job.rows.previous is not None:  # an incremental build: the build put the changed rows in the scratch database
+        return {table.name: _kept_and_changed(table, job.rows) for table in TABLES}, {PREVIOUS: job.rows.previous}
+    with ScratchRows(scratch_path(job)) as store:
+        for table in ORDER:
+            ready(table.name)
+            batches: list[pa.RecordBatch] | None = [] if table.name in job.rows.parquet else None
+            store.add(table, _teed(job, table, json_rows(table, job.folder / f"{table.name}.json"), batches))
+            if batches is not None:
+                _write_parquet(job, table, batches)
+    return {table.name: f'SELECT * FROM {SCRATCH}."{table.name}"' for table in TABLES}, {}
+
+
+def _teed(job: Job, table: Table, chunks: Iterator[list[Values]], batches: list[pa.RecordBatch] | None) -> Iterator[Values]:
+    """The rows of each chunk, each chunk kept as an Arrow batch too when `batches` is a list."""
+    schema = arrow_schema(table, job.descriptions.get(table.name))
+    for chunk in chunks:
+        if batches is not None:
+            batches.append(_batch(table, schema, chunk))
+        yield from chunk
+
+
+def _kept_and_changed(table: Table, rows: Rows) -> str:
+    """The SELECT of a table's rows in an incremental build: the previous rows of unchanged records, and the new."""
+    names = ", ".join(f'"{name}"' for name in table.column_names)
+    if table.name not in rows.contributors:  # a registry table: the registries are the same as the previous build's
+        return f'SELECT {names} FROM {PREVIOUS}."{table.name}"'
+    return (f'SELECT {names} FROM {PREVIOUS}."{table.name}" WHERE "{rows.contributors[table.name]}" NOT IN '
+            f'(SELECT id FROM {SCRATCH}.dropped) UNION ALL SELECT {names} FROM {SCRATCH}."{table.name}"')
+
+
+def write_parquet_files(job: Job) -> None:
+    """<table>.parquet for the job's tables in an incremental build, from the previous release's: its rows of the
+    records kept, and the changed records' new rows, in primary-key order, in the chunks of LINES rows a full build
+    writes (Arrow does it all: no row becomes a Python object but the new ones)."""
+    assert job.rows.previous is not None
+    with attached(scratch_path(job), {}) as connection:
+        dropped = pa.array([row[0] for row in connection.execute(f"SELECT id FROM {SCRATCH}.dropped")], pa.string())
+        for table in TABLES:
+            if table.name in job.rows.parquet:
+                schema = arrow_schema(table, job.descriptions.get(table.name))
+                previous = pq.read_table(job.rows.previous.parent / f"{table.name}.parquet")
+                kept = previous.filter(pc.invert(pc.is_in(previous[job.rows.contributors[table.name]], value_set=dropped)))
+                new = [_batch(table, schema, list(_plain(table, rows)))
+                       for rows in _chunks(connection, table, f'SELECT * FROM {SCRATCH}."{table.name}"')]
+                rows = pa.concat_tables([pa.Table.from_arrays(kept.columns, schema=schema),
+                                         pa.Table.from_batches(new, schema=schema)])
+                order = pc.sort_indices(rows, sort_keys=[(name, "ascending") for name in table.primary_key])
+                _write_parquet(job, table, rows.take(order).combine_chunks().to_batches(max_chunksize=LINES))
+
+
+def _write_parquet(job: Job, table: Table, batches: list[pa.RecordBatch]) -> None:
+    """The chunks are kept (their boundaries are where data pages end), so that a table is held once, as Arrow data:
+    the same chunks of LINES rows whether they come from the JSON file or from the database."""
+    schema = arrow_schema(table, job.descriptions.get(table.name))
+    write_arrow(pa.Table.from_batches(batches, schema=schema), job.folder / f"{table.name}.parquet")
+    batches.clear()
+    pa.default_memory_pool().release_unused()  # the next table starts from little, not from this one's peak
+
+
+def _chunks(connection: sqlite3.Connection, table: Table, source: str) -> Iterator[list[Values]]:
+    cursor = connection.execute(ordered(table, source))
+    while rows := cursor.fetchmany(LINES):
+        yield rows
+
+
+def _plain(table: Table, rows: list[Values]) -> Iterator[Values]:
+    """Stored rows (lists as JSON text) as plain values again."""
+    arrays = [index for index, column in enumerate(table.columns) if column.type == "array"]
+    for row in rows:
+        if not arrays:
+            yield row
+            continue
+        cells = list(row)
+        for index in arrays:
+            if cells[index] is not None:
+                cells[index] = json.loads(cells[index])
+        yield tuple(cells)
+
+
+def _batch(table: Table, schema: pa.Schema, rows: list[Values]) -> pa.RecordBatch:
+    """One chunk of rows as plain values (lists as lists) as an Arrow batch, dates read from their ISO text."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in table.columns]
+    return pa.RecordBatch.from_arrays(
+        [pa.array([parquet_value(column, value) for value in values] if column.type == "date" else values, field.type)
+         for column, values, field in zip(table.columns, columns, schema, strict=True)], schema=schema)
+
+
+def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Callable[[], None]) -> DatabaseResult:
+    """The Parquet files (then `parquet_written()`), the database, checked, overview.md and the chart."""
+    path = job.folder / job.database
+    try:
+        sources, attach = fill_scratch(job, ready)
+        if job.rows.previous is not None:  # a full build wrote them while it read the JSON files
+            write_parquet_files(job)
+        parquet_written()
+        database = assemble(path, scratch_path(job), sources, attach)
+    finally:
+        scratch_path(job).unlink(missing_ok=True)
+    result = DatabaseResult()
+    result.foreign_keys = [Problem(job.shown["database"], 0, 0, "package-invalid", message)
+                           for message in foreign_key_problems(database)]
+    failing = statement_problems(database, job.queries)
+    result.queries = [Problem(job.shown["metadata"], 0, 0, "metadata-invalid", f"canned query '{name}': {error}")
+                      for name, error in sorted(failing.items())]
+    if result.foreign_keys or result.queries:
+        return result  # nothing will be published: the overview's query may be the one failing
+    try:
+        releases = run_query(database, canned_query(job.metadata))  # run once for the table and the chart
+    except OverviewError as error:
+        result.overview = [Problem(job.shown["metadata"], 0, 0, "metadata-invalid", str(error))]
+        return result
+    write_overview(database, job.metadata, job.folder / job.overview, releases)
+    write_chart(database, job.metadata, job.folder / CHART, releases)
+    return result
+
+
+def main() -> None:
+    """The database process: a pickled Job on stdin, then each name `ready` waits for; on stdout, PARQUET_WRITTEN
+    when the Parquet files are, then the outcome."""
+    stdin = sys.stdin.buffer
+    stdout: BinaryIO = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answer
+
+    def send(message: tuple[str, Any]) -> None:
+        pickle.dump(message, stdout)
+        stdout.flush()
+
+    try:
+        job = pickle.load(stdin)
+        outcome: tuple[str, Any] = ("ok", database_outputs(job, lambda name: _expect(stdin, name),
+                                                           lambda: send((PARQUET_WRITTEN, None))))
+    except EOFError:  # the build stopped before the end: nobody is waiting for an answer
+        return
+    except BaseException as error:  # sent to the build, which raises it as its own
+        outcome = ("error", error if _picklable(error) else RuntimeError(f"{type(error).__name__}: {error}"))
+    send(outcome)
+
+
+def _expect(stdin: BinaryIO, name: str) -> None:
+    told = pickle.load(stdin)
+    if told != name:
+        raise RuntimeError(f"the build told {told!r} where {name!r} was expected")
+
+
+def _picklable(error: BaseException) -> bool:
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return False
+    return True

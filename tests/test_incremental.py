@@ -1,0 +1,104 @@
+"""The incremental build: a release made from the live one when few records changed has the bytes of a full build.
+
+One full build of the fixture, then a record edited (with a note that CSV must quote across lines), one added (whose
+link puts rows among another record's), one removed (the one with a former id, renamed: the registries' entries
+stay cited); the incremental build of that is compared, file by file, with a full build from scratch of the same
+inputs in another folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from belarus_releases.export import build as build_module
+from belarus_releases.export.build import build_dataset
+from belarus_releases.export.flatten import CONTRIBUTOR
+from belarus_releases.export.incremental import MANIFEST, Doubt, Plan, plan, read_manifest, verify, write_manifest
+from belarus_releases.layout import Layout
+from build_support import edit_record, published, record_path, use_fixture_dataset
+from conftest import copy_dataset
+
+SMITH = "2025-02-12-smith-visits-minsk"
+COALE = "2025-09-11-coale-visits-minsk"
+ADDED = "2025-09-11-coale-visits-minsk-again"  # links to Kellogg's visit, as Coale's record does
+REMOVED, RENAMED = "2025-11-01-talks-on-large-release", "2025-11-01-talks-on-a-large-release"
+NOTE = 'notes: |-\n  A note, with a comma and "quotes",\n  on two lines.\n'
+
+
+def _change(layout: Layout) -> None:
+    edit_record(layout, SMITH, "title: US Deputy", "title: The US Deputy")
+    with record_path(layout, SMITH).open("a", encoding="utf-8") as handle:
+        handle.write(NOTE)
+    text = record_path(layout, COALE).read_text(encoding="utf-8").replace(f"id: {COALE}\n", f"id: {ADDED}\n")
+    record_path(layout, ADDED).write_text(text, encoding="utf-8")
+    text = record_path(layout, REMOVED).read_text(encoding="utf-8").replace(f"id: {REMOVED}\n", f"id: {RENAMED}\n")
+    record_path(layout, RENAMED).write_text(text, encoding="utf-8")
+    record_path(layout, REMOVED).unlink()
+
+
+def test_an_incremental_build_gives_the_bytes_of_a_full_build(repo: Layout, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    layout = use_fixture_dataset(repo)
+    first = build_dataset(layout)
+    assert first.ok, [p.to_text() for p in first.problems]
+    _change(layout)
+    spliced: list[str] = []
+    real_splice = build_module.splice_table
+
+    def spy(table: Any, *args: Any) -> Any:
+        spliced.append(table.name)
+        return real_splice(table, *args)
+
+    monkeypatch.setattr(build_module, "splice_table", spy)
+    incremental = build_dataset(layout, allow_removals=True)
+    assert incremental.ok, [p.to_text() for p in incremental.problems]
+    assert {"events", "event_links", "quotes"} <= set(spliced) < set(CONTRIBUTOR)  # the rest was linked
+    other = copy_dataset(tmp_path / "other")
+    for part in ("records", "registry", "assertions.yml"):
+        source, target = layout.root / part, other.root / part
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+        shutil.copytree(source, target) if source.is_dir() else shutil.copy(source, target)
+    full = build_dataset(other)
+    assert full.ok, [p.to_text() for p in full.problems]
+    assert incremental.rows == full.rows
+    ours, theirs = published(layout), published(other)
+    assert sorted(ours) == sorted(theirs) and MANIFEST in ours
+    assert [name for name in ours if ours[name] != theirs[name]] == []
+    assert b'"A note, with a comma and ""quotes"",\non two lines."' in ours["events.csv"]
+
+
+def _release(folder: Path, files: dict[str, bytes], records: dict[str, str]) -> Plan:
+    folder.mkdir(parents=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    write_manifest(folder, "key", records, {})
+    manifest = read_manifest(folder)
+    assert manifest is not None
+    return Plan(folder, manifest, frozenset(), frozenset())
+
+
+def test_a_previous_release_that_is_not_what_its_manifest_says_is_not_used(tmp_path: Path) -> None:
+    previous = _release(tmp_path / "release", {"events.csv": b"id\nx\n", "events.json": b"[\n]\n"}, {})
+    verify(previous)
+    (previous.previous / "events.csv").write_bytes(b"id\ny\n")  # same size, other bytes
+    with pytest.raises(Doubt):
+        verify(previous)
+    os.unlink(previous.previous / "events.csv")
+    with pytest.raises(Doubt):
+        verify(previous)
+
+
+def test_a_full_build_when_the_key_differs_or_most_records_changed(tmp_path: Path) -> None:
+    layout = Layout(tmp_path)
+    digests = {f"2025-01-01-event-{number}": f"digest {number}" for number in range(300)}
+    _release(layout.releases / "000001-20250101T000000Z", {}, digests)
+    layout.current.symlink_to("releases/000001-20250101T000000Z")
+    assert plan(layout, "another key", digests) is None
+    one_changed = {**digests, "2025-01-01-event-7": "edited"}
+    found = plan(layout, "key", one_changed)
+    assert found is not None and (found.changed, found.dropped) == ({"2025-01-01-event-7"}, {"2025-01-01-event-7"})
+    assert plan(layout, "key", {name: "edited" for name in digests}) is None
