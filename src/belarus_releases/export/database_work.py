@@ -237,8 +237,11 @@ def main() -> None:
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answer
 
     def send(message: tuple[str, Any]) -> None:
-        pickle.dump(message, stdout)
-        stdout.flush()
+        try:
+            pickle.dump(message, stdout)
+            stdout.flush()
+        except BrokenPipeError:  # the build is gone (killed): nobody to tell
+            os._exit(1)
 
     try:
         job = pickle.load(stdin)
