@@ -1,12 +1,13 @@
-"""Export, the work of the database process: the database, the Parquet files and the zip, overview.md and the chart.
+"""Export, the work of the database process: the Parquet files, the database, overview.md and the chart.
 
 The database is loaded from the release's own JSON files, table by table as the build finishes writing each
 one: the same rows, read back from the bytes published beside it, so that the database always holds exactly
 what the files say. An incremental build (export/incremental.py) fills it from the previous release's database
 instead, less the rows of the records that changed, plus their new rows: the same rows in the same order, so
-the same bytes (export/sqlite.py fills both ways with the same statements). The Parquet files are written from
-the rows it will hold, in its order (then the build may zip the package), and the releases query is run once
-for the overview table and the chart.
+the same bytes (export/sqlite.py fills both ways with the same statements). The Parquet files are written first,
+from the rows it will hold, in its order and in chunks of LINES rows (a full build: from the JSON rows; an
+incremental one: from the previous Parquet files, with Arrow), so that the build can zip the package while the
+database is made; the releases query is run once for the overview table and the chart.
 
 It imports nothing of the checks (only the writers), so that the process starts quickly; export/database.py
 runs its `main` in a fresh Python (the job on stdin, the result on stdout).
