@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -192,3 +192,18 @@ def running_datasette(layout: Layout, log: Path) -> Iterator[tuple[str, int]]:
         base = f"http://127.0.0.1:{port}"
         _wait_until_up(base, process, log)
         yield base, process.pid
+
+
+async def asgi_messages(app: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every message an ASGI app sends for one bodiless request, straight through the app (no HTTP client, which
+    would normalise the path first)."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
+
+    await app(scope, receive, send)
+    return sent

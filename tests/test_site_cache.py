@@ -21,7 +21,7 @@ from datasette.app import Datasette
 from belarus_releases.site import cache
 from belarus_releases.site.cache import Entry, ResponseCache, cache_key, cache_responses
 from belarus_releases.site.middleware import ASGIApp, Receive, Send
-from served import DATABASE, MARKUP_ID
+from served import DATABASE, MARKUP_ID, asgi_messages
 
 IMMUTABLE = SimpleNamespace(databases={DATABASE: SimpleNamespace(is_mutable=False),
                                        "_internal": SimpleNamespace(is_mutable=True)})
@@ -52,15 +52,7 @@ def counting_app(status: int = 200, headers: list[tuple[bytes, bytes]] | None = 
 
 
 async def call(app: ASGIApp, request: dict[str, Any]) -> tuple[int, bytes]:
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        sent.append(dict(message))
-
-    await app(request, receive, send)
+    sent = await asgi_messages(app, request)
     return sent[0]["status"], b"".join(message.get("body", b"") for message in sent[1:])
 
 

@@ -13,7 +13,6 @@ import re
 import socket
 import sqlite3
 import time
-from collections.abc import MutableMapping
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from belarus_releases.site.formulas import inert
 from belarus_releases.site.limits import LIMITS, MAX_LENGTH, RESULT_BYTES
 from belarus_releases.site.redirects import leaves_site, refuse_off_site_redirects
 from belarus_releases.site.serve import make_datasette
-from served import DATABASE, get, running_datasette
+from served import DATABASE, asgi_messages, get, running_datasette
 
 HOST = "site.test"
 
@@ -71,16 +70,7 @@ async def _call(app: Any, raw_path: bytes, headers: list[tuple[bytes, bytes]]) -
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
              "path": unquote(raw_path.decode("ascii")), "raw_path": raw_path, "root_path": "", "query_string": b"",
              "headers": headers, "server": (HOST, 80), "client": ("127.0.0.1", 50000)}
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        sent.append(dict(message))
-
-    await app(scope, receive, send)
-    return sent
+    return await asgi_messages(app, scope)
 
 
 @pytest.mark.parametrize("location", OFF_SITE + ON_SITE)
