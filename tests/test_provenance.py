@@ -8,14 +8,17 @@ mutated file, at the line and column of the value that is wrong.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from belarus_releases.check.dataset import check_dataset
 from belarus_releases.check.numbers import numbers_in
-from belarus_releases.check.provenance import SourceText, normalise
+from belarus_releases.check.provenance import SourceText, normalise, occurs_as_word
 from belarus_releases.check.yaml_reader import JsonPath, Loaded, load_file
 from belarus_releases.export.flatten import flatten
 from belarus_releases.layout import Layout
@@ -225,3 +228,23 @@ def test_source_text_maps_a_normalised_match_back_to_the_original() -> None:
     assert source.span(normalise('сказал: "Мир через силу"')) == "сказал:\n«Мир   через силу»"
     assert source.span("нет такого") is None
     assert source.span("") is None
+
+
+@pytest.mark.parametrize(("words", "text", "expected"), [
+    ("Коул", "посланник Коул приехал", True),
+    ("Коул", "посланника Коула", False),  # inside a longer word
+    ("Коул", "Коул", True),  # at both ends of the text
+    ("Коул", "_Коул", False),  # the underscore is a word character
+    ("Джон Коул", "и Джон Коул, и", True),
+    ("Коул", "Коулы и Коул.", True),  # the first place is inside a word; a later one stands alone
+    ("Коул", "", False),
+])
+def test_a_name_form_is_found_only_as_whole_words(words: str, text: str, expected: bool) -> None:
+    assert occurs_as_word(words, text) is expected
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet="ab_ 1é,«\u0301", max_size=4), st.text(alphabet="ab_ 1é,«\u0301", max_size=24))
+def test_the_word_search_finds_what_the_word_pattern_finds(words: str, text: str) -> None:
+    pattern = rf"(?<!\w){re.escape(words)}(?!\w)"
+    assert occurs_as_word(words, text) is (re.search(pattern, text) is not None)
