@@ -30,7 +30,7 @@ def check_jsonschema(root: Path) -> int:
 
 def check_jsonschema_parser() -> str:
     """Which YAML parser check-jsonschema reads with here: ruamel.yaml's C one needs an extra package
-    (ruamel.yaml[libyaml]); without it, ruamel.yaml's pure-Python parser."""
+    (ruamel.yaml.clib, which the lock has through `ruamel.yaml[oldlibyaml]`); without it, the pure-Python one."""
     try:
         from ruamel.yaml import main
     except ImportError:

@@ -38,7 +38,7 @@ from benchmarks.targets import evaluate
 
 HERE = Path(__file__).resolve().parent
 PACKAGES = ("belarus-releases", "jsonschema", "jsonschema-rs", "pyyaml", "frictionless", "datasette", "sqlite-utils",
-            "check-jsonschema", "ruamel.yaml", "yaml-to-sqlite")
+            "check-jsonschema", "ruamel.yaml", "ruamel.yaml.clib", "yaml-to-sqlite")
 INPUTS = ("records", "registry", "sources", "schema", "metadata.yml", "assertions.yml")
 
 
