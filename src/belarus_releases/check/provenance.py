@@ -25,6 +25,7 @@ from belarus_releases.check.characters import (
     scan_characters,
     too_large,
 )
+from belarus_releases.check.workers import MANY_RECORDS, over_shared
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.problems import JsonPath, Problem, at
@@ -183,13 +184,16 @@ def already_reported(value: str) -> bool:
     return bool(forbidden_characters(value) or mixed_script_words(value)) or not any(char.isalnum() for char in value)
 
 
-def _quote_problems(record: Loaded, texts: SourceTexts, spans: dict[tuple[str, JsonPath], str],
-                    cache: CheckCache, paths: dict[JsonPath, JsonPath]) -> Iterator[Problem]:
-    """Quotes not found in their source; the span of each one found goes into `spans`. A quote whose record and
-    source have not changed since the last check has its result from the cache."""
-    before = cache.quotes(record.file) or ()
-    digests, record_id = texts.digests, record.data["id"]
+QuoteCheck = tuple[tuple[QuoteResult, ...], list[Problem]]
+"""A record's quotes looked for in their sources: a result for each quote, in order, and the problems."""
+
+
+def _checked_quotes(record: Loaded, texts: SourceTexts, before: tuple[QuoteResult, ...]) -> QuoteCheck:
+    """Quotes not found in their source. A quote whose record and source have not changed since the last check
+    has its result from `before` (the cache's)."""
+    digests = texts.digests
     results: list[QuoteResult] = []
+    problems: list[Problem] = []
     for number, (path, file, quote) in enumerate(quotes(record.data)):
         digest = digests.get(file)
         if digest is None:
@@ -198,13 +202,28 @@ def _quote_problems(record: Loaded, texts: SourceTexts, spans: dict[tuple[str, J
         known = before[number] if number < len(before) and before[number][0] == digest else None
         result = known or _look_for(quote["text"], file, texts.text(file), digest)
         results.append(result)
-        found, message = result[1], result[2]
-        if found is not None:
-            # one tuple for each path, however many records have it: hundreds of thousands of quotes
-            spans[(record_id, paths.setdefault(path, path))] = quote["text"] if found is True else str(found)
-        elif message is not None:
-            yield at(record.file, record.position((*path, "text")), "quote-not-found", message)
-    cache.put_quotes(record.file, tuple(results))
+        if result[1] is None and result[2] is not None:
+            problems.append(at(record.file, record.position((*path, "text")), "quote-not-found", result[2]))
+    return tuple(results), problems
+
+
+def _quote_checks(records: list[Loaded], texts: SourceTexts, cache: CheckCache) -> list[QuoteCheck]:
+    """Every record's quotes checked, in order: those of records the cache knows nothing of on every core when
+    there are many (the workers inherit the records and the source texts, made here first)."""
+    fresh = [number for number, record in enumerate(records) if cache.quotes(record.file) is None]
+    spread: dict[int, QuoteCheck] = {}
+    if len(fresh) >= MANY_RECORDS:
+        for file in {file for number in fresh for file, _ in source_references(records[number].data) if file in texts}:
+            texts.text(file)
+        done = over_shared(_check_some, (records, texts, fresh), len(fresh))
+        spread = dict(zip(fresh, done, strict=True)) if done is not None else {}
+    return [spread[number] if number in spread else _checked_quotes(record, texts, cache.quotes(record.file) or ())
+            for number, record in enumerate(records)]
+
+
+def _check_some(shared: tuple[list[Loaded], SourceTexts, list[int]], numbers: list[int]) -> list[QuoteCheck]:
+    records, texts, fresh = shared
+    return [_checked_quotes(records[fresh[number]], texts, ()) for number in numbers]
 
 
 def _look_for(text: str, file: str, source: SourceText, digest: bytes) -> QuoteResult:
@@ -283,7 +302,15 @@ def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sour
     texts, unreadable = read_sources(layout, sorted(set(listed + cited)), sources, cache)
     spans: dict[tuple[str, JsonPath], str] = {}
     paths: dict[JsonPath, JsonPath] = {}
-    problems = unreadable + [problem for record in records for problem in _quote_problems(record, texts, spans, cache, paths)]
+    problems = list(unreadable)
+    for record, (results, found) in zip(records, _quote_checks(records, texts, cache), strict=True):
+        cache.put_quotes(record.file, results)
+        problems += found
+        record_id = record.data["id"]
+        for (path, _, quote), (_, span, _) in zip(quotes(record.data), results, strict=True):
+            if span is not None:
+                # one tuple for each path, however many records have it: hundreds of thousands of quotes
+                spans[(record_id, paths.setdefault(path, path))] = quote["text"] if span is True else str(span)
     # name forms are looked for in every listed source: both registries must be valid and every source readable
     if people.data and sources.data and not unreadable:
         problems.extend(_cached_people_problems(layout, people, [file for file in listed if file in texts], texts, cache))

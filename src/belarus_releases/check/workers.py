@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,3 +51,26 @@ def in_workers(work: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R
             return [result for chunk in pool.map(work, chunks(items, workers)) for result in chunk]
     except Exception:  # a worker killed, no memory to fork, a result that cannot be pickled: do it in-process
         return None
+
+
+S = TypeVar("S")
+_shared: tuple[Callable[[Any, list[int]], list[Any]], Any] | None = None
+MANY_RECORDS = 200  # from this many records on, a rule across records spreads its per-record work (over_shared)
+
+
+def over_shared(work: Callable[[S, list[int]], list[R]], shared: S, count: int) -> list[R] | None:
+    """`work(shared, numbers)` for the numbers 0..count-1, chunk by chunk in forked processes that inherit `shared`
+    instead of being sent a pickled copy of it (a large dataset's records and source texts: tens of megabytes),
+    the results in order; None when no pool can be used (see in_workers)."""
+    global _shared
+    _shared = (work, shared)
+    try:
+        return in_workers(_shared_work, range(count))
+    finally:
+        _shared = None
+
+
+def _shared_work(numbers: list[int]) -> list[Any]:
+    assert _shared is not None, "set by over_shared before the pool forks"
+    work, shared = _shared
+    return work(shared, numbers)

@@ -1,0 +1,69 @@
+"""The rules across records that spread their per-record work over the cores (quotes looked for in their sources,
+officials named by their quotes) find exactly what they find one record at a time: the same problems, at the
+same places, and the same quotes as the sources write them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from belarus_releases.check import officials, provenance, workers
+from belarus_releases.check.dataset import CheckResult, check_dataset
+from belarus_releases.check.yaml_reader import load_file
+from belarus_releases.layout import Layout
+from test_check_parallel import in_a_fresh_process
+
+
+def _break_quotes(layout: Layout) -> None:
+    """Two records with a quote that is not in its source, and one whose official its quotes do not name."""
+    names = sorted(path.name for path in layout.records.glob("*.yml"))
+    for name in names[:2]:
+        path = layout.records / name
+        quote = load_file(layout.root, f"records/{name}").data["sources"][0]["quotes"][0]["text"]
+        word = max(quote.split(), key=len)
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace(word, word[:2] + "ыы" + word[2:], 1), encoding="utf-8")
+    for name in names[2:]:
+        path = layout.records / name
+        text = path.read_text(encoding="utf-8")
+        if "  as_written: " in text:  # an unnamed official: its words are not in any quote once changed
+            path.write_text(text.replace("  as_written: ", "  as_written: Zzyzx ", 1), encoding="utf-8")
+            return
+
+
+def _recording() -> list[object]:
+    """Every rule's pool from now on, whatever the number of records; what each returned (None: not used)."""
+    returned: list[object] = []
+    real = workers.over_shared
+
+    def recording(*args: Any) -> object:
+        returned.append(real(*args))
+        return returned[-1]
+
+    for module in (provenance, officials):
+        module.MANY_RECORDS = 0  # type: ignore[attr-defined]
+        module.over_shared = recording  # type: ignore[attr-defined]
+    return returned
+
+
+def _found(result: CheckResult) -> tuple[object, ...]:
+    return result.problems, result.quote_texts
+
+
+def _rules_alike(root: Path) -> None:
+    layout = Layout(root)
+    able = workers.can_fork
+    workers.can_fork = lambda: False  # type: ignore[assignment]
+    reference = check_dataset(layout)
+    workers.can_fork = able  # type: ignore[assignment]
+    pools = _recording()
+    spread = check_dataset(layout)
+    assert len(pools) == 2 and all(result is not None for result in pools), "both rules used the pool"
+    types = {problem.type for problem in reference.problems}
+    assert {"quote-not-found", "official-not-named"} <= types, types
+    assert _found(spread) == _found(reference)
+
+
+def test_rules_checked_on_every_core_find_the_same(repo: Layout) -> None:
+    _break_quotes(repo)
+    in_a_fresh_process(_rules_alike, repo.root)
