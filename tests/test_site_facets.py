@@ -45,6 +45,26 @@ def test_the_types_facet_equals_datasettes_array_facet(ds: Datasette, query: str
     assert ours[0] and ours[1] == []  # results, and no facet timed out
 
 
+@pytest.mark.parametrize("visitor_sql", [False, True], ids=["kept", "visitor-sql"])
+def test_kept_counts_are_the_counts_and_visitor_sql_is_counted_afresh(ds: Datasette, monkeypatch: pytest.MonkeyPatch,
+                                                                      visitor_sql: bool) -> None:
+    query, sql = ("_where=year>0", "select * from events where year>0") if visitor_sql else ("year=2025", REQUESTS[1][1])
+    params = {} if visitor_sql else REQUESTS[1][2]
+    first = facet_results(MirroredArrayFacet, ds, query, sql, params)
+    queries: list[str] = []
+    execute = ds.execute
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        queries.append(args[1])
+        return await execute(*args, **kwargs)
+
+    monkeypatch.setattr(ds, "execute", counted)
+    again = facet_results(MirroredArrayFacet, ds, query, sql, params)
+    assert again == first == facet_results(ArrayFacet, ds, query, sql, params)
+    mirrored = [query for query in queries if '"event_types"' in query]  # Datasette's own facet reads json_each
+    assert len(mirrored) == (1 if visitor_sql else 0)
+
+
 def test_the_types_facet_counts_what_sql_counts(ds: Datasette, site: Layout) -> None:
     shown = get_types_facet(ds)
     with sqlite3.connect(site.database) as conn:
