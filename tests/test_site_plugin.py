@@ -89,7 +89,7 @@ def test_the_plugin_is_registered_once_through_the_datasette_entry_point(ds: Dat
     assert [name for name, registered in pm.list_name_plugin() if registered is plugin] == ["belarus_releases"]
     listed = [{"name": "belarus-releases", "static": True, "templates": True, "version": __version__,
                "hooks": ["asgi_wrapper", "extra_css_urls", "extra_template_vars", "handle_exception", "prepare_connection",
-                         "register_facet_classes", "register_routes", "startup"]}]
+                         "prepare_jinja2_environment", "register_facet_classes", "register_routes", "startup"]}]
     assert get(ds, "/-/plugins.json").json() == listed
     result = CliRunner().invoke(datasette_cli, ["plugins"])
     assert result.exit_code == 0, result.output

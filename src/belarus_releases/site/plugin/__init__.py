@@ -17,7 +17,7 @@ from datasette.utils import tilde_decode
 from pluggy import HookimplMarker
 
 from belarus_releases.check.metadata import unsafe_entries
-from belarus_releases.site import downloads, facets, feed, pages, search, workarounds
+from belarus_releases.site import downloads, facets, feed, pages, rows, search, workarounds
 from belarus_releases.site.cache import cache_responses
 from belarus_releases.site.limits import limit_connection
 from belarus_releases.site.middleware import (
@@ -87,6 +87,12 @@ def register_facet_classes() -> Generator[None, list[list[type]], list[list[type
     """Datasette's array facet replaced by one that counts events.types from event_types (site/facets.py)."""
     classes = yield
     return facets.replace_array_facet(classes)
+
+
+@hookimpl
+def prepare_jinja2_environment(env: Any) -> None:
+    """The filter templates/_table.html writes a table page's rows with (site/rows.py)."""
+    env.filters["br_table_rows"] = rows.table_rows
 
 
 @hookimpl
