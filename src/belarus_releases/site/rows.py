@@ -23,11 +23,15 @@ _ROW_END = "\n            </tr>\n        "
 
 def table_rows(display_rows: Iterable[Iterable[Mapping[str, Any]]]) -> Markup:
     """Every <tr> of the page's <tbody>, each cell's value escaped unless Datasette made it markup."""
+    starts: dict[tuple[str, str], str] = {}  # a page has few (column, type) pairs: each cell's <td> made once
     parts: list[str] = []
     for row in display_rows:
         parts.append(_ROW_START)
         for cell in row:
-            parts += [_CELL_START, escape(to_css_class(cell["column"])), " type-", escape(cell["value_type"]), '">',
-                      escape(cell["value"]), _CELL_END]
+            kind = (cell["column"], cell["value_type"])
+            start = starts.get(kind)
+            if start is None:
+                start = starts[kind] = f'{_CELL_START}{escape(to_css_class(kind[0]))} type-{escape(kind[1])}">'
+            parts += [start, escape(cell["value"]), _CELL_END]
         parts.append(_ROW_END)
     return Markup("".join(parts))
