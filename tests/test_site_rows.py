@@ -1,15 +1,19 @@
 """A table page's rows written in Python (site/rows.py, templates/_table.html) are the bytes Datasette's own
-_table.html writes: every table of the real site, a search, a filter, a sort and a page with a link column."""
+_table.html writes: every table of the real site, a search, a filter, a sort and a page with a link column. And
+skipping the per-cell render_cell call while no plugin implements it (site/workarounds.py) changes no page."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import re
 from typing import Any
 
 import jinja2
 import pytest
+from datasette import hookimpl
 from datasette.app import Datasette
+from datasette.plugins import pm
 
 from belarus_releases.site.rows import table_rows
 from belarus_releases.tables import TABLES
@@ -55,3 +59,21 @@ def test_cell_values_are_escaped_unless_they_are_markup() -> None:
     html = str(table_rows(rows))
     assert "&lt;script&gt;" in html and '<a href="/x">x</a>' in html and ">3</td>" in html
     assert 'class="col-id type-pk"' in html and 'class="col-a b' not in html  # to_css_class made "a b" a class
+
+
+class TitleMarker:
+    @hookimpl
+    def render_cell(self, value: Any, column: str) -> str | None:
+        return f"MARKED {value}" if column == "title" else None
+
+
+def test_render_cell_is_skipped_only_while_no_plugin_implements_it(ds: Datasette, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = f"/{DATABASE}/events"
+    skipping = page(ds, path)
+    pm.register(TitleMarker(), name="title-marker")
+    try:
+        assert "MARKED " in page(ds, path)
+    finally:
+        pm.unregister(name="title-marker")
+    monkeypatch.setattr(importlib.import_module("datasette.views.table"), "pm", pm)  # every cell asks the plugins
+    assert page(ds, path) == skipping
