@@ -3,8 +3,9 @@
 Every Datasette process in an environment where belarus-releases is installed loads it: `belarus-releases
 serve`, plain `datasette build/current/belarus-releases.db -m metadata.yml`, a `datasette publish` deployment. So each
 one gets the same security headers, redirect guard, visitor-SQL cap and limits, settings, workarounds,
-stylesheet, array facet (site/facets.py) and response cache (site/cache.py). It is a package, not a module,
-because Datasette serves a plugin's static/ (and templates/) folder only when the plugin is one.
+stylesheet, array facet (site/facets.py), table rows (site/rows.py) and response cache (site/cache.py). It is
+a package, not a module, because Datasette serves a plugin's static/ (and templates/) folder only when the
+plugin is one.
 """
 
 from __future__ import annotations
