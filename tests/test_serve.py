@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gc
 import io
 import re
 from typing import Any
@@ -18,6 +19,7 @@ from datasette.app import DEFAULT_SETTINGS, Datasette
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
 from belarus_releases.site import pages
+from belarus_releases.site import serve as serve_module
 from belarus_releases.site.serve import DatabaseMissing, make_datasette
 from belarus_releases.site.settings import SETTINGS
 from served import DATABASE, MARKUP_ID, escaped, get, metadata
@@ -53,6 +55,17 @@ def test_home_page_lists_the_most_recent_events_and_leads_to_every_one(ds: Datas
     assert listed == newest and count > 3
     assert f"The 3 most recent of {count:,} events" in text and f", {count:,} events</dd>" in text
     assert f'href="/{DATABASE}/events?_sort=sort_date"' in text
+
+
+def test_serve_hides_what_exists_before_it_serves_from_the_garbage_collector(site: Layout,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    frozen: list[int] = []
+    monkeypatch.setattr(serve_module.uvicorn, "run", lambda app, **options: frozen.append(gc.get_freeze_count()))
+    try:
+        serve_module.serve(site)
+    finally:
+        gc.unfreeze()  # this test process goes on making and dropping Datasette instances
+    assert frozen and frozen[0] > 10_000
 
 
 def test_events_table_page_counts_every_record(ds: Datasette, site: Layout) -> None:
