@@ -4,35 +4,28 @@ event_types): the same results as Datasette's, counted from the plain table and 
 Datasette 0.65's array facet runs `select distinct j.value, inner.* from json_each(inner.col) join inner`: every
 column of every matching row goes into a temporary B-tree, about 500 ms for 10,000 events (more than the whole
 rest of the page). Counting `event_types` rows whose event is among the matching rows takes a few ms for a
-filtered page and about 40 ms for all 10,000 events, so counts are kept once made (the database is immutable). Both
+filtered page and about 40 ms for all 10,000 events. Both
 count each row once per distinct item (event_types' primary key is (event_id, type)), and both order by count,
 then value: tests/test_site_facets.py compares them on every facet the site offers.
 
 The plugin's register_facet_classes hook puts this class in the place of Datasette's ArrayFacet, so the
 metadata's `array: types`, `?_facet_array=types` and the facet links stay as Datasette documents them; any
-other array column is faceted by Datasette's own query.
+other array column is faceted by Datasette's own query. Every facet class, Datasette's column and date facets
+too, counts through site/kept.py, which keeps the counts once made.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from datasette.database import Database, QueryInterrupted
-from datasette.facets import ArrayFacet
+from datasette.database import QueryInterrupted
+from datasette.facets import ArrayFacet, ColumnFacet, DateFacet
 from datasette.utils import path_with_added_args, path_with_removed_args
 
-from belarus_releases.site.middleware import has_visitor_sql
+from belarus_releases.site.kept import KeptCountsFacet
 
 DATABASE = "belarus-releases"
-# Counts kept per database, most recently used last. The database is immutable, so the same SQL and parameters
-# always count the same; every page of one table view (each sort, each `_next`) has the same facet SQL, and the
-# unfiltered 10,000 events take about 40 ms to count, the most expensive query of the table page.
-KEPT_COUNTS = 256
-Counts = list[tuple[Any, int]]
-_KEPT: WeakKeyDictionary[Database, OrderedDict[tuple[str, str], Counts]] = WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -56,7 +49,7 @@ def mirrored_facet_sql(mirror: Mirror, inner_sql: str, limit: int) -> str:
             f'group by "{mirror.value}" order by count(*) desc, value limit {limit}')
 
 
-class MirroredArrayFacet(ArrayFacet):  # type: ignore[misc]
+class MirroredArrayFacet(KeptCountsFacet, ArrayFacet):  # type: ignore[misc]
     """Datasette's ArrayFacet, with the columns in MIRRORS counted from their mirror table."""
 
     _only: dict[str, Any] | None = None
@@ -88,36 +81,19 @@ class MirroredArrayFacet(ArrayFacet):  # type: ignore[misc]
     async def _mirrored(self, column: str, source: str, mirror: Mirror) -> tuple[list[dict[str, Any]], list[str]]:
         size = self.get_facet_size()
         try:
-            rows = await self._counts(mirrored_facet_sql(mirror, self.sql, size + 1))
+            rows = await self.ds.execute(self.database, mirrored_facet_sql(mirror, self.sql, size + 1), self.params,
+                                         truncate=False, custom_time_limit=self.ds.setting("facet_time_limit_ms"))
         except QueryInterrupted:
             return [], [column]
         pairs = self.get_querystring_pairs()
         return [{
             "name": column,
             "type": self.type,
-            "results": [self._value(column, str(value), count, pairs) for value, count in rows[:size]],
+            "results": [self._value(column, str(row["value"]), row["count"], pairs) for row in rows.rows[:size]],
             "hideable": source != "metadata",
             "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet_array": column})),
             "truncated": len(rows) > size,
         }], []
-
-    async def _counts(self, sql: str) -> Counts:
-        """The (value, count) rows of `sql`, kept for an immutable database unless the visitor wrote part of the SQL
-        (`?_where=` may call random()); a query that timed out raises QueryInterrupted and is not kept."""
-        db = self.ds.get_database(self.database)
-        kept = None if db.is_mutable or has_visitor_sql(self.request.scope) else _KEPT.setdefault(db, OrderedDict())
-        key = (sql, repr(self.params))  # a dict or a list; the same parameters in another order only miss
-        if kept is not None and key in kept:
-            kept.move_to_end(key)
-            return kept[key]
-        rows = await self.ds.execute(self.database, sql, self.params, truncate=False,
-                                     custom_time_limit=self.ds.setting("facet_time_limit_ms"))
-        counts = [(row["value"], row["count"]) for row in rows.rows]
-        if kept is not None:
-            kept[key] = counts
-            while len(kept) > KEPT_COUNTS:
-                kept.popitem(last=False)
-        return counts
 
     def _value(self, column: str, value: str, count: int, pairs: list[tuple[str, str]]) -> dict[str, Any]:
         """One facet value with its link, which adds (or, when selected, removes) `column__arraycontains=value`."""
@@ -128,6 +104,17 @@ class MirroredArrayFacet(ArrayFacet):  # type: ignore[misc]
                 "toggle_url": self.ds.absolute_url(self.request, toggle), "selected": selected}
 
 
-def replace_array_facet(classes: list[list[type]]) -> list[list[type]]:
-    """The facet classes every plugin registered, with Datasette's ArrayFacet replaced by MirroredArrayFacet."""
-    return [[MirroredArrayFacet if cls is ArrayFacet else cls for cls in registered] for registered in classes]
+class KeptColumnFacet(KeptCountsFacet, ColumnFacet):  # type: ignore[misc]
+    """Datasette's ColumnFacet, counting through site/kept.py."""
+
+
+class KeptDateFacet(KeptCountsFacet, DateFacet):  # type: ignore[misc]
+    """Datasette's DateFacet, counting through site/kept.py."""
+
+
+REPLACED: dict[type, type] = {ArrayFacet: MirroredArrayFacet, ColumnFacet: KeptColumnFacet, DateFacet: KeptDateFacet}
+
+
+def replace_facets(classes: list[list[type]]) -> list[list[type]]:
+    """The facet classes every plugin registered, with Datasette's own replaced by ours (REPLACED)."""
+    return [[REPLACED.get(cls, cls) for cls in registered] for registered in classes]

@@ -85,9 +85,10 @@ def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
 
 @hookimpl(wrapper=True)
 def register_facet_classes() -> Generator[None, list[list[type]], list[list[type]]]:
-    """Datasette's array facet replaced by one that counts events.types from event_types (site/facets.py)."""
+    """Datasette's facets replaced by ours: the array facet counts events.types from event_types, and every facet
+    keeps its counts (site/facets.py, site/kept.py)."""
     classes = yield
-    return facets.replace_array_facet(classes)
+    return facets.replace_facets(classes)
 
 
 @hookimpl
