@@ -4,7 +4,9 @@ in-process client, with the settings we publish with. Publishing safely is in te
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import gc
 import io
 import re
 from typing import Any
@@ -16,6 +18,8 @@ from datasette.app import DEFAULT_SETTINGS, Datasette
 
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
+from belarus_releases.site import pages
+from belarus_releases.site import serve as serve_module
 from belarus_releases.site.serve import DatabaseMissing, make_datasette
 from belarus_releases.site.settings import SETTINGS
 from served import DATABASE, MARKUP_ID, escaped, get, metadata
@@ -36,6 +40,32 @@ def test_home_page_has_the_title_from_metadata(ds: Datasette, site: Layout) -> N
     response = get(ds, "/")
     assert response.status_code == 200
     assert f"<h1>{escaped(metadata(site)['title'])}</h1>" in response.text
+
+
+def test_home_page_lists_the_most_recent_events_and_leads_to_every_one(ds: Datasette, site: Layout,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pages, "HOME_EVENTS", 3)
+    count = len(record_ids(site))
+    # a cookie keeps the page out of the session's response cache, which holds the home page with every event
+    text = asyncio.run(ds.client.get("/", headers={"cookie": "uncached=1"})).text
+    events = text.split('<ol class="br-events">')[1].split("</ol>")[0]
+    listed = re.findall(rf'<a href="/{DATABASE}/events/([^"]+)">', events)
+    rows = get(ds, f"/{DATABASE}/events.json?_shape=array&_sort=sort_date&_size=max").json()
+    newest = [row["id"] for row in sorted(rows, key=lambda row: (row["sort_date"], row["id"]))][-3:]
+    assert listed == newest and count > 3
+    assert f"The 3 most recent of {count:,} events" in text and f", {count:,} events</dd>" in text
+    assert f'href="/{DATABASE}/events?_sort=sort_date"' in text
+
+
+def test_serve_hides_what_exists_before_it_serves_from_the_garbage_collector(site: Layout,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    frozen: list[int] = []
+    monkeypatch.setattr(serve_module.uvicorn, "run", lambda app, **options: frozen.append(gc.get_freeze_count()))
+    try:
+        serve_module.serve(site)
+    finally:
+        gc.unfreeze()  # this test process goes on making and dropping Datasette instances
+    assert frozen and frozen[0] > 10_000
 
 
 def test_events_table_page_counts_every_record(ds: Datasette, site: Layout) -> None:

@@ -8,6 +8,7 @@ real site through Datasette's in-process client.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import re
 from collections.abc import Iterator, MutableMapping
 from types import SimpleNamespace
@@ -190,14 +191,41 @@ PAGES = ["/", f"/{DATABASE}/events", f"/{DATABASE}/events.json?_facet=year", f"/
          f"/{DATABASE}/quotes.csv"]
 
 
+IDENTITY = {"accept-encoding": "identity"}
+_ENCODING = (b"content-encoding", b"content-length")
+
+
 def test_cached_pages_are_the_pages_datasette_makes(ds: Datasette, stores: list[ResponseCache]) -> None:
     app = ds.app()
     for path in PAGES:
-        first, second, fresh = fetch(app, path), fetch(app, path), fetch(ds.app(), path)
+        first, second, fresh = fetch(app, path), fetch(app, path, headers=IDENTITY), fetch(ds.app(), path)
+        zipped = fetch(app, path)  # httpx accepts gzip and decodes it
         assert first.status_code == 200, path
         assert (second.content, second.headers.raw) == (first.content, first.headers.raw), path
         assert _TIMING.sub(b"", fresh.content) == _TIMING.sub(b"", first.content), path
+        assert zipped.content == first.content, path
+        assert ([header for header in zipped.headers.raw if header[0].lower() not in _ENCODING]
+                == [header for header in first.headers.raw if header[0].lower() not in _ENCODING]), path
     assert len(stores[0].entries) == len(PAGES), "every page should have been kept"
+    assert all(entry.gzipped for entry in stores[0].entries.values() if len(entry.body) > 2000
+               and b"text/" in dict(entry.headers).get(b"content-type", b"")), "every big text page is kept gzipped"
+
+
+def test_gzip_goes_only_to_clients_that_accept_it(ds: Datasette, stores: list[ResponseCache]) -> None:
+    app, path = ds.app(), f"/{DATABASE}/events"
+    plain = fetch(app, path, headers=IDENTITY)
+    for accept, gzipped in [("gzip", True), ("br, gzip;q=0.5", True), ("*", True), ("deflate", False),
+                            ("gzip;q=0", False), ("*;q=0", False), ("gzip;q=x", False), ("identity", False)]:
+        sent = asyncio.run(asgi_messages(app, {**scope(path, headers=[(b"host", b"localhost"),
+                                                                     (b"accept-encoding", accept.encode())]),
+                                               "raw_path": path.encode()}))
+        headers = dict((bytes(name).lower(), bytes(value)) for name, value in sent[0]["headers"])
+        body = b"".join(message.get("body", b"") for message in sent[1:])
+        assert (headers.get(b"content-encoding") == b"gzip") is gzipped, accept
+        assert (gzip.decompress(body) if gzipped else body) == plain.content, accept
+        assert b"Accept-Encoding" in headers[b"vary"], accept
+        if gzipped:
+            assert int(headers[b"content-length"]) == len(body) < len(plain.content) // 5, accept
 
 
 def test_a_cached_page_is_never_served_for_another_url_or_host(ds: Datasette, stores: list[ResponseCache]) -> None:

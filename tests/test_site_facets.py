@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 import yaml
 from datasette.app import Datasette
-from datasette.facets import ArrayFacet
+from datasette.facets import ArrayFacet, ColumnFacet
 from datasette.plugins import pm
 from datasette.utils.asgi import Request
 
 from belarus_releases.layout import Layout
-from belarus_releases.site.facets import MIRRORS, MirroredArrayFacet
+from belarus_releases.site.facets import MIRRORS, KeptColumnFacet, MirroredArrayFacet
 from belarus_releases.tables import BY_NAME, TABLES, Table
 from served import DATABASE
 
@@ -43,6 +43,29 @@ def test_the_types_facet_equals_datasettes_array_facet(ds: Datasette, query: str
     ours = facet_results(MirroredArrayFacet, ds, query, sql, params)
     assert ours == facet_results(ArrayFacet, ds, query, sql, params)
     assert ours[0] and ours[1] == []  # results, and no facet timed out
+
+
+@pytest.mark.parametrize("visitor_sql", [False, True], ids=["kept", "visitor-sql"])
+@pytest.mark.parametrize(("ours", "datasettes"), [(MirroredArrayFacet, ArrayFacet), (KeptColumnFacet, ColumnFacet)],
+                         ids=["array", "column"])
+def test_kept_counts_are_the_counts_and_visitor_sql_is_counted_afresh(
+        ds: Datasette, monkeypatch: pytest.MonkeyPatch, visitor_sql: bool, ours: type, datasettes: type) -> None:
+    query, sql = ("_where=year>0", "select * from events where year>0") if visitor_sql else ("year=2025", REQUESTS[1][1])
+    query += "&_facet=date_precision&_facet_array=types"
+    params = {} if visitor_sql else REQUESTS[1][2]
+    first = facet_results(ours, ds, query, sql, params)
+    queries: list[str] = []
+    execute = ds.execute
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        queries.append(args[1])
+        return await execute(*args, **kwargs)
+
+    monkeypatch.setattr(ds, "execute", counted)
+    again = facet_results(ours, ds, query, sql, params)
+    assert queries if visitor_sql else not queries, "visitor SQL is counted every time; the rest once"
+    assert again == first == facet_results(datasettes, ds, query, sql, params)
+    assert first[0] and first[1] == []
 
 
 def test_the_types_facet_counts_what_sql_counts(ds: Datasette, site: Layout) -> None:

@@ -89,7 +89,7 @@ def test_the_plugin_is_registered_once_through_the_datasette_entry_point(ds: Dat
     assert [name for name, registered in pm.list_name_plugin() if registered is plugin] == ["belarus_releases"]
     listed = [{"name": "belarus-releases", "static": True, "templates": True, "version": __version__,
                "hooks": ["asgi_wrapper", "extra_css_urls", "extra_template_vars", "handle_exception", "prepare_connection",
-                         "register_facet_classes", "register_routes", "startup"]}]
+                         "prepare_jinja2_environment", "register_facet_classes", "register_routes", "startup"]}]
     assert get(ds, "/-/plugins.json").json() == listed
     result = CliRunner().invoke(datasette_cli, ["plugins"])
     assert result.exit_code == 0, result.output
@@ -154,12 +154,17 @@ def _change_datasette_error(monkeypatch: pytest.MonkeyPatch) -> str:
     return "datasette.views.base.DatasetteError(message, ..., status=500)"
 
 
+def _replace_table_plugin_manager(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(importlib.import_module("datasette.views.table"), "pm", SimpleNamespace(hook=None))
+    return "display_columns_and_rows calling the module-level `pm.hook.render_cell` in datasette.views.table"
+
+
 def _missing(what: str) -> str:
     return re.escape(f"Datasette {datasette_version} has no {what}, which belarus-releases changes")
 
 
 @pytest.mark.parametrize("remove", [_remove_rich, _remove_execute_fn, _change_execute_fn, _replace_csv_module,
-                                    _change_datasette_error])
+                                    _change_datasette_error, _replace_table_plugin_manager])
 def test_a_workaround_whose_target_is_gone_fails_loudly(monkeypatch: pytest.MonkeyPatch, remove: Any) -> None:
     what = remove(monkeypatch)
     with pytest.raises(DatasetteChanged, match=_missing(what)):
@@ -177,9 +182,9 @@ def test_plain_datasette_and_serve_refuse_to_start_without_a_workarounds_target(
 
 def test_workarounds_are_idempotent() -> None:
     workarounds.apply()
-    patched = Database.execute_fn
+    patched, manager = Database.execute_fn, importlib.import_module("datasette.views.table").pm
     workarounds.apply()
-    assert Database.execute_fn is patched
+    assert Database.execute_fn is patched and importlib.import_module("datasette.views.table").pm is manager
 
 
 def test_imposing_settings_checks_datasettes_private_settings(ds: Datasette) -> None:

@@ -16,6 +16,7 @@ What is cached, and only then:
   time: a facet or count that timed out leaves a 200 page with a gap, which the next request may fill.
 
 The key is the scheme, Host (Datasette writes absolute links with it), path and query string, exactly as sent.
+A text entry also holds its body gzipped, sent to clients that accept gzip (site/compress.py says why).
 Requests for a URL that is being computed wait for that answer (at most FOLLOW_SECONDS) instead of computing
 it again, so a burst on a new page does the work once. The entry is kept before its last part is sent, so a
 client that reads slowly holds the others back only on a streamed response. Each process has its own cache,
@@ -31,11 +32,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from belarus_releases.site.compress import MIN_BYTES, accepts_gzip, compressed, compressible, gzip_headers, with_vary
 from belarus_releases.site.middleware import ASGIApp, Message, Receive, Send, has_visitor_sql
 
 MAX_BYTES = 64 * 1024 * 1024  # all entries together
-MAX_ENTRY = 8 * 1024 * 1024  # one response; the home page at 10,000 events is 4 MB
-FOLLOW_SECONDS = 10.0  # the slowest page, the home page at 10,000 events, takes about 2.5 s
+MAX_ENTRY = 8 * 1024 * 1024  # one response; the home page at 10,000 events is 0.4 MB, most of it the chart
+FOLLOW_SECONDS = 10.0  # far above the slowest kept page: the home page at 10,000 events, about 0.3 s on a busy machine
 SITE_PATHS = frozenset({"/", "/-/search", "/-/events.atom"})
 _PERSONAL = (b"cookie", b"authorization")
 _NOT_SHARED = (b"no-store", b"private")
@@ -45,11 +47,16 @@ Key = tuple[str, bytes, bytes, bytes]
 
 @dataclass(frozen=True)
 class Entry:
-    """One response as the application sent it."""
+    """One response as the application sent it, and its body gzipped when it is text (site/compress.py)."""
 
     status: int
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
+    gzipped: bytes | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped or b"")
 
 
 @dataclass
@@ -85,11 +92,11 @@ class ResponseCache:
 
     def put(self, key: Key, entry: Entry) -> None:
         old = self.entries.pop(key, None)
-        self.size += len(entry.body) - (len(old.body) if old else 0)
+        self.size += entry.size - (old.size if old else 0)
         self.entries[key] = entry
         while self.size > self.max_bytes:
             _, dropped = self.entries.popitem(last=False)
-            self.size -= len(dropped.body)
+            self.size -= dropped.size
 
 
 def immutable_databases(datasette: Any) -> frozenset[str] | None:
@@ -131,9 +138,13 @@ def shareable(message: Message) -> bool:
     return True
 
 
-async def replay(entry: Entry, send: Send) -> None:
-    await send({"type": "http.response.start", "status": entry.status, "headers": list(entry.headers)})
-    await send({"type": "http.response.body", "body": entry.body})
+async def replay(entry: Entry, scope: MutableMapping[str, Any], send: Send) -> None:
+    if entry.gzipped is not None and accepts_gzip(scope):
+        headers, body = gzip_headers(entry.headers, len(entry.gzipped)), entry.gzipped
+    else:
+        headers, body = list(entry.headers), entry.body
+    await send({"type": "http.response.start", "status": entry.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def cache_responses(app: ASGIApp, datasette: Any, cache: ResponseCache | None = None) -> ASGIApp:
@@ -150,7 +161,7 @@ def cache_responses(app: ASGIApp, datasette: Any, cache: ResponseCache | None = 
         if entry is None and key in pending:
             entry = await _follow(pending[key])
         if entry is not None:
-            await replay(entry, send)
+            await replay(entry, scope, send)
             return
         leader = asyncio.get_running_loop().create_future()
         pending.setdefault(key, leader)
@@ -186,6 +197,9 @@ async def _record(app: ASGIApp, scope: MutableMapping[str, Any], receive: Receiv
         nonlocal start, size
         if message["type"] == "http.response.start":
             start = message if shareable(message) else None
+            if start is not None and compressible(start.get("headers", [])):
+                # every copy of a response that may be kept varies by encoding, this first one too
+                start = message = {**message, "headers": list(with_vary(message.get("headers", [])))}
         elif message["type"] == "http.response.body" and start is not None:
             body = bytes(message.get("body", b""))
             size += len(body)
@@ -194,8 +208,7 @@ async def _record(app: ASGIApp, scope: MutableMapping[str, Any], receive: Receiv
                 start = None
                 chunks.clear()
             elif not message.get("more_body", False) and outcome.complete:
-                entry = Entry(start["status"], tuple((bytes(n), bytes(v)) for n, v in start.get("headers", [])),
-                              b"".join(chunks))
+                entry = await _entry(start, b"".join(chunks))
                 store.put(key, entry)
                 if not leader.done():
                     leader.set_result(entry)
@@ -207,3 +220,10 @@ async def _record(app: ASGIApp, scope: MutableMapping[str, Any], receive: Receiv
         await app(scope, receive, copying_send)
     finally:
         _OUTCOME.reset(token)
+
+
+async def _entry(start: Message, body: bytes) -> Entry:
+    """The entry for a finished response; gzip runs in a thread (zlib lets go of the GIL), not on the event loop."""
+    headers = tuple((bytes(name), bytes(value)) for name, value in start.get("headers", []))
+    gzipped = await asyncio.to_thread(compressed, body) if compressible(headers) and len(body) >= MIN_BYTES else None
+    return Entry(start["status"], headers, body, gzipped)

@@ -9,6 +9,7 @@ through the package's entry point, so plain `datasette` gets them too.
 from __future__ import annotations
 
 import asyncio
+import gc
 from dataclasses import dataclass
 
 import uvicorn
@@ -79,6 +80,14 @@ def fetch(layout: Layout, path: str) -> Page:
 
 
 def serve(layout: Layout, host: str = "127.0.0.1", port: int = 8001) -> None:
-    """Serve the dataset over HTTP until interrupted, with the options `datasette serve` gives uvicorn."""
+    """Serve the dataset over HTTP until interrupted, with the options `datasette serve` gives uvicorn.
+
+    What exists before the server starts (the modules, Datasette, the metadata: about 100,000 objects) is moved
+    out of the garbage collector's sight: a full collection over it took 25 to 85 ms, a pause of the one event
+    loop and of every request in flight, several times in a burst of uncached pages. It lives as long as the
+    process anyway.
+    """
     app = make_datasette(layout).app()
+    gc.collect()
+    gc.freeze()
     uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on", workers=1)

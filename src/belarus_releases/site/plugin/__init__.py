@@ -3,8 +3,9 @@
 Every Datasette process in an environment where belarus-releases is installed loads it: `belarus-releases
 serve`, plain `datasette build/current/belarus-releases.db -m metadata.yml`, a `datasette publish` deployment. So each
 one gets the same security headers, redirect guard, visitor-SQL cap and limits, settings, workarounds,
-stylesheet, array facet (site/facets.py) and response cache (site/cache.py). It is a package, not a module,
-because Datasette serves a plugin's static/ (and templates/) folder only when the plugin is one.
+stylesheet, array facet (site/facets.py), table rows (site/rows.py) and response cache (site/cache.py). It is
+a package, not a module, because Datasette serves a plugin's static/ (and templates/) folder only when the
+plugin is one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datasette.utils import tilde_decode
 from pluggy import HookimplMarker
 
 from belarus_releases.check.metadata import unsafe_entries
-from belarus_releases.site import downloads, facets, feed, pages, search, workarounds
+from belarus_releases.site import downloads, facets, feed, pages, rows, search, workarounds
 from belarus_releases.site.cache import cache_responses
 from belarus_releases.site.limits import limit_connection
 from belarus_releases.site.middleware import (
@@ -84,9 +85,16 @@ def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
 
 @hookimpl(wrapper=True)
 def register_facet_classes() -> Generator[None, list[list[type]], list[list[type]]]:
-    """Datasette's array facet replaced by one that counts events.types from event_types (site/facets.py)."""
+    """Datasette's facets replaced by ours: the array facet counts events.types from event_types, and every facet
+    keeps its counts (site/facets.py, site/kept.py)."""
     classes = yield
-    return facets.replace_array_facet(classes)
+    return facets.replace_facets(classes)
+
+
+@hookimpl
+def prepare_jinja2_environment(env: Any) -> None:
+    """The filter templates/_table.html writes a table page's rows with (site/rows.py)."""
+    env.filters["br_table_rows"] = rows.table_rows
 
 
 @hookimpl
