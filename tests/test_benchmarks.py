@@ -14,6 +14,7 @@ from belarus_releases.export.flatten import flatten
 from belarus_releases.layout import Layout
 from benchmarks.generate import generate
 from benchmarks.report import END, START, update_readme
+from benchmarks.serving import summary
 from benchmarks.targets import TARGETS, evaluate
 
 RECORDS = 30
@@ -64,3 +65,10 @@ def test_targets_are_met_missed_or_not_measured() -> None:
     assert (rows["build-10k"]["measured"], rows["build-10k"]["met"]) == (4.0, True)
     assert rows["rebuild-one-changed-10k"]["met"] is False
     assert (rows["build-100k"]["measured"], rows["build-100k"]["met"]) == (None, None)
+
+
+def test_the_p99_of_a_hundred_requests_is_the_ninety_ninth_slowest_not_the_slowest() -> None:
+    latencies = [n / 1000 for n in range(100, 0, -1)]  # 1 ms to 100 ms, in no order
+    measured = summary(latencies, [200] * 99 + [500], elapsed=2.0)
+    assert (measured["p50_ms"], measured["p99_ms"], measured["rps"], measured["failed"]) == (50.5, 99.0, 50.0, 1)
+    assert summary([0.25], [200], elapsed=1.0)["p99_ms"] == 250.0
