@@ -9,6 +9,7 @@ the path taken.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -47,7 +48,10 @@ def in_workers(work: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R
         return None
     workers = min(cores(), len(items))
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        # gc.freeze in each worker: the collector then never walks what the worker inherited, which would copy
+        # every page of the parent's heap that holds an object (each one's header is written to)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=gc.freeze) as pool:
             return [result for chunk in pool.map(work, chunks(items, workers)) for result in chunk]
     except Exception:  # a worker killed, no memory to fork, a result that cannot be pickled: do it in-process
         return None

@@ -8,6 +8,7 @@ escapes in double-quoted text ("\u202E") are caught here, since the scan of the 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -67,11 +68,24 @@ class Loaded:
 
 def load_file(root: Path, relative: str) -> Loaded:
     """Load `relative` (a posix path under `root`), checking its size before reading it whole."""
-    path = root / relative
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        return Loaded(relative, problems=(_too_large(relative, size),))
-    return load_bytes(path.read_bytes(), relative)
+    return load_read(read_file(os.path.join(root, relative)), relative)
+
+
+def read_file(path: str) -> bytes | int:
+    """A file's bytes, or its size when it is larger than MAX_BYTES (it is then not read). Raises OSError."""
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        if size > MAX_BYTES:
+            return size
+        content = file.read(MAX_BYTES + 1)  # read up to one byte too many: a file that grew since is refused too
+    return content if len(content) <= MAX_BYTES else len(content)
+
+
+def load_read(raw: bytes | int, relative: str) -> Loaded:
+    """Load what `read_file` returned."""
+    if isinstance(raw, int):
+        return Loaded(relative, problems=(_too_large(relative, raw),))
+    return load_bytes(raw, relative)
 
 
 _EMPTY = "the file has no record in it; write the record (an existing record is a good start), or delete the file"
