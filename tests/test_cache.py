@@ -5,9 +5,11 @@ registries, quote texts); which files the cache spares from being read again is 
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import shutil
+import time
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from belarus_releases.check import cache as cache_module
 from belarus_releases.check import dataset as check_module
 from belarus_releases.check.characters import QUOTE_MARKS
 from belarus_releases.check.crossref import crossref_problems
@@ -150,6 +153,54 @@ def test_a_file_that_changes_while_it_is_checked_is_not_kept(mini: Layout, check
     check_dataset(mini, cache=True)
     monkeypatch.setattr(check_module, "check_record_files", spy)
     assert same_as_without(mini, checked)[1] == [BASE_TARGET]  # its new bytes are checked, not taken for the old
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files whose bytes the cache hashed to know whether they changed (those it could not know by status)."""
+    calls: list[str] = []
+    real = cache_module.file_digest
+
+    def spy(path: str) -> bytes | None:
+        calls.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(cache_module, "file_digest", spy)
+    return calls
+
+
+def test_a_status_stands_for_bytes_only_while_it_is_the_same(dataset: Layout, checked: list[list[str]],
+                                                             hashed: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = check_dataset(dataset)
+    same_as_without(dataset, checked, reference)
+    hashed.clear()
+    assert same_as_without(dataset, checked, reference)[1] == [] and hashed  # just written: each file is hashed
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", -10**12)  # as if every file were older than the check
+    same_as_without(dataset, checked, reference)  # keeps each file's status
+    hashed.clear()
+    assert same_as_without(dataset, checked, reference)[1] == [] and hashed == []  # known by status alone
+
+    path = dataset.root / SMITH
+    status = path.stat()
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns + 10**9))  # a checkout: a new time, the same bytes
+    assert same_as_without(dataset, checked, reference)[1] == [] and hashed == [path.name]
+
+    # the same size and modification time, other bytes: the change time still tells
+    status = path.stat()
+    edit(dataset, SMITH, "Крістофер Сміт", "Крістофер Смит")
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert path.stat().st_size == status.st_size
+    assert same_as_without(dataset, checked)[1] == [SMITH]
+
+
+def test_only_a_settled_status_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "record.yml"
+    path.write_text("id: x\n", encoding="utf-8")
+    status = path.stat()
+    assert cache_module.stat_key(status, time.time_ns()) is None  # written just now: a write in the same tick could keep it
+    later = status.st_ctime_ns + cache_module.SETTLED_NS + 1
+    assert cache_module.stat_key(status, later) == (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
 
 
 def test_validate_keeps_a_cache_unless_told_not_to(mini: Layout) -> None:
