@@ -15,8 +15,8 @@ import pytest
 
 from belarus_releases.check import dataset, workers
 from belarus_releases.check.dataset import FileCheck, check_dataset, check_record_files
-from belarus_releases.check.per_file import Compact, restore
 from belarus_releases.check.files import record_files
+from belarus_releases.check.per_file import Compact, restore
 from belarus_releases.layout import Layout
 from corpus import FIXTURES, invalid_cases
 
