@@ -14,12 +14,13 @@ import marshal
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from belarus_releases.check.cache import Stat, StoredProblem, restored, stat_key, stored
 from belarus_releases.check.schema import schema_validator, schema_verdict, validate_loaded
-from belarus_releases.check.yaml_reader import Loaded, load_read, read_file
+from belarus_releases.check.yaml_reader import NO_POSITIONS, Loaded, load_read, read_file
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
 
@@ -90,12 +91,17 @@ def restore(compact: Compact, root: Path) -> FileCheck:
     """A compact check as a FileCheck holding no positions: a rule that asks where something stands has the file
     read again from under `root` (Loaded.position)."""
     data = None if compact.blob is None else marshal.loads(compact.blob)
-    loaded = Loaded(compact.file, data, problems=restored(compact.read_problems), root=root)
+    loaded = Loaded(compact.file, data, NO_POSITIONS, NO_POSITIONS, NO_POSITIONS, restored(compact.read_problems), root)
     return FileCheck(loaded, restored(compact.problems), compact.in_shape)
+
+
+@lru_cache(maxsize=16)
+def _schema_path(layout: Layout, schema: str) -> Path:
+    return layout.schema(schema)  # once, not once a file: making a Path costs a twentieth of a small record's check
 
 
 def _validated(layout: Layout, raw: bytes | int, relative: str, schema: str) -> FileCheck:
     loaded = load_read(raw, relative)
-    path = layout.schema(schema)
+    path = _schema_path(layout, schema)
     validated = validate_loaded(loaded, schema_validator(path), is_record=schema == "record", valid=schema_verdict(path))
     return FileCheck(loaded, loaded.problems + validated.problems, validated.in_shape)
