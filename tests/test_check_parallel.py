@@ -5,6 +5,7 @@ whole check. A pool that cannot start or breaks leaves the check to do the work 
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -62,6 +63,10 @@ def _serial(layout: Layout) -> list[FileCheck]:
 
 def _assert_same(layout: Layout, compact: list[Compact], reference: list[FileCheck]) -> None:
     fast = [restore(checked, layout.root) for checked in compact]
+    for checked, eager in zip(compact, fast, strict=True):  # data decoded when first read: the same Loaded
+        lazy = restore(checked, layout.root, lazy=True).loaded
+        assert lazy == pickle.loads(pickle.dumps(lazy)) == eager.loaded and eager.loaded == lazy
+        assert lazy.data == eager.loaded.data and lazy == pickle.loads(pickle.dumps(lazy))
     assert [checked.loaded.file for checked in fast] == [checked.loaded.file for checked in reference]
     for lean, full in zip(fast, reference, strict=True):
         assert (lean.problems, lean.in_shape, lean.loaded.data) == (full.problems, full.in_shape, full.loaded.data)

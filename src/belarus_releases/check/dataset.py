@@ -93,7 +93,7 @@ def _check_registry(layout: Layout, result: CheckResult, path: Path, schema: str
         _keep(cache, fresh)
         checked = restore(fresh, layout.root)
     else:
-        checked = _from_cache(layout, relative, entry)
+        checked = restore(_compact(relative, entry), layout.root)
     result.files_checked += 1
     result.problems.extend(checked.problems)
     # a registry with any problem is left out of the rules that need it, so that it hides nothing else
@@ -166,16 +166,15 @@ def _record_checks(layout: Layout, names: list[str], cache: CheckCache) -> Itera
     # they are made.
     with no_garbage_collection():
         for name in names:
-            yield restore(checked.pop(name), layout.root) if name in checked else _from_cache(layout, name, found.pop(name))
+            yield restore(checked.pop(name) if name in checked else _compact(name, found.pop(name)), layout.root, lazy=True)
 
 
 def _keep(cache: CheckCache, fresh: Compact) -> None:
     cache.put(fresh.digest, fresh.stat, (fresh.in_shape, fresh.read_problems, fresh.problems, fresh.blob), fresh.file)
 
 
-def _from_cache(layout: Layout, name: str, entry: RecordEntry) -> FileCheck:
-    return restore(Compact(name, entry.in_shape, entry.read_problems, entry.problems, entry.blob, None, None),
-                   layout.root)
+def _compact(name: str, entry: RecordEntry) -> Compact:
+    return Compact(name, entry.in_shape, entry.read_problems, entry.problems, entry.blob, None, None)
 
 
 def capped(problems: list[Problem]) -> list[Problem]:
