@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -98,8 +98,10 @@ def _check_registry(layout: Layout, result: CheckResult, path: Path, schema: str
     result.problems.extend(checked.problems)
     # a registry with any problem is left out of the rules that need it, so that it hides nothing else
     return replace(checked.loaded, data=None) if checked.problems else checked.loaded
-def _id_taken(layout: Layout, loaded: Loaded, problems: Iterable[Problem]) -> list[Problem]:
+def _id_taken(layout: Layout, loaded: Loaded, problems: tuple[Problem, ...]) -> list[Problem]:
     """A record whose id is another record's file name is a duplicate id: say so, naming the other file."""
+    if not any(problem.type == "id-mismatch" for problem in problems):  # nearly every record: its data is not read
+        return list(problems)
     record_id = loaded.data.get("id") if isinstance(loaded.data, dict) else None
     other = f"records/{record_id}.yml"
     if not isinstance(record_id, str) or other == loaded.file or not (layout.root / other).is_file():
