@@ -122,8 +122,10 @@ DAMAGE = [lambda content: b"\x00\xff" * 99, lambda content: b"", lambda content:
 
 def test_a_damaged_or_foreign_cache_is_ignored_and_written_anew(dataset: Layout, checked: list[list[str]]) -> None:
     reference = check_dataset(dataset)
+    dataset.cache.mkdir(parents=True)
+    (dataset.cache / "check-07.marshal").write_bytes(b"an earlier version's")
     assert check_dataset(dataset, cache=True) == reference
-    [path] = cache_files(dataset)
+    [path] = cache_files(dataset)  # and the earlier version's file is gone
     for damage in DAMAGE:
         path.write_bytes(damage(path.read_bytes()))
         checked.clear()

@@ -23,6 +23,7 @@ import hashlib
 import os
 import time
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -217,3 +218,6 @@ class CheckCache:
                 or self.sources.keys() != self._old_sources.keys()):
             write_entries(self.folder / CACHE_FILE, self.key,
                           {"records": self.records, "sources": self.sources, "people": self.people})
+            for stale in self.folder.glob("check-*.marshal"):  # an earlier version's files, 13 MB for 10,000 records
+                with suppress(OSError):
+                    stale.unlink()
