@@ -1,11 +1,11 @@
 """The check's cache, build/cache/check.marshal: what the check found in each record file, by the SHA-256 of the
 file's bytes, so that checking a dataset again after one record changed reads and validates that record only.
 
-Stored for each record file: its problems, whether it has the schema's shape, its data (marshal bytes, as the check
-made them), and what the quote check found for each of its quotes (with the SHA-256 of the source quoted). For each
-source document: its problems when read. Once: the problems of the people registry's names, by the registry's
-content and its sources'. Only plain data is stored (marshal), never positions: a cached record is read again only
-if a rule across files reports a problem on it.
+Stored for each record file: its problems, whether it has the schema's shape, its data, and what the quote check
+found for each of its quotes (with the SHA-256 of the source quoted). For each source document: its problems when
+read. Once: the problems of the people registry's names, by the registry's content and its sources'. Only plain
+data is stored (marshal), never positions: a cached record is read again only if a rule across files reports a
+problem on it.
 
 The cache makes the check faster, never different: an entry is used only for the very bytes it was computed from, and
 the whole file only by the same checker (its code, libraries and schemas, in `checker_key`). A file's bytes are
@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 from belarus_releases.check import yaml_reader
 from belarus_releases.check.cache_files import CACHE_FILE, checker_key, no_garbage_collection, read_entries, write_entries
+from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
 
@@ -50,7 +51,7 @@ class RecordEntry(NamedTuple):
     in_shape: bool
     read_problems: tuple[StoredProblem, ...]  # found while reading (the Loaded's problems)
     problems: tuple[StoredProblem, ...]  # every problem of the file check, those above included
-    blob: bytes | None  # the data, marshalled
+    data: Any  # the file's data (until saved, what was loaded of a file checked now: a Loaded, decoded when saved)
     quotes: Any = None  # what the quote check found, in the order of record.quotes (put_quotes); None until checked
     officials: tuple[Any, tuple[StoredProblem, ...]] | None = None  # by what else they depend on (officials.py)
     stat: Stat | None = None  # the file's status when these bytes were read, when trusted (stat_key)
@@ -150,9 +151,9 @@ class CheckCache:
         self.records[relative] = entry
         return RecordEntry(*entry)
 
-    def put(self, digest: bytes | None, stat: Stat | None, entry: tuple[Any, ...], relative: str) -> None:
+    def put(self, digest: bytes | None, stat: Stat | None, entry: tuple[bool, Any, Any, Loaded], relative: str) -> None:
         """Keep what was found in a file's bytes (`digest`; None: not to be kept): in_shape, read problems,
-        problems, data blob."""
+        problems, and what was loaded, whose data is read when the cache is saved (by then the check has read it)."""
         if digest is not None and self.enabled:
             self.records[relative] = (digest, *entry, None, None, stat)
             self._changed = True
@@ -216,8 +217,13 @@ class CheckCache:
             return
         if (self._changed or self.records.keys() != self._old_records.keys() or self.people != self._old_people
                 or self.sources.keys() != self._old_sources.keys()):
+            # Every record's data in one marshal dump: a text used by many records (a field name, a date, a person)
+            # is written once and read back as one object, for all of them; reading it is then faster than
+            # decoding each record's own bytes.
+            records = {relative: (*entry[:4], entry[4].data, *entry[5:]) if isinstance(entry[4], Loaded) else entry
+                       for relative, entry in self.records.items()}
             write_entries(self.folder / CACHE_FILE, self.key,
-                          {"records": self.records, "sources": self.sources, "people": self.people})
+                          {"records": records, "sources": self.sources, "people": self.people})
             for stale in self.folder.glob("check-*.marshal"):  # an earlier version's files, 13 MB for 10,000 records
                 with suppress(OSError):
                     stale.unlink()

@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from belarus_releases.check.cache import CheckCache, RecordEntry
+from belarus_releases.check.cache import CheckCache, RecordEntry, restored
 from belarus_releases.check.cache_files import no_garbage_collection
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.files import input_file_problem, record_files, schema_file_problems
@@ -27,7 +27,7 @@ from belarus_releases.check.per_file import Compact, FileCheck, check_compact, c
 from belarus_releases.check.provenance import Provenance, check_provenance
 from belarus_releases.check.schema import schema_verdict
 from belarus_releases.check.workers import in_workers
-from belarus_releases.check.yaml_reader import Loaded
+from belarus_releases.check.yaml_reader import NO_POSITIONS, Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.problems import JsonPath, Problem
 
@@ -88,12 +88,8 @@ def _check_registry(layout: Layout, result: CheckResult, path: Path, schema: str
         result.problems.append(unusable)
         return Loaded(relative)
     entry = cache.known(relative, os.path.join(layout.root, relative))
-    if entry is None:
-        fresh = check_compact(layout, relative, schema, cache.now)
-        _keep(cache, fresh)
-        checked = restore(fresh, layout.root)
-    else:
-        checked = restore(_compact(relative, entry), layout.root)
+    checked = (_kept(cache, check_compact(layout, relative, schema, cache.now), layout, lazy=False) if entry is None
+               else _from_cache(layout, relative, entry))
     result.files_checked += 1
     result.problems.extend(checked.problems)
     # a registry with any problem is left out of the rules that need it, so that it hides nothing else
@@ -160,23 +156,25 @@ def _record_checks(layout: Layout, names: list[str], cache: CheckCache) -> Itera
     file again): from the cache when its bytes were checked before, else read and validated now."""
     root = str(layout.root)
     found = {name: entry for name in names if (entry := cache.known(name, os.path.join(root, name))) is not None}
-    checked: dict[str, Compact] = {}
-    for fresh in check_record_files(layout, [name for name in names if name not in found], cache.now):
-        _keep(cache, fresh)
-        checked[fresh.file] = fresh
+    checked = {fresh.file: fresh for fresh in check_record_files(layout, [name for name in names if name not in found],
+                                                                 cache.now)}
     # Records' data is millions of objects that hold no reference cycle: the collector need not walk them as
     # they are made.
     with no_garbage_collection():
         for name in names:
-            yield restore(checked.pop(name) if name in checked else _compact(name, found.pop(name)), layout.root, lazy=True)
+            yield _kept(cache, checked.pop(name), layout) if name in checked else _from_cache(layout, name, found.pop(name))
 
 
-def _keep(cache: CheckCache, fresh: Compact) -> None:
-    cache.put(fresh.digest, fresh.stat, (fresh.in_shape, fresh.read_problems, fresh.problems, fresh.blob), fresh.file)
+def _kept(cache: CheckCache, fresh: Compact, layout: Layout, *, lazy: bool = True) -> FileCheck:
+    """A file checked now, restored (its data decoded when first read), and kept in the cache."""
+    restored = restore(fresh, layout.root, lazy=lazy)
+    cache.put(fresh.digest, fresh.stat, (fresh.in_shape, fresh.read_problems, fresh.problems, restored.loaded), fresh.file)
+    return restored
 
 
-def _compact(name: str, entry: RecordEntry) -> Compact:
-    return Compact(name, entry.in_shape, entry.read_problems, entry.problems, entry.blob, None, None)
+def _from_cache(layout: Layout, name: str, entry: RecordEntry) -> FileCheck:
+    loaded = Loaded(name, entry.data, NO_POSITIONS, NO_POSITIONS, NO_POSITIONS, restored(entry.read_problems), layout.root)
+    return FileCheck(loaded, restored(entry.problems), entry.in_shape)
 
 
 def capped(problems: list[Problem]) -> list[Problem]:
