@@ -220,10 +220,12 @@ class CheckCache:
             # Every record's data in one marshal dump: a text used by many records (a field name, a date, a person)
             # is written once and read back as one object, for all of them; reading it is then faster than
             # decoding each record's own bytes.
-            records = {relative: (*entry[:4], entry[4].data, *entry[5:]) if isinstance(entry[4], Loaded) else entry
-                       for relative, entry in self.records.items()}
-            write_entries(self.folder / CACHE_FILE, self.key,
-                          {"records": records, "sources": self.sources, "people": self.people})
+            # (Without the collector: the tuples made here would start collections that walk every record's data.)
+            with no_garbage_collection():
+                records = {relative: (*entry[:4], entry[4].data, *entry[5:]) if isinstance(entry[4], Loaded) else entry
+                           for relative, entry in self.records.items()}
+                write_entries(self.folder / CACHE_FILE, self.key,
+                              {"records": records, "sources": self.sources, "people": self.people})
             for stale in self.folder.glob("check-*.marshal"):  # an earlier version's files, 13 MB for 10,000 records
                 with suppress(OSError):
                     stale.unlink()
