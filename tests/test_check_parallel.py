@@ -90,6 +90,8 @@ def _spread_alike(root: Path) -> None:
     assert spread.problems == reference.problems and not spread.ok
     assert [loaded.data for loaded in spread.records] == [loaded.data for loaded in reference.records]
     assert spread.quote_texts == reference.quote_texts
+    for _ in ("cold", "warm"):  # the cache, written from the workers' results and read back, changes nothing
+        assert check_dataset(layout, cache=True) == reference
 
 
 def test_checked_on_every_core_is_checked_alike(crowded: Layout) -> None:
