@@ -129,6 +129,9 @@ class Stored(Loaded):
         object.__setattr__(self, "_blob", None)
         return None if blob is None else decoded(blob)
 
+    def without_positions(self, root: Path) -> Loaded:
+        return self if root == self.root else Loaded(self.file, self.data, problems=self.problems, root=root)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Loaded):
             return NotImplemented
