@@ -1,8 +1,8 @@
 """Check a whole dataset repository: load and validate every file, then the rules across files and provenance,
 and metadata.yml (so that `validate` refuses what `build` and `serve` would).
 
-This is what `validate` runs and what `build` runs first. Per-file work (load, schema, record rules) is
-independent for each file, so it can later be spread over processes or skipped for unchanged files.
+This is what `validate` runs and what `build` runs first. Per-file work (load, schema, record rules; per_file.py)
+is independent for each file: it is spread over the cores, and skipped for files the cache knows unchanged.
 No exception escapes: anything unexpected becomes an `internal-error` problem on the file it happened in.
 """
 
