@@ -5,9 +5,11 @@ registries, quote texts); which files the cache spares from being read again is 
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import shutil
+import time
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from belarus_releases.check import cache as cache_module
 from belarus_releases.check import dataset as check_module
 from belarus_releases.check.characters import QUOTE_MARKS
 from belarus_releases.check.crossref import crossref_problems
@@ -47,9 +50,9 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     calls: list[list[str]] = []
     real = check_module.check_record_files
 
-    def spy(layout: Layout, names: list[str]) -> Any:
+    def spy(layout: Layout, names: list[str], *rest: Any) -> Any:
         calls.append(list(names))
-        return real(layout, names)
+        return real(layout, names, *rest)
 
     monkeypatch.setattr(check_module, "check_record_files", spy)
     return calls
@@ -67,7 +70,7 @@ def same_as_without(layout: Layout, checked: list[list[str]],
 
 
 def cache_files(layout: Layout) -> list[Path]:
-    return sorted(layout.cache.glob("check-*.marshal"))
+    return sorted(layout.cache.glob("check*.marshal"))
 
 
 def edit(layout: Layout, relative: str, old: str, new: str) -> None:
@@ -119,15 +122,16 @@ DAMAGE = [lambda content: b"\x00\xff" * 99, lambda content: b"", lambda content:
 
 def test_a_damaged_or_foreign_cache_is_ignored_and_written_anew(dataset: Layout, checked: list[list[str]]) -> None:
     reference = check_dataset(dataset)
+    dataset.cache.mkdir(parents=True)
+    (dataset.cache / "check-07.marshal").write_bytes(b"an earlier version's")
     assert check_dataset(dataset, cache=True) == reference
-    files = cache_files(dataset)
-    assert len(files) > len(DAMAGE)
-    for number, path in enumerate(files):  # each file damaged in one of the ways
-        path.write_bytes(DAMAGE[number % len(DAMAGE)](path.read_bytes()))
-    checked.clear()
-    assert check_dataset(dataset, cache=True) == reference
-    assert len(checked[0]) == len(reference.records)  # nothing came from a damaged file
-    assert same_as_without(dataset, checked, reference)[1] == []  # and each was written anew
+    [path] = cache_files(dataset)  # and the earlier version's file is gone
+    for damage in DAMAGE:
+        path.write_bytes(damage(path.read_bytes()))
+        checked.clear()
+        assert check_dataset(dataset, cache=True) == reference
+        assert len(checked[0]) == len(reference.records)  # nothing came from the damaged file
+        assert same_as_without(dataset, checked, reference)[1] == []  # and it was written anew
 
 
 def test_a_cache_that_cannot_be_written_is_not_written(mini: Layout) -> None:
@@ -141,8 +145,8 @@ def test_a_file_that_changes_while_it_is_checked_is_not_kept(mini: Layout, check
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     spy = check_module.check_record_files
 
-    def saving_meanwhile(layout: Layout, names: list[str]) -> Any:
-        found = spy(layout, names)
+    def saving_meanwhile(layout: Layout, names: list[str], *rest: Any) -> Any:
+        found = spy(layout, names, *rest)
         with (mini.root / BASE_TARGET).open("a", encoding="utf-8") as file:  # an editor saves as the check reads
             file.write("# saved\n")
         return found
@@ -151,6 +155,54 @@ def test_a_file_that_changes_while_it_is_checked_is_not_kept(mini: Layout, check
     check_dataset(mini, cache=True)
     monkeypatch.setattr(check_module, "check_record_files", spy)
     assert same_as_without(mini, checked)[1] == [BASE_TARGET]  # its new bytes are checked, not taken for the old
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files whose bytes the cache hashed to know whether they changed (those it could not know by status)."""
+    calls: list[str] = []
+    real = cache_module.file_digest
+
+    def spy(path: str) -> bytes | None:
+        calls.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(cache_module, "file_digest", spy)
+    return calls
+
+
+def test_a_status_stands_for_bytes_only_while_it_is_the_same(dataset: Layout, checked: list[list[str]],
+                                                             hashed: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = check_dataset(dataset)
+    same_as_without(dataset, checked, reference)
+    hashed.clear()
+    assert same_as_without(dataset, checked, reference)[1] == [] and hashed  # just written: each file is hashed
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", -10**12)  # as if every file were older than the check
+    same_as_without(dataset, checked, reference)  # keeps each file's status
+    hashed.clear()
+    assert same_as_without(dataset, checked, reference)[1] == [] and hashed == []  # known by status alone
+
+    path = dataset.root / SMITH
+    status = path.stat()
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns + 10**9))  # a checkout: a new time, the same bytes
+    assert same_as_without(dataset, checked, reference)[1] == [] and hashed == [path.name]
+
+    # the same size and modification time, other bytes: the change time still tells
+    status = path.stat()
+    edit(dataset, SMITH, "Крістофер Сміт", "Крістофер Смит")
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert path.stat().st_size == status.st_size
+    assert same_as_without(dataset, checked)[1] == [SMITH]
+
+
+def test_only_a_settled_status_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "record.yml"
+    path.write_text("id: x\n", encoding="utf-8")
+    status = path.stat()
+    assert cache_module.stat_key(status, time.time_ns()) is None  # written just now: a write in the same tick could keep it
+    later = status.st_ctime_ns + cache_module.SETTLED_NS + 1
+    assert cache_module.stat_key(status, later) == (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
 
 
 def test_validate_keeps_a_cache_unless_told_not_to(mini: Layout) -> None:

@@ -5,6 +5,7 @@ whole check. A pool that cannot start or breaks leaves the check to do the work 
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -16,6 +17,7 @@ import pytest
 from belarus_releases.check import dataset, workers
 from belarus_releases.check.dataset import FileCheck, check_dataset, check_record_files
 from belarus_releases.check.files import record_files
+from belarus_releases.check.per_file import Compact, restore
 from belarus_releases.layout import Layout
 from corpus import FIXTURES, invalid_cases
 
@@ -59,7 +61,13 @@ def _serial(layout: Layout) -> list[FileCheck]:
     return [dataset.check_file(layout, name, "record") for name in names]
 
 
-def _assert_same(fast: list[FileCheck], reference: list[FileCheck]) -> None:
+def _assert_same(layout: Layout, compact: list[Compact], reference: list[FileCheck]) -> None:
+    fast = [restore(checked, layout.root) for checked in compact]
+    for checked, eager in zip(compact, fast, strict=True):  # data decoded when first read: the same Loaded
+        lazy = restore(checked, layout.root, lazy=True).loaded
+        assert lazy == pickle.loads(pickle.dumps(lazy)) == eager.loaded and eager.loaded == lazy
+        assert lazy.data == eager.loaded.data and lazy == pickle.loads(pickle.dumps(lazy))
+        assert lazy.without_positions(layout.root) == lazy
     assert [checked.loaded.file for checked in fast] == [checked.loaded.file for checked in reference]
     for lean, full in zip(fast, reference, strict=True):
         assert (lean.problems, lean.in_shape, lean.loaded.data) == (full.problems, full.in_shape, full.loaded.data)
@@ -77,12 +85,14 @@ def _spread_alike(root: Path) -> None:
     serial = _serial(layout)
     pools = _recording_pools()
     names, _ = record_files(layout)
-    _assert_same(check_record_files(layout, names), serial)
+    _assert_same(layout, check_record_files(layout, names), serial)
     assert pools and pools[0] is not None, "the pool was not used"
     spread = check_dataset(layout)
     assert spread.problems == reference.problems and not spread.ok
     assert [loaded.data for loaded in spread.records] == [loaded.data for loaded in reference.records]
     assert spread.quote_texts == reference.quote_texts
+    for _ in ("cold", "warm"):  # the cache, written from the workers' results and read back, changes nothing
+        assert check_dataset(layout, cache=True) == reference
 
 
 def test_checked_on_every_core_is_checked_alike(crowded: Layout) -> None:
@@ -100,7 +110,7 @@ def _failing_pool(root: Path) -> None:
     names, _ = record_files(layout)
     fast = check_record_files(layout, names)
     assert pools == [None]
-    _assert_same(fast, _serial(layout))
+    _assert_same(layout, fast, _serial(layout))
 
 
 def test_a_pool_that_fails_leaves_the_work_to_this_process(repo: Layout) -> None:

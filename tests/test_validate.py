@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from belarus_releases.check import dataset as check_module
+from belarus_releases.check import per_file
 from belarus_releases.check.dataset import check_dataset
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
@@ -265,7 +266,7 @@ def test_an_unexpected_exception_becomes_a_located_internal_error(mini: Layout, 
     def broken(*_: object, **__: object) -> list[Problem]:
         raise KeyError("boom")
 
-    monkeypatch.setattr(check_module, "validate_loaded", broken)
+    monkeypatch.setattr(per_file, "validate_loaded", broken)
     monkeypatch.setattr(check_module, "crossref_problems", broken)
     result = CliRunner().invoke(cli, ["validate", "--root", str(mini.root)])
     assert result.exit_code == 1 and "Traceback" not in result.output and "boom" not in result.output

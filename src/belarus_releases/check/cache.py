@@ -1,43 +1,47 @@
-"""The check's cache, build/cache/check-*.marshal: what the check found in each record file, by the SHA-256 of the
+"""The check's cache, build/cache/check.marshal: what the check found in each record file, by the SHA-256 of the
 file's bytes, so that checking a dataset again after one record changed reads and validates that record only.
 
-Stored for each record file: its problems, whether it has the schema's shape, its data, and what the quote check found
-for each of its quotes (with the SHA-256 of the source quoted). For each source document: its problems when read.
-Once: the problems of the people registry's names, by the registry's content and its sources'. Only plain data is
-stored (marshal), never positions: a cached record is read again only if a rule across files reports a problem on it.
+Stored for each record file: its problems, whether it has the schema's shape, its data, and what the quote check
+found for each of its quotes (with the SHA-256 of the source quoted). For each source document: its problems when
+read. Once: the problems of the people registry's names, by the registry's content and its sources'. Only plain
+data is stored (marshal), never positions: a cached record is read again only if a rule across files reports a
+problem on it.
 
 The cache makes the check faster, never different: an entry is used only for the very bytes it was computed from, and
-the whole file only by the same checker (its code, libraries and schemas, in `checker_key`). A cache that is missing,
-unreadable, corrupt or from another version is ignored and written anew; one that cannot be written (a read-only
-checkout) is left alone. Writes are atomic: a reader sees the old file or the new one.
+the whole file only by the same checker (its code, libraries and schemas, in `checker_key`). A file's bytes are
+known without reading them when its status (inode, size, modification and change times) is the one they had when
+hashed; any other status (a git checkout, a copy, an edit) has the file hashed again, so a status can only make a
+file be read, never stand for bytes it did not have (`stat_key` says when a status is trusted at all). A cache that
+is missing, unreadable, corrupt or from another version is ignored and written anew; one that cannot be written (a
+read-only checkout) is left alone. Writes are atomic: a reader sees the old file or the new one.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import os
+import time
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from belarus_releases.check import yaml_reader
-from belarus_releases.check.cache_files import (
-    SHARDS,
-    checker_key,
-    file_name,
-    no_garbage_collection,
-    read_entries,
-    shard_of,
-    shared,
-    write_entries,
-)
+from belarus_releases.check.cache_files import CACHE_FILE, checker_key, no_garbage_collection, read_entries, write_entries
+from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
 
 StoredProblem = tuple[str, int, int, str, str]
+Stat = tuple[int, int, int, int]  # inode, size, modification and change times (ns)
 # A quote's result: the SHA-256 of the source it was looked for in; where it was found (the source's own text, or
 # True when that is the quote's text itself), None when not found; and the problem's message when not found.
 QuoteResult = tuple[bytes, str | bool | None, str | None]
+# A status is trusted only for a file unchanged this long before the check started. Timestamps advance in ticks
+# (a few milliseconds; two seconds on some file systems), so a file written again within the tick of its status
+# could keep it; a file older than this cannot (its next write has a later time). Git's "racy" rule, in short.
+SETTLED_NS = 3_000_000_000
 
 
 class RecordEntry(NamedTuple):
@@ -47,9 +51,10 @@ class RecordEntry(NamedTuple):
     in_shape: bool
     read_problems: tuple[StoredProblem, ...]  # found while reading (the Loaded's problems)
     problems: tuple[StoredProblem, ...]  # every problem of the file check, those above included
-    data: Any
+    data: Any  # the file's data (until saved, what was loaded of a file checked now: a Loaded, decoded when saved)
     quotes: Any = None  # what the quote check found, in the order of record.quotes (put_quotes); None until checked
     officials: tuple[Any, tuple[StoredProblem, ...]] | None = None  # by what else they depend on (officials.py)
+    stat: Stat | None = None  # the file's status when these bytes were read, when trusted (stat_key)
 
 
 def stored(problems: Iterable[Problem]) -> tuple[StoredProblem, ...]:
@@ -58,6 +63,14 @@ def stored(problems: Iterable[Problem]) -> tuple[StoredProblem, ...]:
 
 def restored(problems: Iterable[StoredProblem]) -> tuple[Problem, ...]:
     return tuple(Problem(*problem) for problem in problems)
+
+
+def stat_key(status: os.stat_result, now: int) -> Stat | None:
+    """A file's status as a key for its bytes, or None when it may not stand for them: changed too recently
+    (SETTLED_NS before `now`, the time the check started) to be sure that a later write changes it."""
+    if max(status.st_mtime_ns, status.st_ctime_ns) >= now - SETTLED_NS:
+        return None
+    return status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
 
 
 def file_digest(path: str) -> bytes | None:
@@ -75,21 +88,20 @@ def file_digest(path: str) -> bytes | None:
 class CheckCache:
     """The entries read when a check starts, and those of this check, which `save` writes when it ends.
 
-    Record entries are spread over SHARDS files by path, so that after one record changed one file is written
-    again, not all of them. Only what this check used is kept, so entries of deleted files do not pile up."""
+    Only what this check used is kept, so entries of deleted files do not pile up."""
 
-    def __init__(self, folder: Path | None, key: bytes = b"", records: dict[str, tuple[Any, ...]] | None = None,
-                 other: dict[str, Any] | None = None) -> None:
+    def __init__(self, folder: Path | None, key: bytes = b"", found: dict[str, Any] | None = None) -> None:
         self.folder = folder
         self.key = key
-        self._old_records = records or {}
-        other = other or {}
-        self._old_sources: dict[str, tuple[Any, ...]] = other.get("sources", {})
-        self._old_people: tuple[Any, ...] = other.get("people", ())
+        self.now = time.time_ns()
+        found = found or {}
+        self._old_records: dict[str, tuple[Any, ...]] = found.get("records", {})
+        self._old_sources: dict[str, tuple[Any, ...]] = found.get("sources", {})
+        self._old_people: tuple[Any, ...] = found.get("people", ())
         self.records: dict[str, tuple[Any, ...]] = {}
         self.sources: dict[str, tuple[Any, ...]] = {}
         self.people: tuple[Any, ...] = ()
-        self._changed: set[int] = set()  # the shards with an entry made or changed; SHARDS for the other file
+        self._changed = False  # an entry made or changed
 
     @classmethod
     def off(cls) -> CheckCache:
@@ -102,16 +114,13 @@ class CheckCache:
             key = checker_key(layout)
         except OSError:  # a schema went missing since it was checked: no cache for a checker we cannot name
             return cls.off()
-        records: dict[str, tuple[Any, ...]] = {}
         with no_garbage_collection():
-            for shard in range(SHARDS):
-                records.update(read_entries(layout.cache / file_name(shard), key))
-            other = read_entries(layout.cache / file_name(SHARDS), key)
-            # Millions of objects that hold no reference cycle and live as long as the check: without this the
-            # collector walks them all, again and again, for a third of a warm check's time. (It also leaves alone
-            # what else the process holds now: module state, and any cycle not yet collected, a few bytes.)
+            found = read_entries(layout.cache / CACHE_FILE, key)
+            # Objects that hold no reference cycle and live as long as the check: without this the collector
+            # walks them all, again and again. (It also leaves alone what else the process holds now: module
+            # state, and any cycle not yet collected, a few bytes.)
             gc.freeze()
-        return cls(layout.cache, key, records, other)
+        return cls(layout.cache, key, found)
 
     @property
     def enabled(self) -> bool:
@@ -122,22 +131,32 @@ class CheckCache:
         """Whether the schemas are those of a cache written before, which is written only once they were checked."""
         return bool(self._old_records or self._old_sources or self._old_people)
 
-    def file_key(self, path: str) -> bytes | None:
-        return file_digest(path) if self.enabled else None
-
-    def record(self, relative: str, digest: bytes | None) -> RecordEntry | None:
+    def known(self, relative: str, path: str) -> RecordEntry | None:
+        """What was found before in the file `relative` (at `path`), if it has the same bytes: known by its status
+        when that is the status stored with them, else by hashing the file."""
         entry = self._old_records.get(relative)
-        if digest is None or entry is None or entry[0] != digest:
+        if entry is None:
             return None
+        try:
+            status = os.stat(path)
+        except OSError:
+            return None
+        stat = stat_key(status, self.now)
+        if stat is None or stat != entry[7]:
+            if file_digest(path) != entry[0]:
+                return None
+            if stat != entry[7]:  # the same bytes with another status (a checkout, a copy): keep the new one
+                entry = (*entry[:7], stat)
+                self._changed = True
         self.records[relative] = entry
         return RecordEntry(*entry)
 
-    def put_record(self, relative: str, entry: RecordEntry, path: str) -> None:
-        """Keep what was found in a file, unless the file changed while it was checked (an editor saving): what was
-        found in its new bytes must not be kept as what its old bytes hold."""
-        if file_digest(path) == entry.digest:
-            self.records[relative] = tuple(entry)
-            self._changed.add(shard_of(relative))
+    def put(self, digest: bytes | None, stat: Stat | None, entry: tuple[bool, Any, Any, Loaded], relative: str) -> None:
+        """Keep what was found in a file's bytes (`digest`; None: not to be kept): in_shape, read problems,
+        problems, and what was loaded, whose data is read when the cache is saved (by then the check has read it)."""
+        if digest is not None and self.enabled:
+            self.records[relative] = (digest, *entry, None, None, stat)
+            self._changed = True
 
     def quotes(self, relative: str) -> tuple[QuoteResult, ...] | None:
         entry = self.records.get(relative)
@@ -168,7 +187,7 @@ class CheckCache:
         entry = self.records.get(relative)
         if entry and entry[field] != value:
             self.records[relative] = (*entry[:field], value, *entry[field + 1:])
-            self._changed.add(shard_of(relative))
+            self._changed = True
 
     def source(self, name: str, digest: bytes) -> tuple[Problem, ...] | None:
         """The problems of a source document with these bytes, as read before (None: not read before)."""
@@ -180,7 +199,7 @@ class CheckCache:
 
     def put_source(self, name: str, digest: bytes, problems: Iterable[Problem]) -> None:
         self.sources[name] = (digest, stored(problems))
-        self._changed.add(SHARDS)
+        self._changed = True
 
     def people_problems(self, key: bytes) -> tuple[Problem, ...] | None:
         if not self._old_people or self._old_people[0] != key:
@@ -190,21 +209,23 @@ class CheckCache:
 
     def put_people_problems(self, key: bytes, problems: Iterable[Problem]) -> None:
         self.people = (key, stored(problems))
-        self._changed.add(SHARDS)
+        self._changed = True
 
     def save(self) -> None:
-        """Write each file whose entries differ from those read; a failure to write is not a problem."""
+        """Write the file when its entries differ from those read; a failure to write is not a problem."""
         if self.folder is None:
             return
-        new: list[dict[str, Any]] = [{} for _ in range(SHARDS)]
-        old: list[set[str]] = [set() for _ in range(SHARDS)]
-        for relative, entry in self.records.items():
-            new[shard_of(relative)][relative] = entry
-        for relative in self._old_records:
-            old[shard_of(relative)].add(relative)
-        for shard in range(SHARDS):
-            if shard in self._changed or new[shard].keys() != old[shard]:  # made, changed or no longer used
-                entries = {relative: (*entry[:4], shared(entry[4]), *entry[5:]) for relative, entry in new[shard].items()}
-                write_entries(self.folder / file_name(shard), self.key, entries)
-        if SHARDS in self._changed or self.sources.keys() != self._old_sources.keys() or self.people != self._old_people:
-            write_entries(self.folder / file_name(SHARDS), self.key, {"sources": self.sources, "people": self.people})
+        if (self._changed or self.records.keys() != self._old_records.keys() or self.people != self._old_people
+                or self.sources.keys() != self._old_sources.keys()):
+            # Every record's data in one marshal dump: a text used by many records (a field name, a date, a person)
+            # is written once and read back as one object, for all of them; reading it is then faster than
+            # decoding each record's own bytes.
+            # (Without the collector: the tuples made here would start collections that walk every record's data.)
+            with no_garbage_collection():
+                records = {relative: (*entry[:4], entry[4].data, *entry[5:]) if isinstance(entry[4], Loaded) else entry
+                           for relative, entry in self.records.items()}
+                write_entries(self.folder / CACHE_FILE, self.key,
+                              {"records": records, "sources": self.sources, "people": self.people})
+            for stale in self.folder.glob("check-*.marshal"):  # an earlier version's files, 13 MB for 10,000 records
+                with suppress(OSError):
+                    stale.unlink()

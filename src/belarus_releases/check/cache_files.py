@@ -1,4 +1,4 @@
-"""The check's cache on disk (check/cache.py says what it holds): files under build/cache/, each one's entries
+"""The check's cache on disk (check/cache.py says what it holds): a file under build/cache/, its entries
 written atomically and read only when whole, undamaged, and written by the same checker (`checker_key`)."""
 
 from __future__ import annotations
@@ -24,33 +24,16 @@ import belarus_releases
 from belarus_releases.check import yaml_reader
 from belarus_releases.layout import Layout
 
-FORMAT = 1  # raise whenever what is stored changes meaning
+FORMAT = 2  # raise whenever what is stored changes meaning
 MAGIC = b"belarus-releases check cache\n"
-SHARDS = 32  # record entries are spread over this many files, so that one change rewrites one of them
-SHORT = 40  # texts up to this long are interned (ids, dates, field values), longer ones (quotes) are not
+# One file, read and written whole: its entries are small (each record's data is one marshalled bytes object, as
+# the check made it), so that reading it is one read and one loads, and writing it costs little more than the copy.
+CACHE_FILE = "check.marshal"
 # Libraries whose behaviour is part of what the check finds (parsing, schema messages, look-alike letters).
 LIBRARIES = ("PyYAML", "jsonschema", "jsonschema-rs", "referencing", "jsonschema-specifications", "confusable-homoglyphs")
 PACKAGE = Path(belarus_releases.__file__).parent
 # The checker's code: every module of check/ and those it imports from the package.
 CODE = ("check/*.py", "problems.py", "record.py", "layout.py", "__init__.py")
-
-
-def shared(value: Any) -> Any:
-    """The same data with its field names and short texts interned: marshal stores an interned string once per file,
-    and reading it back makes one object for all its uses, a third less memory for the data of many records."""
-    if isinstance(value, dict):
-        return {sys.intern(key): shared(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [shared(item) for item in value]
-    return sys.intern(value) if isinstance(value, str) and len(value) <= SHORT else value
-
-
-def shard_of(relative: str) -> int:
-    return zlib.crc32(relative.encode()) % SHARDS
-
-
-def file_name(shard: int) -> str:
-    return f"check-{shard:02d}.marshal" if shard < SHARDS else "check-sources.marshal"
 
 
 def write_entries(path: Path, key: bytes, entries: dict[str, Any]) -> None:
@@ -60,7 +43,8 @@ def write_entries(path: Path, key: bytes, entries: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=".check-", suffix=".tmp", dir=path.parent)
         with os.fdopen(handle, "wb") as file:
-            file.write(MAGIC + key + zlib.crc32(payload).to_bytes(4, "big") + payload)
+            file.write(MAGIC + key + zlib.crc32(payload).to_bytes(4, "big"))
+            file.write(payload)
         os.replace(temporary, path)
     except OSError:  # read-only checkout, full disk: the next check runs without these entries, as this one might have
         if temporary is not None:

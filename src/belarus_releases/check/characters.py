@@ -129,17 +129,17 @@ def forbidden_characters(value: str) -> list[tuple[str, str]]:
             for char in dict.fromkeys(match.group()[0] for match in pattern.finditer(value))]
 
 
-def _strings(value: Any, path: JsonPath = (), found: list[tuple[JsonPath, str]] | None = None) -> list[tuple[JsonPath, str]]:
-    """Every string in `value` with its path, depth first in the data's order (a list, not a generator: faster)."""
+def _strings(value: dict[str, Any] | list[Any], path: JsonPath = (),
+             found: list[tuple[JsonPath, str | int, str]] | None = None) -> list[tuple[JsonPath, str | int, str]]:
+    """Every string inside a mapping or list, depth first in the data's order: the path of what holds it, its key
+    there, and the string. (A list, not a generator, and a call for each mapping and list only, not for each value:
+    this runs for every value of every record. A string's own path is made only for a problem.)"""
     found = [] if found is None else found
-    if isinstance(value, str):
-        found.append((path, value))
-    elif isinstance(value, dict):
-        for key, item in value.items():
+    for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+        if isinstance(item, str):
+            found.append((path, key, item))
+        elif isinstance(item, dict | list):
             _strings(item, (*path, key), found)
-    elif isinstance(value, list):
-        for number, item in enumerate(value):
-            _strings(item, (*path, number), found)
     return found
 
 
@@ -228,27 +228,28 @@ def _mixed_script(index: LineIndex, span: tuple[Position, Position], word: str, 
     return Problem(file, *where, "mixed-script", message)
 
 
-def check_values(data: Any, positions: dict[JsonPath, Position], index: LineIndex, file: str,
+def check_values(data: dict[str, Any], positions: dict[JsonPath, Position], index: LineIndex, file: str,
                  ends: dict[JsonPath, Position]) -> list[Problem]:
-    """Mixed-script words and formula-like text in every string value of a loaded file.
+    """Mixed-script words and formula-like text in every string value of a loaded file (a mapping).
 
     A mixed-script word is located at its odd letter when the word stands verbatim between the value's start
     and end (`ends`); otherwise (written with escapes, or not in NFC) at the start of the value."""
     problems: list[Problem] = []
-    for path, value in _strings(data):
+    for holder, key, value in _strings(data):
         if value and not _ALNUM.search(value):
             # a blank quote or name form would otherwise "occur" in every source
-            field = field_name(path)
+            path = (*holder, key)
             problems.append(Problem(file, *positions.get(path, (1, 1)), "no-words",
-                                    f"{field} has no letters or digits; write the words, or remove the field"))
+                                    f"{field_name(path)} has no letters or digits; write the words, or remove the field"))
             continue
         words = mixed_script_words(value)
         if words:  # rare: where the value stands is looked up only for a problem
+            path = (*holder, key)
             start = positions.get(path, (1, 1))
             span = (start, ends.get(path, start))
             problems.extend(_mixed_script(index, span, word, file) for word in dict.fromkeys(words))
         if value.startswith(_FORMULA_START) and not _NUMBER_TEXT.match(value) and not _LONE_CR.match(value):
-            start = positions.get(path, (1, 1))
+            start = positions.get((*holder, key), (1, 1))
             shown = {"\t": "a tab", "\r": "a carriage return"}.get(value[0], f"'{value[0]}'")
             problems.append(Problem(file, *start, "formula-like",
                                     f"text starting with {shown} runs as a formula in spreadsheets; "

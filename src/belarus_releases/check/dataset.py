@@ -1,8 +1,8 @@
 """Check a whole dataset repository: load and validate every file, then the rules across files and provenance,
 and metadata.yml (so that `validate` refuses what `build` and `serve` would).
 
-This is what `validate` runs and what `build` runs first. Per-file work (load, schema, record rules) is
-independent for each file, so it can later be spread over processes or skipped for unchanged files.
+This is what `validate` runs and what `build` runs first. Per-file work (load, schema, record rules; per_file.py)
+is independent for each file: it is spread over the cores, and skipped for files the cache knows unchanged.
 No exception escapes: anything unexpected becomes an `internal-error` problem on the file it happened in.
 """
 
@@ -10,31 +10,31 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from belarus_releases.check.cache import CheckCache, RecordEntry, restored, stored
+from belarus_releases.check.cache import CheckCache, RecordEntry, restored
+from belarus_releases.check.cache_files import no_garbage_collection
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.files import input_file_problem, record_files, schema_file_problems
 from belarus_releases.check.metadata import load_metadata
 from belarus_releases.check.officials import official_problems
+from belarus_releases.check.per_file import Compact, FileCheck, check_compact, check_file, guarded, internal_error, restore
 from belarus_releases.check.provenance import Provenance, check_provenance
-from belarus_releases.check.schema import schema_validator, schema_verdict, validate_loaded
+from belarus_releases.check.schema import schema_verdict
 from belarus_releases.check.workers import in_workers
-from belarus_releases.check.yaml_reader import Loaded, load_file
+from belarus_releases.check.yaml_reader import NO_POSITIONS, Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.problems import JsonPath, Problem
 
-T = TypeVar("T")
+__all__ = ["CheckResult", "FileCheck", "capped", "check_dataset", "check_file", "check_record_files", "guarded",
+           "internal_error", "load_assertions"]
 MAX_PER_FILE = 50
 MANY_FILES = 200  # from this many record files on, they are checked on every core (see check_record_files)
-# Record files checked per call of check_record_files: their positions are dropped after each batch, so a dataset
-# of any size holds positions for one batch at most.
-BATCH = 2048
 
 
 @dataclass
@@ -57,61 +57,24 @@ class CheckResult:
         return not self.problems
 
 
-def internal_error(file: str, error: BaseException) -> Problem:
-    """The last resort: a bug in the checker, reported on the file being checked instead of as a traceback."""
-    return Problem(file, 1, 1, "internal-error",
-                   f"the checker failed on this file ({type(error).__name__}); please report this, attaching the file")
+def check_record_files(layout: Layout, names: list[str], now: int = 0) -> list[Compact]:
+    """Every record file read and validated, compact, in the order of `names`: the per-file work, done here in one
+    place so that it can be spread over processes or skipped for files that did not change. (`now`: when the check
+    started, for cache.stat_key.)
 
-
-def guarded(file: str, stage: Callable[[], T], failed: Callable[[Problem], T]) -> T:
-    """Run one stage; an unexpected exception becomes one located problem, which `failed` makes the stage's result."""
-    try:
-        return stage()
-    except (Exception, RecursionError) as error:
-        return failed(internal_error(file, error))
-
-
-@dataclass(frozen=True, slots=True)  # slots: one for each of 100,000 records is held at once
-class FileCheck:
-    """One file read and validated: what was read, every problem of both steps, and whether it is in shape."""
-
-    loaded: Loaded
-    problems: tuple[Problem, ...]
-    in_shape: bool = False
-
-
-def check_file(layout: Layout, relative: str, schema: str) -> FileCheck:
-    """Load one file and validate it against one schema: the unit of work that parallelises.
-
-    A file the checker fails on comes back without data, so no later rule reads it."""
-    def load_and_validate() -> FileCheck:
-        loaded = load_file(layout.root, relative)
-        path = layout.schema(schema)
-        validated = validate_loaded(loaded, schema_validator(path), is_record=schema == "record",
-                                    valid=schema_verdict(path))
-        return FileCheck(loaded, loaded.problems + validated.problems, validated.in_shape)
-
-    return guarded(relative, load_and_validate, lambda problem: FileCheck(Loaded(relative), (problem,)))
-
-
-def check_record_files(layout: Layout, names: list[str]) -> list[FileCheck]:
-    """Every record file read and validated, in the order of `names`: the per-file work, done here in one place so
-    that it can be spread over processes or skipped for files that did not change.
-
-    From MANY_FILES on, the files are spread over the cores, and each result comes back without its positions
-    (most of its memory, and most of the cost of sending it back); a rule that later asks where something stands
-    has the file read again (Loaded.position). Below, a pool would cost more than it saves."""
+    From MANY_FILES on, the files are spread over the cores, in one pool for all of them; each result comes back
+    compact (no positions: a rule that later asks where something stands has the file read again). Below, a pool
+    would cost more than it saves."""
     if len(names) < MANY_FILES:
-        return [check_file(layout, relative, "record") for relative in names]
+        return _check_compact(layout, now, names)
     with suppress(Exception):  # compiled once, before the workers are forked (each file reports a broken schema)
         schema_verdict(layout.schema("record"))
-    spread = in_workers(partial(_check_lean, layout), names)
-    return _check_lean(layout, names) if spread is None else spread
+    spread = in_workers(partial(_check_compact, layout, now), names)
+    return _check_compact(layout, now, names) if spread is None else spread
 
 
-def _check_lean(layout: Layout, names: list[str]) -> list[FileCheck]:
-    """Record files checked, each result without its positions."""
-    return [_without_positions(layout, check_file(layout, relative, "record")) for relative in names]
+def _check_compact(layout: Layout, now: int, names: list[str]) -> list[Compact]:
+    return [check_compact(layout, relative, "record", now) for relative in names]
 
 
 def _alone(problem: Problem) -> list[Problem]:
@@ -124,21 +87,17 @@ def _check_registry(layout: Layout, result: CheckResult, path: Path, schema: str
     if unusable:
         result.problems.append(unusable)
         return Loaded(relative)
-    digest = cache.file_key(os.path.join(layout.root, relative))
-    entry = cache.record(relative, digest)
-    if entry is None:
-        checked = _without_positions(layout, check_file(layout, relative, schema))
-        _keep(layout, cache, digest, checked)
-    else:
-        checked = _from_cache(layout, relative, entry)
+    entry = cache.known(relative, os.path.join(layout.root, relative))
+    checked = (_kept(cache, check_compact(layout, relative, schema, cache.now), layout, lazy=False) if entry is None
+               else _from_cache(layout, relative, entry))
     result.files_checked += 1
     result.problems.extend(checked.problems)
     # a registry with any problem is left out of the rules that need it, so that it hides nothing else
     return replace(checked.loaded, data=None) if checked.problems else checked.loaded
-
-
-def _id_taken(layout: Layout, loaded: Loaded, problems: Iterable[Problem]) -> list[Problem]:
+def _id_taken(layout: Layout, loaded: Loaded, problems: tuple[Problem, ...]) -> list[Problem]:
     """A record whose id is another record's file name is a duplicate id: say so, naming the other file."""
+    if not any(problem.type == "id-mismatch" for problem in problems):  # nearly every record: its data is not read
+        return list(problems)
     record_id = loaded.data.get("id") if isinstance(loaded.data, dict) else None
     other = f"records/{record_id}.yml"
     if not isinstance(record_id, str) or other == loaded.file or not (layout.root / other).is_file():
@@ -196,34 +155,25 @@ def _record_checks(layout: Layout, names: list[str], cache: CheckCache) -> Itera
     """Each record file checked, in the order of `names`, holding no positions (a rule that needs one reads the
     file again): from the cache when its bytes were checked before, else read and validated now."""
     root = str(layout.root)
-    keys = {name: cache.file_key(os.path.join(root, name)) for name in names}
-    found = {name: entry for name in names if (entry := cache.record(name, keys[name])) is not None}
-    missing = [name for name in names if name not in found]
-    checked: dict[str, FileCheck] = {}
-    for start in range(0, len(missing), BATCH):
-        batch = missing[start:start + BATCH]
-        for name, fresh in zip(batch, check_record_files(layout, batch), strict=True):
-            checked[name] = _without_positions(layout, fresh)
-            _keep(layout, cache, keys[name], checked[name])
-    for name in names:
-        yield checked.pop(name) if name in checked else _from_cache(layout, name, found.pop(name))
+    found = {name: entry for name in names if (entry := cache.known(name, os.path.join(root, name))) is not None}
+    checked = {fresh.file: fresh for fresh in check_record_files(layout, [name for name in names if name not in found],
+                                                                 cache.now)}
+    # Records' data is millions of objects that hold no reference cycle: the collector need not walk them as
+    # they are made.
+    with no_garbage_collection():
+        for name in names:
+            yield _kept(cache, checked.pop(name), layout) if name in checked else _from_cache(layout, name, found.pop(name))
 
 
-def _without_positions(layout: Layout, checked: FileCheck) -> FileCheck:
-    """A file's check holding no positions, as from the cache: a rule that needs one reads the file again."""
-    return replace(checked, loaded=checked.loaded.without_positions(layout.root))
-
-
-def _keep(layout: Layout, cache: CheckCache, digest: bytes | None, checked: FileCheck) -> None:
-    # a checker failure may not happen again (it might be the memory or the disk), so it is not kept
-    if digest is not None and not any(problem.type == "internal-error" for problem in checked.problems):
-        loaded = checked.loaded
-        entry = RecordEntry(digest, checked.in_shape, stored(loaded.problems), stored(checked.problems), loaded.data)
-        cache.put_record(loaded.file, entry, os.path.join(layout.root, loaded.file))
+def _kept(cache: CheckCache, fresh: Compact, layout: Layout, *, lazy: bool = True) -> FileCheck:
+    """A file checked now, restored (its data decoded when first read), and kept in the cache."""
+    restored = restore(fresh, layout.root, lazy=lazy)
+    cache.put(fresh.digest, fresh.stat, (fresh.in_shape, fresh.read_problems, fresh.problems, restored.loaded), fresh.file)
+    return restored
 
 
 def _from_cache(layout: Layout, name: str, entry: RecordEntry) -> FileCheck:
-    loaded = Loaded(name, entry.data, problems=restored(entry.read_problems), root=layout.root)
+    loaded = Loaded(name, entry.data, NO_POSITIONS, NO_POSITIONS, NO_POSITIONS, restored(entry.read_problems), layout.root)
     return FileCheck(loaded, restored(entry.problems), entry.in_shape)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
 
 import yaml
@@ -19,6 +20,7 @@ from belarus_releases.check.scalars import scalar_value, show_tag
 from belarus_releases.problems import JsonPath, Position, Problem, at
 
 MAX_DEPTH = 10
+SHORT = 40  # texts up to this long are interned; longer ones (quotes) are nearly all distinct
 MAX_ITEMS = 20_000  # the longest list a registry may hold; records allow far fewer (their schema's maxItems)
 
 _Scalar, _Alias = yaml.ScalarEvent, yaml.AliasEvent
@@ -142,6 +144,8 @@ class Builder:
         else:
             self._at(mark, self.ends, self.parsed.raw_ends, path)
         value, ambiguity = scalar_value(event.value, event.style)
+        if type(value) is str and len(value) <= SHORT:
+            value = intern(value)  # ids, dates, names, kinds: one object for all their uses in 100,000 records
         if ambiguity:
             self.fail(event.start_mark, "ambiguous-value", ambiguity)
         if event.style == '"':
@@ -179,7 +183,7 @@ class Builder:
             if (kind is not _Scalar or event.anchor is not None or event.tag is not None or depth >= MAX_DEPTH
                     or (event.value == "<<" and not event.style)):
                 self._refuse_key(event, depth + 1)
-            key = unicodedata.normalize("NFC", event.value)
+            key = intern(unicodedata.normalize("NFC", event.value))  # field names: one object for every record
             here = (*path, key)
             if key in mapping:
                 self._duplicate(parser, event, here, path, depth)
