@@ -57,6 +57,9 @@ def test_an_incremental_build_gives_the_bytes_of_a_full_build(repo: Layout, tmp_
     incremental = build_dataset(layout, allow_removals=True)
     assert incremental.ok, [p.to_text() for p in incremental.problems]
     assert {"events", "event_links", "quotes"} <= set(spliced) < set(CONTRIBUTOR)  # the rest was linked
+    assert first.release and incremental.release
+    texts = [name for name in os.listdir(incremental.release) if name.endswith(".txt")]  # sources/ did not change
+    assert texts and all(os.path.samefile(first.release / name, incremental.release / name) for name in texts)
     other = copy_dataset(tmp_path / "other")
     for part in ("records", "registry", "assertions.yml"):
         source, target = layout.root / part, other.root / part

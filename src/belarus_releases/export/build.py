@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gc
 import os
-import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +29,14 @@ from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.export.assertions import removal_problems, size_problems
 from belarus_releases.export.database import ORDER, DatabaseJob, Rows, incremental_job, job
 from belarus_releases.export.datapackage import datapackage_descriptor, validate_package, write_datapackage
-from belarus_releases.export.downloads import DATAPACKAGE, PACKAGE_ZIP, copy_source_texts, table_files, write_package_zip
+from belarus_releases.export.downloads import (
+    DATAPACKAGE,
+    PACKAGE_ZIP,
+    copy_source_texts,
+    link_or_copy,
+    table_files,
+    write_package_zip,
+)
 from belarus_releases.export.files import Values, write_table_values
 from belarus_releases.export.flatten import CONTRIBUTOR, flatten_values, inputs, table_values
 from belarus_releases.export.incremental import (
@@ -38,6 +44,7 @@ from belarus_releases.export.incremental import (
     Plan,
     build_key,
     file_entry,
+    input_digests,
     plan,
     record_digests,
     verify,
@@ -88,6 +95,7 @@ class _Build:
     database: DatabaseJob
     key: str
     digests: dict[str, str]
+    inputs: dict[str, str]  # the SHA-256 of every other input file, by its path from the root
     plan: Plan | None = None
     tables: dict[str, list[Values]] | None = None
 
@@ -116,9 +124,10 @@ def _checked_and_built(layout: Layout, database: DatabaseJob, allow_removals: bo
     if not result.ok or metadata is None or assertions is None:
         return result
     with _collector_spares_the_check():
-        key, digests = build_key(layout), record_digests(layout, result.check)
+        sources = input_digests(layout)
+        key, digests = build_key(sources), record_digests(layout, result.check)
         build = _Build(layout, result, metadata, assertions, allow_removals, progress or (lambda _: None), database, key,
-                       digests, plan(layout, key, digests))
+                       digests, sources, plan(layout, key, digests))
         if build.plan is None:  # a full build: the tables are checked against assertions.yml before build/ is touched
             result.problems = _flatten(build)
             if result.problems:
@@ -198,7 +207,7 @@ def _incremental(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
     for table in TABLES:
         for extension in ("csv", "json", "parquet"):
             if table.name not in touched:
-                _link(plan.previous / f"{table.name}.{extension}", folder / f"{table.name}.{extension}")
+                link_or_copy(plan.previous / f"{table.name}.{extension}", folder / f"{table.name}.{extension}")
     return _finish(build, folder, plan)
 
 
@@ -216,14 +225,6 @@ def _has_rows(previous: sqlite3.Connection, table: str, records: frozenset[str])
     marks = ", ".join("?" * len(records))
     query = f'SELECT 1 FROM "{table}" WHERE "{CONTRIBUTOR[table]}" IN ({marks}) LIMIT 1'
     return bool(records) and previous.execute(query, sorted(records)).fetchone() is not None
-
-
-def _link(source: Path, target: Path) -> None:
-    """The same file in the new release: a hard link (releases are never written to), a copy where links fail."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
 
 
 def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Problem]:
@@ -244,9 +245,20 @@ def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Probl
         problems += checked.overview
     if not problems:
         build.progress("package")
-        copy_source_texts(layout, [str(entry["file"]) for entry in inputs(build.result.check)[2]], folder)
+        files = [str(entry["file"]) for entry in inputs(build.result.check)[2]]
+        copy_source_texts(layout, files, folder, _same_sources(build, files, plan))
         write_manifest(folder, build.key, build.digests, build.result.rows, digests)
     return problems
+
+
+def _same_sources(build: _Build, files: list[str], plan: Plan | None) -> dict[str, Path]:
+    """The previous release's copy of each source document whose bytes are the same now (its verified digest in
+    the manifest is the one just taken of the file in sources/)."""
+    if plan is None:
+        return {}
+    previous, folder = plan.manifest["files"], build.layout.relative(build.layout.sources)
+    return {name: plan.previous / name for name in files
+            if name in previous and previous[name][1] == build.inputs.get(f"{folder}/{name}")}
 
 
 def _digests_so_far(folder: Path, plan: Plan | None) -> dict[str, list[Any]]:

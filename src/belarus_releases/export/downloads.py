@@ -14,6 +14,7 @@ a plain file name, checked by the validation), so that a release is self-contain
 
 from __future__ import annotations
 
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -52,12 +53,23 @@ def write_package_zip(folder: Path, target: Path) -> Path:
     return target
 
 
-def copy_source_texts(layout: Layout, files: list[str], folder: Path) -> list[Path]:
-    """Copy each listed source document from sources/ into `folder`; return the copies."""
-    copies = []
+def copy_source_texts(layout: Layout, files: list[str], folder: Path, same: dict[str, Path] | None = None) -> None:
+    """Copy each listed source document from sources/ into `folder`: linked from `same`, where a file with the
+    same bytes is known (the previous release's copy)."""
+    same = same or {}
     for name in files:
         source = layout.source_file(name)
         if source is None:  # the validation refuses a record citing a missing file, so this is a bug
             raise FileNotFoundError(f"sources/{name} is listed in registry/sources.yml but is not a plain file")
-        copies.append(Path(shutil.copyfile(source, folder / name)))
-    return copies
+        if name in same:
+            link_or_copy(same[name], folder / name)
+        else:
+            shutil.copyfile(source, folder / name)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """The same file in the new release: a hard link (releases are never written to), a copy where links fail."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)

@@ -49,18 +49,27 @@ class Plan:
     dropped: frozenset[str]  # ids of the records whose rows in the previous release go (edited or removed)
 
 
-def build_key(layout: Layout) -> str:
-    """Everything but the records that a release's bytes depend on, as one SHA-256."""
+def input_digests(layout: Layout) -> dict[str, str]:
+    """The SHA-256 of every input file but the records, by its path relative to the root."""
+    digests = {}
+    for part in INPUTS:
+        if part != layout.relative(layout.records):
+            for path in _files(layout.root / part):
+                digests[layout.relative(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
+
+
+def build_key(inputs: dict[str, str]) -> str:
+    """Everything but the records that a release's bytes depend on (this code, the libraries, the `inputs` digests
+    of input_digests), as one SHA-256."""
     digest = hashlib.sha256()
     digest.update(repr((FORMAT, sys.version, sqlite3.sqlite_version, zlib.ZLIB_RUNTIME_VERSION,
                         [_version(name) for name in LIBRARIES])).encode())
     package = Path(__file__).resolve().parent.parent
     for path in sorted(package.rglob("*.py")):
-        _add(digest, path.relative_to(package).as_posix(), path)
-    for part in INPUTS:
-        if part != layout.relative(layout.records):
-            for path in _files(layout.root / part):
-                _add(digest, layout.relative(path), path)
+        _add(digest, path.relative_to(package).as_posix(), hashlib.sha256(path.read_bytes()).digest())
+    for name, hexdigest in inputs.items():
+        _add(digest, name, bytes.fromhex(hexdigest))
     return digest.hexdigest()
 
 
@@ -77,9 +86,9 @@ def _files(path: Path) -> list[Path]:
     return [path] if path.is_file() else []
 
 
-def _add(digest: Any, name: str, path: Path) -> None:
+def _add(digest: Any, name: str, content_digest: bytes) -> None:
     digest.update(f"{len(name)}:{name}:".encode())
-    digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(content_digest)
 
 
 def record_digests(layout: Layout, check: CheckResult) -> dict[str, str]:
