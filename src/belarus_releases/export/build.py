@@ -28,7 +28,7 @@ from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.export.assertions import removal_problems, size_problems
 from belarus_releases.export.database import ORDER, DatabaseJob, Rows, incremental_job, job
-from belarus_releases.export.datapackage import datapackage_descriptor, validate_package, write_datapackage
+from belarus_releases.export.datapackage import datapackage_descriptor, verified_package, write_datapackage
 from belarus_releases.export.downloads import (
     DATAPACKAGE,
     PACKAGE_ZIP,
@@ -234,7 +234,9 @@ def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Probl
     descriptor = datapackage_descriptor(layout, build.metadata, folder=layout.current)
     written = write_datapackage(descriptor, folder / layout.datapackage.name)
     build.progress("validate")
-    invalid = validate_package(written, folder, shown_in=f"{layout.relative(layout.current)}/")
+    invalid, dialects = verified_package(written, folder, shown_in=f"{layout.relative(layout.current)}/",
+                                         previous=plan.previous if plan else None,
+                                         dialects=plan.manifest.get("dialects") if plan else None)
     build.progress("database")
     build.database.parquet_written()
     write_package_zip(folder, folder / PACKAGE_ZIP)
@@ -247,7 +249,7 @@ def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Probl
         build.progress("package")
         files = [str(entry["file"]) for entry in inputs(build.result.check)[2]]
         copy_source_texts(layout, files, folder, _same_sources(build, files, plan))
-        write_manifest(folder, build.key, build.digests, build.result.rows, digests)
+        write_manifest(folder, build.key, build.digests, build.result.rows, digests, dialects)
     return problems
 
 
