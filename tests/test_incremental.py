@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from belarus_releases.export import build as build_module
-from belarus_releases.export import datapackage
+from belarus_releases.export import datapackage, downloads
 from belarus_releases.export.build import build_dataset
 from belarus_releases.export.flatten import CONTRIBUTOR
 from belarus_releases.export.incremental import MANIFEST, Doubt, Plan, plan, read_manifest, verify, write_manifest
@@ -56,10 +56,19 @@ def test_an_incremental_build_gives_the_bytes_of_a_full_build(repo: Layout, tmp_
         return real_splice(table, *args)
 
     monkeypatch.setattr(build_module, "splice_table", spy)
+    reused: list[str] = []
+    real_copy = downloads._copy_entry
+
+    def copy_spy(old: Any, entry: Any, archive: Any) -> None:
+        reused.append(entry.filename)
+        real_copy(old, entry, archive)
+
+    monkeypatch.setattr(downloads, "_copy_entry", copy_spy)
     incremental = build_dataset(layout, allow_removals=True)
     assert incremental.ok, [p.to_text() for p in incremental.problems]
     assert {"events", "event_links", "quotes"} <= set(spliced) < set(CONTRIBUTOR)  # the rest was linked
     assert first.release and incremental.release
+    assert "datapackage.json" in reused and "people.csv" in reused and "events.csv" not in reused  # zipped once
     texts = [name for name in os.listdir(incremental.release) if name.endswith(".txt")]  # sources/ did not change
     assert texts and all(os.path.samefile(first.release / name, incremental.release / name) for name in texts)
     other = copy_dataset(tmp_path / "other")

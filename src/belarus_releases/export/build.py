@@ -239,7 +239,7 @@ def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Probl
                                          dialects=plan.manifest.get("dialects") if plan else None)
     build.progress("database")
     build.database.parquet_written()
-    write_package_zip(folder, folder / PACKAGE_ZIP)
+    write_package_zip(folder, folder / PACKAGE_ZIP, plan.previous if plan else None)
     digests = _digests_so_far(folder, plan)
     checked = build.database.result()
     problems = checked.foreign_keys + checked.queries + invalid

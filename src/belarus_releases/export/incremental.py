@@ -21,12 +21,13 @@ import sqlite3
 import sys
 import zlib
 from dataclasses import dataclass
-from importlib import metadata as package_metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from belarus_releases.check.dataset import CheckResult
 from belarus_releases.layout import INPUTS, Layout
+
+if TYPE_CHECKING:  # the site and the database process import this module's neighbours, never the check
+    from belarus_releases.check.dataset import CheckResult
 
 MANIFEST = ".build-manifest.json"
 FORMAT = 1
@@ -74,6 +75,8 @@ def build_key(inputs: dict[str, str]) -> str:
 
 
 def _version(name: str) -> str:
+    from importlib import metadata as package_metadata  # imported here: a tenth of a second, for the build only
+
     try:
         return package_metadata.version(name)
     except package_metadata.PackageNotFoundError:
