@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from belarus_releases.export import build as build_module
-from belarus_releases.export import datapackage, downloads
+from belarus_releases.export import datapackage, package_zip
 from belarus_releases.export.build import build_dataset
 from belarus_releases.export.flatten import CONTRIBUTOR
 from belarus_releases.export.incremental import MANIFEST, Doubt, Plan, plan, read_manifest, verify, write_manifest
@@ -57,13 +57,13 @@ def test_an_incremental_build_gives_the_bytes_of_a_full_build(repo: Layout, tmp_
 
     monkeypatch.setattr(build_module, "splice_table", spy)
     reused: list[str] = []
-    real_copy = downloads._copy_entry
+    real_copy = package_zip._copied
 
-    def copy_spy(old: Any, entry: Any, archive: Any) -> None:
+    def copy_spy(old: Path, entry: Any) -> Any:
         reused.append(entry.filename)
-        real_copy(old, entry, archive)
+        return real_copy(old, entry)
 
-    monkeypatch.setattr(downloads, "_copy_entry", copy_spy)
+    monkeypatch.setattr(package_zip, "_copied", copy_spy)
     incremental = build_dataset(layout, allow_removals=True)
     assert incremental.ok, [p.to_text() for p in incremental.problems]
     assert {"events", "event_links", "quotes"} <= set(spliced) < set(CONTRIBUTOR)  # the rest was linked

@@ -32,10 +32,10 @@ from belarus_releases.export.datapackage import datapackage_descriptor, verified
 from belarus_releases.export.downloads import (
     DATAPACKAGE,
     PACKAGE_ZIP,
+    ZIPPED,
     copy_source_texts,
     link_or_copy,
     table_files,
-    write_package_zip,
 )
 from belarus_releases.export.files import Values, write_table_values
 from belarus_releases.export.flatten import CONTRIBUTOR, flatten_values, inputs, table_values
@@ -50,6 +50,8 @@ from belarus_releases.export.incremental import (
     verify,
     write_manifest,
 )
+from belarus_releases.export.package_check import Dialects
+from belarus_releases.export.package_zip import PackageZip
 from belarus_releases.export.publish import release
 from belarus_releases.export.splice import splice_table
 from belarus_releases.export.sqlite import read_only
@@ -229,18 +231,14 @@ def _has_rows(previous: sqlite3.Connection, table: str, records: frozenset[str])
 
 def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Problem]:
     """Everything after the table files: the descriptor, the verification, the downloads and the manifest. The
-    digests of the files made so far are taken while the database process works."""
-    layout = build.layout
-    descriptor = datapackage_descriptor(layout, build.metadata, folder=layout.current)
-    written = write_datapackage(descriptor, folder / layout.datapackage.name)
-    build.progress("validate")
-    invalid, dialects = verified_package(written, folder, shown_in=f"{layout.relative(layout.current)}/",
-                                         previous=plan.previous if plan else None,
-                                         dialects=plan.manifest.get("dialects") if plan else None)
-    build.progress("database")
-    build.database.parquet_written()
-    write_package_zip(folder, folder / PACKAGE_ZIP, plan.previous if plan else None)
-    digests = _digests_so_far(folder, plan)
+    zip is compressed in threads while the package is checked, and the digests of the files made so far are
+    taken while the database process works."""
+    package = PackageZip(folder, plan.previous if plan else None, PACKAGE_ZIP)
+    try:
+        invalid, dialects = _verified(build, folder, plan, package)
+        digests = _digests_so_far(folder, plan)
+    finally:
+        package.close()
     checked = build.database.result()
     problems = checked.foreign_keys + checked.queries + invalid
     if not problems:
@@ -248,9 +246,28 @@ def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Probl
     if not problems:
         build.progress("package")
         files = [str(entry["file"]) for entry in inputs(build.result.check)[2]]
-        copy_source_texts(layout, files, folder, _same_sources(build, files, plan))
+        copy_source_texts(build.layout, files, folder, _same_sources(build, files, plan))
         write_manifest(folder, build.key, build.digests, build.result.rows, digests, dialects)
     return problems
+
+
+def _verified(build: _Build, folder: Path, plan: Plan | None,
+              package: PackageZip) -> tuple[list[Problem], Dialects | None]:
+    """The descriptor written and the package checked (with the zip's CSV and JSON members compressed meanwhile),
+    then, once the database process has written the Parquet files, the zip."""
+    layout = build.layout
+    descriptor = datapackage_descriptor(layout, build.metadata, folder=layout.current)
+    write_datapackage(descriptor, folder / DATAPACKAGE)
+    package.add([DATAPACKAGE, *table_files(("csv", "json"))])
+    build.progress("validate")
+    verdict = verified_package(folder / DATAPACKAGE, folder, shown_in=f"{layout.relative(layout.current)}/",
+                               previous=plan.previous if plan else None,
+                               dialects=plan.manifest.get("dialects") if plan else None)
+    build.progress("database")
+    build.database.parquet_written()
+    package.add(table_files(("parquet",)))
+    package.write(folder / PACKAGE_ZIP, ZIPPED)
+    return verdict
 
 
 def _same_sources(build: _Build, files: list[str], plan: Plan | None) -> dict[str, Path]:
