@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from belarus_releases.export import build as build_module
-from belarus_releases.export import datapackage, package_zip
+from belarus_releases.export import datapackage, package_zip, splice
 from belarus_releases.export.build import build_dataset
 from belarus_releases.export.flatten import CONTRIBUTOR
 from belarus_releases.export.incremental import MANIFEST, Doubt, Plan, plan, read_manifest, verify, write_manifest
@@ -56,6 +56,7 @@ def test_an_incremental_build_gives_the_bytes_of_a_full_build(repo: Layout, tmp_
         return real_splice(table, *args)
 
     monkeypatch.setattr(build_module, "splice_table", spy)
+    monkeypatch.setattr(splice, "BLOCK", 100)  # the previous files read in blocks that end inside rows and quotes
     reused: list[str] = []
     real_copy = package_zip._copied
 
@@ -129,3 +130,22 @@ def test_a_full_build_when_the_key_differs_or_most_records_changed(tmp_path: Pat
     found = plan(layout, "key", one_changed)
     assert found is not None and (found.changed, found.dropped) == ({"2025-01-01-event-7"}, {"2025-01-01-event-7"})
     assert plan(layout, "key", {name: "edited" for name in digests}) is None
+
+
+@pytest.mark.parametrize("kernel", [True, False])
+def test_spliced_bytes_are_copied_by_the_kernel_or_through_a_buffer(kernel: bool, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: Any) -> int:
+        raise OSError(18, "Invalid cross-device link")
+
+    if not kernel:
+        monkeypatch.setattr(os, "copy_file_range", refused)
+    monkeypatch.setattr(splice, "BLOCK", 3)
+    data = bytes(range(256)) * 4
+    (tmp_path / "old").write_bytes(data)
+    with (tmp_path / "old").open("rb") as source, (tmp_path / "new").open("wb") as target:
+        target.write(b"new")
+        splice._copy(source, target, 10, 700)
+        target.write(b"|")
+        splice._copy(source, target, 0, 1)
+    assert (tmp_path / "new").read_bytes() == b"new" + data[10:700] + b"|" + data[:1]
