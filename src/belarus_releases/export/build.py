@@ -8,8 +8,10 @@ checked and every canned query is compiled. Only then does export/publish.py mak
 with one rename of build/current. A failed build leaves build/current as it was; nothing outside build/ is written.
 
 This process writes the CSV and JSON files, while a second one makes the database and everything read from it
-(export/database.py). When only a few records changed since the live release, the files are made from that
-release's (export/incremental.py), with the same bytes as a full build.
+(export/database.py); the zip's members are compressed in threads while the package is checked
+(export/package_zip.py). When only a few records changed since the live release, the files are made from that
+release's (export/incremental.py), with the same bytes as a full build: unchanged files are linked, their zip
+entries copied, and the package is checked against that release's (export/package_recheck.py).
 """
 
 from __future__ import annotations
