@@ -149,3 +149,27 @@ def test_spliced_bytes_are_copied_by_the_kernel_or_through_a_buffer(kernel: bool
         target.write(b"|")
         splice._copy(source, target, 0, 1)
     assert (tmp_path / "new").read_bytes() == b"new" + data[10:700] + b"|" + data[:1]
+
+
+def test_a_previous_release_changed_after_it_was_published_gives_a_full_build(fixture_built: Layout,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its files are checked against its manifest while the new one is made: a mismatch found then still makes
+    the build start again in full, and publish the full build's bytes."""
+    layout = fixture_built
+    previous = layout.current.resolve()
+    expected = (previous / "people.csv").read_bytes()
+    with (previous / "people.csv").open("ab") as handle:  # people.csv is linked into the next release, unchanged
+        handle.write(b"tampered,\n")
+    edit_record(layout, SMITH, "title: US Deputy", "title: The US Deputy")
+    restarts: list[str] = []
+    real_restart = build_module.DatabaseJob.restart
+
+    def restart(job: Any) -> None:
+        restarts.append("restart")
+        real_restart(job)
+
+    monkeypatch.setattr(build_module.DatabaseJob, "restart", restart)
+    result = build_dataset(layout)
+    assert result.ok, [p.to_text() for p in result.problems]
+    assert result.release and (result.release / "people.csv").read_bytes() == expected
+    assert len(restarts) == 2  # the process's start, and its start again for the full build

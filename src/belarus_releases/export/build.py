@@ -20,6 +20,7 @@ import gc
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -49,6 +50,7 @@ from belarus_releases.export.incremental import (
     input_digests,
     plan,
     record_digests,
+    same_file,
     verify,
     write_manifest,
 )
@@ -191,10 +193,19 @@ def _full(build: _Build, tables: dict[str, list[Values]], folder: Path) -> list[
 
 
 def _incremental(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
-    """The files from the previous release's: the changed records' rows made again, the others' copied."""
+    """The release made from the previous one, whose files are checked against its manifest meanwhile, on another
+    core (hashlib lets go of the GIL): a file that differs is a Doubt, raised before anything is published."""
     if plan.previous != build.layout.current.resolve():
         raise Doubt("build/current changed since the plan was made")
-    verify(plan)
+    with ThreadPoolExecutor(1) as pool:
+        verified = pool.submit(verify, plan)
+        problems = _from_previous(build, plan, folder)
+        verified.result()
+    return problems
+
+
+def _from_previous(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
+    """The files from the previous release's: the changed records' rows made again, the others' copied."""
     records, _, _, quote_texts = inputs(build.result.check)
     changed_records = [record for record in records if record["id"] in plan.changed]
     changed = {name: table_values(table, changed_records, [], [], quote_texts)
@@ -286,13 +297,5 @@ def _digests_so_far(folder: Path, plan: Plan | None) -> dict[str, list[Any]]:
     """The size and SHA-256 of each file that is final by now (the tables' files, the descriptor and the zip): from
     the previous release's manifest for a file linked from it."""
     linked = plan.manifest["files"] if plan else {}
-    return {name: linked[name] if plan and name in linked and _same_file(plan.previous / name, folder / name)
+    return {name: linked[name] if plan and name in linked and same_file(plan.previous / name, folder / name)
             else file_entry(folder / name) for name in (DATAPACKAGE, PACKAGE_ZIP, *table_files())}
-
-
-def _same_file(one: Path, other: Path) -> bool:
-    """Whether both names are links to one file (so its digest is known)."""
-    try:
-        return os.path.samefile(one, other)
-    except OSError:
-        return False

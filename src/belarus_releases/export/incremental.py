@@ -144,6 +144,14 @@ def verify(plan: Plan) -> None:
             raise Doubt(f"{name} of the previous release is not what its manifest says")
 
 
+def same_file(one: Path, other: Path) -> bool:
+    """Whether both names are links to one file (a file of a release linked into the next: the same bytes)."""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
+
+
 def file_entry(path: Path) -> list[Any]:
     """A file's size and SHA-256, as the manifest lists them."""
     return [path.stat().st_size, file_digest(path)]

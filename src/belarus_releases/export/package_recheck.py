@@ -14,10 +14,10 @@ descriptor, a head that differs, no recorded dialect, any error) says "not shown
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from belarus_releases.export.incremental import same_file
 from belarus_releases.export.package_check import (
     Columns,
     Dialects,
@@ -54,7 +54,7 @@ def _recheck(descriptor: Path, folder: Path, previous: Path, dialects: Dialects)
     paths = {resource["name"]: _path(resource) for resource in resources}
     if sorted(dialects) != sorted(columns):
         raise NotShown("no dialect recorded for each table")
-    changed = {name for name, path in paths.items() if not _same_file(previous / path, folder / path)}
+    changed = {name for name, path in paths.items() if not same_file(previous / path, folder / path)}
     for name in changed:
         same_head(previous / paths[name], folder / paths[name])
     joins = [(name, target) for name, table in columns.items() for _, target in table.references
@@ -90,13 +90,6 @@ def _path(resource: dict[str, Any]) -> str:
     if not isinstance(path, str) or not is_plain_file_name(path):
         raise NotShown("a resource path that is not a file name")
     return path
-
-
-def _same_file(one: Path, other: Path) -> bool:
-    try:
-        return os.path.samefile(one, other)
-    except OSError:
-        return False
 
 
 def same_head(old: Path, new: Path) -> None:

@@ -11,13 +11,12 @@ is not compressed again: its entry is copied from that release's zip (export/inc
 from __future__ import annotations
 
 import copy
-import os
 import zipfile
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from belarus_releases.export.incremental import Doubt
+from belarus_releases.export.incremental import Doubt, same_file
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold: nothing depends on when it was built
 ZIP_LEVEL = 3  # deflate level: half the time of the default (6) for a zip about 5 % larger
@@ -106,9 +105,9 @@ def _copied(old_zip: Path, entry: zipfile.ZipInfo) -> Member:
 
 def _same_bytes(one: Path, other: Path) -> bool:
     """Whether two files have the same bytes: one file linked twice, or a small file read and compared."""
+    if same_file(one, other):
+        return True
     try:
-        if os.path.samefile(one, other):
-            return True
         return one.stat().st_size == other.stat().st_size <= SMALL and one.read_bytes() == other.read_bytes()
     except OSError:
         return False
