@@ -106,3 +106,29 @@ def test_no_recorded_dialect_is_not_shown_valid(previous: tuple[Path, Dialects],
     descriptor = _next(folder, tmp_path / "next", {})
     assert shown_valid_again(descriptor, descriptor.parent, folder, {"people": dialects["people"]}) is None
     shutil.rmtree(tmp_path / "next")
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_small_table_is_compared_on_its_first_lines_when_its_encoding_is_declared(declared: bool,
+                                                                                    tmp_path: Path) -> None:
+    """Frictionless detects an undeclared encoding from a table's first 100,000 bytes, a declared one only by its
+    first bytes (a byte-order mark): a short table with a row changed after its first 100 lines is compared only
+    when its encoding is declared."""
+    rows = 300
+    last = f"p{rows - 1:05d}"
+    folder = tmp_path / "previous"
+    folder.mkdir()
+    (folder / "people.csv").write_text("".join(PEOPLE.splitlines(keepends=True)[:rows + 1]), encoding="utf-8",
+                                       newline="")
+    (folder / "visits.csv").write_text("".join(VISITS.splitlines(keepends=True)[:rows + 1]), encoding="utf-8",
+                                       newline="")
+    descriptor = json.loads(json.dumps(DESCRIPTOR))
+    if not declared:
+        del descriptor["resources"][0]["encoding"]
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    dialects = fast_verdict(folder / "datapackage.json", folder)
+    assert dialects is not None
+    changes = {name: (lambda text: text.replace(f"{last},", f"{last}x,")) for name in ("people.csv", "visits.csv")}
+    new = _next(folder, tmp_path / "next", changes)
+    assert (shown_valid_again(new, new.parent, folder, dialects) == dialects) is declared
+    assert fast_verdict(new, new.parent) == dialects  # valid: only not compared without a declared encoding

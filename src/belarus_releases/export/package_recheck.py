@@ -3,9 +3,10 @@
 An incremental build writes the previous release's datapackage.json again (the same bytes), links the tables no
 changed record touches, and writes the others anew; their first rows are mostly the previous file's. The previous
 release was shown valid by export/package_check.py, and its manifest records the CSV dialect each table was read
-with. When the descriptor has the same bytes and each new table's head (everything Frictionless reads to detect the
-dialect and the header: the first HEAD_BYTES bytes and the first HEAD_LINES lines) is the previous file's,
-Frictionless would find the same descriptor valid and detect the same dialect and header now. What is left is the
+with. When the descriptor has the same bytes and each new table's head (what Frictionless reads to detect the dialect:
+the first HEAD_LINES lines, and HEAD_BYTES bytes unless the encoding is declared) is the previous file's,
+Frictionless would find the same descriptor valid and detect the same dialect now; it finds the header row by the
+widths of the first rows, and every row of a table checked here has the header's width. What is left is the
 rows: a new table's are checked in full (export/package_check.py's `check_rows`, the same code), a linked table's
 only where a foreign key joins it to a new table (its keys, or the values it refers to). Anything else (another
 descriptor, a head that differs, no recorded dialect, any error) says "not shown": the build checks in full.
@@ -31,7 +32,7 @@ from belarus_releases.export.package_check import (
 )
 from belarus_releases.layout import is_plain_file_name
 
-HEAD_BYTES = 100_000  # frictionless's settings.DEFAULT_BUFFER_SIZE: the bytes it reads to detect the encoding
+HEAD_BYTES = 100_000  # frictionless's settings.DEFAULT_BUFFER_SIZE: the bytes it reads to detect an undeclared encoding
 HEAD_LINES = 100  # its CSV parser's SAMPLE_SIZE: the lines it gives csv.Sniffer (tests/test_package_check.py checks both)
 HEAD_LIMIT = 1 << 22  # a head whose 100 lines are longer than this is not compared: the package is checked in full
 
@@ -55,8 +56,9 @@ def _recheck(descriptor: Path, folder: Path, previous: Path, dialects: Dialects)
     if sorted(dialects) != sorted(columns):
         raise NotShown("no dialect recorded for each table")
     changed = {name for name, path in paths.items() if not same_file(previous / path, folder / path)}
+    declared = {resource["name"] for resource in resources if resource.get("encoding")}
     for name in changed:
-        same_head(previous / paths[name], folder / paths[name])
+        same_head(previous / paths[name], folder / paths[name], buffer=name not in declared)
     joins = [(name, target) for name, table in columns.items() for _, target in table.references
              if name in changed or target[0] in changed]  # the foreign keys whose values may have changed
     targets: dict[str, set[tuple[str, ...]]] = {}
@@ -92,10 +94,11 @@ def _path(resource: dict[str, Any]) -> str:
     return path
 
 
-def same_head(old: Path, new: Path) -> None:
-    """Raise NotShown unless `new` starts with the head of `old` (its first HEAD_BYTES bytes and first HEAD_LINES
-    lines, or all of it when shorter, and then `new` is `old`): what Frictionless reads to detect a CSV's dialect.
-    Lines end at a line feed at the latest (a carriage return can end one sooner, never later)."""
+def same_head(old: Path, new: Path, *, buffer: bool = True) -> None:
+    """Raise NotShown unless `new` starts with the head of `old`: what Frictionless reads to detect a CSV's dialect
+    (its first HEAD_LINES lines; all of it when shorter, and then `new` is `old`) and, with `buffer`, to detect its
+    encoding (the first HEAD_BYTES bytes; with an encoding declared, only a byte-order mark counts, within the
+    lines). Lines end at a line feed at the latest (a carriage return can end one sooner, never later)."""
     with old.open("rb") as one, new.open("rb") as other:
         head, start = one.read(HEAD_LIMIT), other.read(HEAD_LIMIT)
     end = 0
@@ -107,6 +110,7 @@ def same_head(old: Path, new: Path) -> None:
             end = len(head)
             break
         end = found + 1
-    end = max(end, min(HEAD_BYTES, len(head)))
+    if buffer:
+        end = max(end, min(HEAD_BYTES, len(head)))
     if start[:end] != head[:end] or (end == len(head) and len(start) != len(head)):
         raise NotShown("the head of the table is not the previous file's")
