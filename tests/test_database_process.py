@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from belarus_releases.export.database import DatabaseJob
-from belarus_releases.export.database_work import Job, Rows
+from belarus_releases.export.database_job import Job, Rows
 
 
 def _job(folder: Path) -> Job:

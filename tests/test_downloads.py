@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -14,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from frictionless import Package
 
-from belarus_releases.export.downloads import PACKAGE_ZIP, table_files
+from belarus_releases.export.downloads import PACKAGE_ZIP, ZIPPED, table_files, write_package_zip
 from belarus_releases.export.parquet import arrow_schema
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES, Table
@@ -75,3 +76,29 @@ def test_the_package_zip_validates_once_unzipped(site: Layout, tmp_path: Path) -
     report = Package(str(tmp_path / "datapackage.json")).validate()
     assert report.valid, report.flatten(["type", "message"])
     assert descriptor["version"]
+
+
+def test_the_zip_has_the_bytes_zipfile_writes(tmp_path: Path) -> None:
+    """export/package_zip.py writes each entry itself (compressed in threads, or copied from the previous zip):
+    the bytes are those of zipfile writing the same files, one after the other, as the zip was first written."""
+    folder = tmp_path / "release"
+    folder.mkdir()
+    for number, name in enumerate(ZIPPED):
+        (folder / name).write_bytes(f"{name}, line {number}\n".encode() * (number * 300) + bytes(range(256)) * number)
+    reference = tmp_path / "reference.zip"
+    with zipfile.ZipFile(reference, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in ZIPPED:
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+            entry.file_size = (folder / name).stat().st_size
+            entry._compresslevel = 3  # type: ignore[attr-defined]
+            with archive.open(entry, "w") as copy:
+                copy.write((folder / name).read_bytes())
+    assert write_package_zip(folder, folder / PACKAGE_ZIP).read_bytes() == reference.read_bytes()
+    later, full = tmp_path / "later", tmp_path / "full"  # the next release: one file changed, the others linked
+    for target in (later, full):
+        target.mkdir()
+        for name in ZIPPED:
+            os.link(folder / name, target / name) if name != "events.csv" else (target / name).write_bytes(b"id\nx\n")
+    assert (write_package_zip(later, later / PACKAGE_ZIP, folder).read_bytes()  # the linked files' entries copied
+            == write_package_zip(full, full / PACKAGE_ZIP).read_bytes())

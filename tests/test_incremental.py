@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 
 from belarus_releases.export import build as build_module
+from belarus_releases.export import datapackage, package_zip, splice
 from belarus_releases.export.build import build_dataset
 from belarus_releases.export.flatten import CONTRIBUTOR
 from belarus_releases.export.incremental import MANIFEST, Doubt, Plan, plan, read_manifest, verify, write_manifest
 from belarus_releases.layout import Layout
+from belarus_releases.tables import TABLES
 from build_support import edit_record, published, record_path, use_fixture_dataset
 from conftest import copy_dataset
 
@@ -54,9 +56,22 @@ def test_an_incremental_build_gives_the_bytes_of_a_full_build(repo: Layout, tmp_
         return real_splice(table, *args)
 
     monkeypatch.setattr(build_module, "splice_table", spy)
+    monkeypatch.setattr(splice, "BLOCK", 100)  # the previous files read in blocks that end inside rows and quotes
+    reused: list[str] = []
+    real_copy = package_zip._copied
+
+    def copy_spy(old: Path, entry: Any) -> Any:
+        reused.append(entry.filename)
+        return real_copy(old, entry)
+
+    monkeypatch.setattr(package_zip, "_copied", copy_spy)
     incremental = build_dataset(layout, allow_removals=True)
     assert incremental.ok, [p.to_text() for p in incremental.problems]
     assert {"events", "event_links", "quotes"} <= set(spliced) < set(CONTRIBUTOR)  # the rest was linked
+    assert first.release and incremental.release
+    assert "datapackage.json" in reused and "people.csv" in reused and "events.csv" not in reused  # zipped once
+    texts = [name for name in os.listdir(incremental.release) if name.endswith(".txt")]  # sources/ did not change
+    assert texts and all(os.path.samefile(first.release / name, incremental.release / name) for name in texts)
     other = copy_dataset(tmp_path / "other")
     for part in ("records", "registry", "assertions.yml"):
         source, target = layout.root / part, other.root / part
@@ -69,6 +84,19 @@ def test_an_incremental_build_gives_the_bytes_of_a_full_build(repo: Layout, tmp_
     assert sorted(ours) == sorted(theirs) and MANIFEST in ours
     assert [name for name in ours if ours[name] != theirs[name]] == []
     assert b'"A note, with a comma and ""quotes"",\non two lines."' in ours["events.csv"]
+    manifest = read_manifest(incremental.release)
+    assert manifest is not None and sorted(manifest["dialects"]) == sorted(table.name for table in TABLES)
+
+
+def test_a_rebuild_with_nothing_changed_is_shown_valid_without_frictionless(fixture_built: Layout,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every table linked from the previous release, shown valid by it: export/package_recheck.py says so."""
+    def no_full_check(*args: Any) -> None:
+        raise AssertionError("the package was checked in full")
+
+    monkeypatch.setattr(datapackage, "fast_verdict", no_full_check)
+    again = build_dataset(fixture_built)
+    assert again.ok, [p.to_text() for p in again.problems]
 
 
 def _release(folder: Path, files: dict[str, bytes], records: dict[str, str]) -> Plan:
@@ -102,3 +130,45 @@ def test_a_full_build_when_the_key_differs_or_most_records_changed(tmp_path: Pat
     found = plan(layout, "key", one_changed)
     assert found is not None and (found.changed, found.dropped) == ({"2025-01-01-event-7"}, {"2025-01-01-event-7"})
     assert plan(layout, "key", {name: "edited" for name in digests}) is None
+
+
+@pytest.mark.parametrize("kernel", [True, False])
+def test_spliced_bytes_are_copied_by_the_kernel_or_through_a_buffer(kernel: bool, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: Any) -> int:
+        raise OSError(18, "Invalid cross-device link")
+
+    if not kernel:
+        monkeypatch.setattr(os, "copy_file_range", refused)
+    monkeypatch.setattr(splice, "BLOCK", 3)
+    data = bytes(range(256)) * 4
+    (tmp_path / "old").write_bytes(data)
+    with (tmp_path / "old").open("rb") as source, (tmp_path / "new").open("wb") as target:
+        target.write(b"new")
+        splice._copy(source, target, 10, 700)
+        target.write(b"|")
+        splice._copy(source, target, 0, 1)
+    assert (tmp_path / "new").read_bytes() == b"new" + data[10:700] + b"|" + data[:1]
+
+
+def test_a_previous_release_changed_after_it_was_published_gives_a_full_build(fixture_built: Layout,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its files are checked against its manifest while the new one is made: a mismatch found then still makes
+    the build start again in full, and publish the full build's bytes."""
+    layout = fixture_built
+    previous = layout.current.resolve()
+    expected = (previous / "people.csv").read_bytes()
+    with (previous / "people.csv").open("ab") as handle:  # nothing changed since: every file would be linked
+        handle.write(b"tampered,\n")
+    restarts: list[str] = []
+    real_restart = build_module.DatabaseJob.restart
+
+    def restart(job: Any) -> None:
+        restarts.append("restart")
+        real_restart(job)
+
+    monkeypatch.setattr(build_module.DatabaseJob, "restart", restart)
+    result = build_dataset(layout)
+    assert result.ok, [p.to_text() for p in result.problems]
+    assert result.release and (result.release / "people.csv").read_bytes() == expected
+    assert len(restarts) == 2  # the process's start, and its start again for the full build

@@ -11,10 +11,7 @@ from pathlib import Path
 import click
 
 from belarus_releases import __version__
-from belarus_releases.check.dataset import check_dataset
-from belarus_releases.diff import DiffError, diff_revisions
 from belarus_releases.diff_report import FORMATS as DIFF_FORMATS
-from belarus_releases.diff_report import render_diff
 from belarus_releases.layout import Layout
 from belarus_releases.progress import progress_bar
 from belarus_releases.report import FORMATS, render
@@ -62,6 +59,8 @@ def validate(root: str, fmt: str, as_json: bool, no_cache: bool) -> None:
         belarus-releases validate
         belarus-releases validate --format github
     """
+    from belarus_releases.check.dataset import check_dataset  # imported by the commands that check, when they run
+
     result = check_dataset(_layout(root), cache=not no_cache)
     click.echo(render(result, "json" if as_json else fmt), nl=False, color=_colour())
     raise SystemExit(0 if result.ok else 1)
@@ -255,6 +254,9 @@ def diff(base: str, head: str | None, root: str, fmt: str) -> None:
         belarus-releases diff main
         belarus-releases diff main HEAD --format markdown > comment.md
     """
+    from belarus_releases.diff import DiffError, diff_revisions  # the check and the flattening: when they run
+    from belarus_releases.diff_report import render_diff
+
     layout = _layout(root)
     try:
         result = diff_revisions(layout.root, base, head)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from belarus_releases.diff import DatasetDiff, Side, TableDiff
-from belarus_releases.export.flatten import Row
 from belarus_releases.problems import printable
-from belarus_releases.tables import Table
+
+if TYPE_CHECKING:  # for annotations only: the CLI imports this module for FORMATS, whatever the command
+    from belarus_releases.diff import DatasetDiff, Side, TableDiff
+    from belarus_releases.export.flatten import Row
+    from belarus_releases.tables import Table
 
 FORMATS = ("text", "markdown", "json")
 MAX_VALUE = 80  # characters of a value shown in text and Markdown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,9 +100,10 @@ class Layout:
     def source_file(self, name: str) -> Path | None:
         """The source document `name` when it is a regular file directly inside sources/ (no link), else None."""
         path = self.sources / name
-        if not is_plain_file_name(name) or path.is_symlink() or not path.is_file():
+        # a plain name (no separator, no "..") that is no link is a file directly in sources/: nothing to resolve
+        if not is_plain_file_name(name) or os.path.islink(path) or not os.path.isfile(path):
             return None
-        return path if path.resolve().parent == self.sources.resolve() else None
+        return path
 
 
 def is_plain_file_name(name: str) -> bool:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
-from belarus_releases.check.dataset import CheckResult
 from belarus_releases.problems import Problem
+
+if TYPE_CHECKING:  # for annotations only: the CLI imports this module for FORMATS, whatever the command
+    from belarus_releases.check.dataset import CheckResult
 
 FORMATS = ("text", "json", "github")
 

@@ -8,17 +8,19 @@ checked and every canned query is compiled. Only then does export/publish.py mak
 with one rename of build/current. A failed build leaves build/current as it was; nothing outside build/ is written.
 
 This process writes the CSV and JSON files, while a second one makes the database and everything read from it
-(export/database.py). When only a few records changed since the live release, the files are made from that
-release's (export/incremental.py), with the same bytes as a full build.
+(export/database.py); the zip's members are compressed in threads while the package is checked
+(export/package_zip.py). When only a few records changed since the live release, the files are made from that
+release's (export/incremental.py), with the same bytes as a full build: unchanged files are linked, their zip
+entries copied, and the package is checked against that release's (export/package_recheck.py).
 """
 
 from __future__ import annotations
 
 import gc
 import os
-import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -29,8 +31,15 @@ from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.export.assertions import removal_problems, size_problems
 from belarus_releases.export.database import ORDER, DatabaseJob, Rows, incremental_job, job
-from belarus_releases.export.datapackage import datapackage_descriptor, validate_package, write_datapackage
-from belarus_releases.export.downloads import DATAPACKAGE, PACKAGE_ZIP, copy_source_texts, table_files, write_package_zip
+from belarus_releases.export.datapackage import datapackage_descriptor, verified_package, write_datapackage
+from belarus_releases.export.downloads import (
+    DATAPACKAGE,
+    PACKAGE_ZIP,
+    ZIPPED,
+    copy_source_texts,
+    link_or_copy,
+    table_files,
+)
 from belarus_releases.export.files import Values, write_table_values
 from belarus_releases.export.flatten import CONTRIBUTOR, flatten_values, inputs, table_values
 from belarus_releases.export.incremental import (
@@ -38,11 +47,15 @@ from belarus_releases.export.incremental import (
     Plan,
     build_key,
     file_entry,
+    input_digests,
     plan,
     record_digests,
+    same_file,
     verify,
     write_manifest,
 )
+from belarus_releases.export.package_check import Dialects
+from belarus_releases.export.package_zip import PackageZip
 from belarus_releases.export.publish import release
 from belarus_releases.export.splice import splice_table
 from belarus_releases.export.sqlite import read_only
@@ -88,6 +101,7 @@ class _Build:
     database: DatabaseJob
     key: str
     digests: dict[str, str]
+    inputs: dict[str, str]  # the SHA-256 of every other input file, by its path from the root
     plan: Plan | None = None
     tables: dict[str, list[Values]] | None = None
 
@@ -116,9 +130,10 @@ def _checked_and_built(layout: Layout, database: DatabaseJob, allow_removals: bo
     if not result.ok or metadata is None or assertions is None:
         return result
     with _collector_spares_the_check():
-        key, digests = build_key(layout), record_digests(layout, result.check)
+        sources = input_digests(layout)
+        key, digests = build_key(sources), record_digests(layout, result.check)
         build = _Build(layout, result, metadata, assertions, allow_removals, progress or (lambda _: None), database, key,
-                       digests, plan(layout, key, digests))
+                       digests, sources, plan(layout, key, digests))
         if build.plan is None:  # a full build: the tables are checked against assertions.yml before build/ is touched
             result.problems = _flatten(build)
             if result.problems:
@@ -178,10 +193,19 @@ def _full(build: _Build, tables: dict[str, list[Values]], folder: Path) -> list[
 
 
 def _incremental(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
-    """The files from the previous release's: the changed records' rows made again, the others' copied."""
+    """The release made from the previous one, whose files are checked against its manifest meanwhile, on another
+    core (hashlib lets go of the GIL): a file that differs is a Doubt, raised before anything is published."""
     if plan.previous != build.layout.current.resolve():
         raise Doubt("build/current changed since the plan was made")
-    verify(plan)
+    with ThreadPoolExecutor(1) as pool:
+        verified = pool.submit(verify, plan)
+        problems = _from_previous(build, plan, folder)
+        verified.result()
+    return problems
+
+
+def _from_previous(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
+    """The files from the previous release's: the changed records' rows made again, the others' copied."""
     records, _, _, quote_texts = inputs(build.result.check)
     changed_records = [record for record in records if record["id"] in plan.changed]
     changed = {name: table_values(table, changed_records, [], [], quote_texts)
@@ -198,7 +222,7 @@ def _incremental(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
     for table in TABLES:
         for extension in ("csv", "json", "parquet"):
             if table.name not in touched:
-                _link(plan.previous / f"{table.name}.{extension}", folder / f"{table.name}.{extension}")
+                link_or_copy(plan.previous / f"{table.name}.{extension}", folder / f"{table.name}.{extension}")
     return _finish(build, folder, plan)
 
 
@@ -218,48 +242,60 @@ def _has_rows(previous: sqlite3.Connection, table: str, records: frozenset[str])
     return bool(records) and previous.execute(query, sorted(records)).fetchone() is not None
 
 
-def _link(source: Path, target: Path) -> None:
-    """The same file in the new release: a hard link (releases are never written to), a copy where links fail."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
-
-
 def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Problem]:
     """Everything after the table files: the descriptor, the verification, the downloads and the manifest. The
-    digests of the files made so far are taken while the database process works."""
-    layout = build.layout
-    descriptor = datapackage_descriptor(layout, build.metadata, folder=layout.current)
-    written = write_datapackage(descriptor, folder / layout.datapackage.name)
-    build.progress("validate")
-    invalid = validate_package(written, folder, shown_in=f"{layout.relative(layout.current)}/")
-    build.progress("database")
-    build.database.parquet_written()
-    write_package_zip(folder, folder / PACKAGE_ZIP)
-    digests = _digests_so_far(folder, plan)
+    zip is compressed in threads while the package is checked, and the digests of the files made so far are
+    taken while the database process works."""
+    package = PackageZip(folder, plan.previous if plan else None, PACKAGE_ZIP)
+    try:
+        invalid, dialects = _verified(build, folder, plan, package)
+        digests = _digests_so_far(folder, plan)
+    finally:
+        package.close()
     checked = build.database.result()
     problems = checked.foreign_keys + checked.queries + invalid
     if not problems:
         problems += checked.overview
     if not problems:
         build.progress("package")
-        copy_source_texts(layout, [str(entry["file"]) for entry in inputs(build.result.check)[2]], folder)
-        write_manifest(folder, build.key, build.digests, build.result.rows, digests)
+        files = [str(entry["file"]) for entry in inputs(build.result.check)[2]]
+        copy_source_texts(build.layout, files, folder, _same_sources(build, files, plan))
+        write_manifest(folder, build.key, build.digests, build.result.rows, digests, dialects)
     return problems
+
+
+def _verified(build: _Build, folder: Path, plan: Plan | None,
+              package: PackageZip) -> tuple[list[Problem], Dialects | None]:
+    """The descriptor written and the package checked (with the zip's CSV and JSON members compressed meanwhile),
+    then, once the database process has written the Parquet files, the zip."""
+    layout = build.layout
+    descriptor = datapackage_descriptor(layout, build.metadata, folder=layout.current)
+    write_datapackage(descriptor, folder / DATAPACKAGE)
+    package.add([DATAPACKAGE, *table_files(("csv", "json"))])
+    build.progress("validate")
+    verdict = verified_package(folder / DATAPACKAGE, folder, shown_in=f"{layout.relative(layout.current)}/",
+                               previous=plan.previous if plan else None,
+                               dialects=plan.manifest.get("dialects") if plan else None)
+    build.progress("database")
+    build.database.parquet_written()
+    package.add(table_files(("parquet",)))
+    package.write(folder / PACKAGE_ZIP, ZIPPED)
+    return verdict
+
+
+def _same_sources(build: _Build, files: list[str], plan: Plan | None) -> dict[str, Path]:
+    """The previous release's copy of each source document whose bytes are the same now (its verified digest in
+    the manifest is the one just taken of the file in sources/)."""
+    if plan is None:
+        return {}
+    previous, folder = plan.manifest["files"], build.layout.relative(build.layout.sources)
+    return {name: plan.previous / name for name in files
+            if name in previous and previous[name][1] == build.inputs.get(f"{folder}/{name}")}
 
 
 def _digests_so_far(folder: Path, plan: Plan | None) -> dict[str, list[Any]]:
     """The size and SHA-256 of each file that is final by now (the tables' files, the descriptor and the zip): from
     the previous release's manifest for a file linked from it."""
     linked = plan.manifest["files"] if plan else {}
-    return {name: linked[name] if plan and name in linked and _same_file(plan.previous / name, folder / name)
+    return {name: linked[name] if plan and name in linked and same_file(plan.previous / name, folder / name)
             else file_entry(folder / name) for name in (DATAPACKAGE, PACKAGE_ZIP, *table_files())}
-
-
-def _same_file(one: Path, other: Path) -> bool:
-    """Whether both names are links to one file (so its digest is known)."""
-    try:
-        return os.path.samefile(one, other)
-    except OSError:
-        return False

@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from belarus_releases.check.metadata import database_name, table_metadata
-from belarus_releases.export.database_work import (
+from belarus_releases.export.database_job import (
     ORDER,
     PARQUET_WRITTEN,
     DatabaseResult,
     Job,
     Rows,
-    database_outputs,
     scratch_path,
 )
 from belarus_releases.export.files import Values
@@ -101,6 +100,8 @@ class DatabaseJob:
         if self.work is None:
             raise RuntimeError("the database process was given no work")
         if self.process is None:
+            from belarus_releases.export.database_work import database_outputs  # Arrow and the rest: only here
+
             self.outcome = database_outputs(self.work, lambda _: None, lambda: None)
             return
         self._answer(PARQUET_WRITTEN)

@@ -21,7 +21,6 @@ import pickle
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
@@ -32,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from belarus_releases.export.chart import write_chart
+from belarus_releases.export.database_job import ORDER, PARQUET_WRITTEN, DatabaseResult, Job, Rows, scratch_path
 from belarus_releases.export.downloads import CHART
 from belarus_releases.export.files import Values
 from belarus_releases.export.overview import OverviewError, canned_query, run_query, write_overview
@@ -46,49 +46,10 @@ from belarus_releases.export.sqlite import (
     statement_problems,
 )
 from belarus_releases.problems import Problem
-from belarus_releases.tables import BY_NAME, TABLES, Table
+from belarus_releases.tables import TABLES, Table
 
 LINES = 8192  # JSON lines parsed, or database rows read, at once: no table is held whole as Python objects
 PREVIOUS = "previous"  # the name the previous release's database is attached under
-LARGEST = ("quotes", "events")
-ORDER = (*(BY_NAME[name] for name in LARGEST), *(table for table in TABLES if table.name not in LARGEST))
-"""The order the build writes the tables' files in, and this process reads them: the largest first, so that
-reading them overlaps the writing of the others."""
-PARQUET_WRITTEN = "parquet written"  # the process's word to the build that it may zip the package
-
-
-@dataclass(frozen=True)
-class Rows:
-    """Where the database's rows come from: the release's JSON files (a full build), or the previous release's
-    database less the rows of the dropped records (found by each table's `contributors` column), plus the
-    changed records' new rows, both put in the scratch database by the build (an incremental build)."""
-
-    previous: Path | None = None
-    contributors: dict[str, str] = field(default_factory=dict)
-    parquet: frozenset[str] = frozenset(table.name for table in TABLES)  # tables whose Parquet file is made here
-
-
-@dataclass(frozen=True)
-class Job:
-    """All the database process needs, as plain data: where, from what, and what to check and describe."""
-
-    folder: Path
-    database: str  # the database's file name
-    overview: str  # overview.md's file name
-    shown: dict[str, str]  # how problems name the database and metadata.yml
-    metadata: dict[str, Any]
-    queries: dict[str, str]  # every canned query's SQL, by name
-    descriptions: dict[str, dict[str, str]]  # column descriptions, by table, for the Parquet files
-    rows: Rows
-
-
-@dataclass
-class DatabaseResult:
-    """What checking the built database found, kept apart because the build reports them in its own order."""
-
-    foreign_keys: list[Problem] = field(default_factory=list)
-    queries: list[Problem] = field(default_factory=list)
-    overview: list[Problem] = field(default_factory=list)
 
 
 def json_rows(table: Table, path: Path) -> Iterator[list[Values]]:
@@ -103,11 +64,6 @@ def json_rows(table: Table, path: Path) -> Iterator[list[Values]]:
                 text = text[:-1].rstrip()
             if text:
                 yield [get(row) for row in json.loads(f"[{text.rstrip(',')}]")]
-
-
-def scratch_path(job: Job) -> Path:
-    """Where the rows wait before they go into the database (never published: removed once it is made)."""
-    return job.folder / f".{job.database}.rows"
 
 
 def fill_scratch(job: Job, ready: Callable[[str], None]) -> tuple[dict[str, str], dict[str, Path]]:

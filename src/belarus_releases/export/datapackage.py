@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from belarus_releases.check.metadata import database_name, table_metadata
-from belarus_releases.export.package_check import shown_valid
+from belarus_releases.export.package_check import Dialects, fast_verdict
+from belarus_releases.export.package_recheck import shown_valid_again
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
 from belarus_releases.tables import TABLES, Column, Table
@@ -105,13 +106,26 @@ def write_datapackage(descriptor: dict[str, Any], path: Path) -> Path:
 
 def validate_package(descriptor_path: Path, basepath: Path, *, shown_in: str = "") -> list[Problem]:
     """Frictionless validation of the written package (descriptor and every CSV): each error is a Problem, on a
-    file named as under `shown_in` (where the package will be published: "build/current/").
+    file named as under `shown_in` (where the package will be published: "build/current/")."""
+    return verified_package(descriptor_path, basepath, shown_in=shown_in)[0]
+
+
+def verified_package(descriptor_path: Path, basepath: Path, *, shown_in: str = "", previous: Path | None = None,
+                     dialects: Dialects | None = None) -> tuple[list[Problem], Dialects | None]:
+    """The problems of the written package, and the CSV dialect of each table when it was shown valid fast.
 
     A package that export/package_check.py shows valid has no error for Frictionless to find (tests compare
-    both), so Frictionless itself runs only for the others: for the verdict and the words of every error."""
-    if shown_valid(descriptor_path, basepath):
-        return []
-    return frictionless_problems(descriptor_path, basepath, shown_in=shown_in)
+    both), so Frictionless itself runs only for the others: for the verdict and the words of every error. With
+    `previous`, a release shown valid whose tables were read with `dialects`, a package that differs from it only in
+    some tables' rows is shown valid by checking what differs (export/package_recheck.py)."""
+    if previous is not None and dialects:
+        again = shown_valid_again(descriptor_path, basepath, previous, dialects)
+        if again is not None:
+            return [], again
+    found = fast_verdict(descriptor_path, basepath)
+    if found is not None:
+        return [], found
+    return frictionless_problems(descriptor_path, basepath, shown_in=shown_in), None
 
 
 def frictionless_problems(descriptor_path: Path, basepath: Path, *, shown_in: str = "") -> list[Problem]:

@@ -21,12 +21,13 @@ import sqlite3
 import sys
 import zlib
 from dataclasses import dataclass
-from importlib import metadata as package_metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from belarus_releases.check.dataset import CheckResult
 from belarus_releases.layout import INPUTS, Layout
+
+if TYPE_CHECKING:  # the site and the database process import this module's neighbours, never the check
+    from belarus_releases.check.dataset import CheckResult
 
 MANIFEST = ".build-manifest.json"
 FORMAT = 1
@@ -49,22 +50,33 @@ class Plan:
     dropped: frozenset[str]  # ids of the records whose rows in the previous release go (edited or removed)
 
 
-def build_key(layout: Layout) -> str:
-    """Everything but the records that a release's bytes depend on, as one SHA-256."""
+def input_digests(layout: Layout) -> dict[str, str]:
+    """The SHA-256 of every input file but the records, by its path relative to the root."""
+    digests = {}
+    for part in INPUTS:
+        if part != layout.relative(layout.records):
+            for path in _files(layout.root / part):
+                digests[layout.relative(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
+
+
+def build_key(inputs: dict[str, str]) -> str:
+    """Everything but the records that a release's bytes depend on (this code, the libraries, the `inputs` digests
+    of input_digests), as one SHA-256."""
     digest = hashlib.sha256()
     digest.update(repr((FORMAT, sys.version, sqlite3.sqlite_version, zlib.ZLIB_RUNTIME_VERSION,
                         [_version(name) for name in LIBRARIES])).encode())
     package = Path(__file__).resolve().parent.parent
     for path in sorted(package.rglob("*.py")):
-        _add(digest, path.relative_to(package).as_posix(), path)
-    for part in INPUTS:
-        if part != layout.relative(layout.records):
-            for path in _files(layout.root / part):
-                _add(digest, layout.relative(path), path)
+        _add(digest, path.relative_to(package).as_posix(), hashlib.sha256(path.read_bytes()).digest())
+    for name, hexdigest in inputs.items():
+        _add(digest, name, bytes.fromhex(hexdigest))
     return digest.hexdigest()
 
 
 def _version(name: str) -> str:
+    from importlib import metadata as package_metadata  # imported here: a tenth of a second, for the build only
+
     try:
         return package_metadata.version(name)
     except package_metadata.PackageNotFoundError:
@@ -77,9 +89,9 @@ def _files(path: Path) -> list[Path]:
     return [path] if path.is_file() else []
 
 
-def _add(digest: Any, name: str, path: Path) -> None:
+def _add(digest: Any, name: str, content_digest: bytes) -> None:
     digest.update(f"{len(name)}:{name}:".encode())
-    digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(content_digest)
 
 
 def record_digests(layout: Layout, check: CheckResult) -> dict[str, str]:
@@ -132,6 +144,14 @@ def verify(plan: Plan) -> None:
             raise Doubt(f"{name} of the previous release is not what its manifest says")
 
 
+def same_file(one: Path, other: Path) -> bool:
+    """Whether both names are links to one file (a file of a release linked into the next: the same bytes)."""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
+
+
 def file_entry(path: Path) -> list[Any]:
     """A file's size and SHA-256, as the manifest lists them."""
     return [path.stat().st_size, file_digest(path)]
@@ -146,12 +166,15 @@ def file_digest(path: Path) -> str:
 
 
 def write_manifest(folder: Path, key: str, digests: dict[str, str], rows: dict[str, int],
-                   known: dict[str, list[Any]] | None = None) -> Path:
-    """The release's manifest: its key, record digests and rows, and every other file's size and SHA-256 (`known`
-    for files whose entry was taken already)."""
+                   known: dict[str, list[Any]] | None = None, dialects: dict[str, Any] | None = None) -> Path:
+    """The release's manifest: its key, record digests and rows, every other file's size and SHA-256 (`known`
+    for files whose entry was taken already), and, when the package was shown valid fast, the dialect each table
+    was read with (for the next build's check of what changed: export/package_recheck.py)."""
     known = known or {}
     files = {name: known.get(name) or file_entry(folder / name) for name in sorted(os.listdir(folder)) if name != MANIFEST}
     manifest = {"format": FORMAT, "key": key, "records": dict(sorted(digests.items())), "rows": rows, "files": files}
+    if dialects:
+        manifest["dialects"] = dialects
     path = folder / MANIFEST
     path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8", newline="\n")
     return path

@@ -9,19 +9,21 @@ break outside quotes (an even number of quote characters before it, as the write
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from belarus_releases.export.files import Values, csv_lines, json_lines, stored
 from belarus_releases.export.flatten import CONTRIBUTOR
 from belarus_releases.export.incremental import Doubt
 from belarus_releases.tables import Table
 
+BLOCK = 1 << 22  # bytes of a previous file read at once
 Segment = tuple[int, int] | list[Values]
 """A run of previous rows to copy (first and last index, inclusive), or new rows to write."""
 
@@ -40,26 +42,42 @@ def splice_table(table: Table, previous: sqlite3.Connection, folder: Path, old: 
     keys = previous_keys(table, previous)
     kept = [index for index, key in enumerate(keys) if key[-1] not in dropped]
     segments = list(_segments(table, keys, kept, new_rows))
-    csv_data, json_data = (old / f"{table.name}.csv").read_bytes(), (old / f"{table.name}.json").read_bytes()
-    csv_ends, json_spans = csv_row_ends(csv_data), json_row_spans(json_data)
+    csv_ends, json_spans = csv_row_ends(old / f"{table.name}.csv"), json_row_spans(old / f"{table.name}.json")
     if len(csv_ends) != len(keys) + 1 or len(json_spans) != len(keys):
         raise Doubt(f"{table.name}: the previous files and database do not hold the same rows")
-    with (folder / f"{table.name}.csv").open("wb") as handle:
-        handle.write(csv_data[:csv_ends[0]])  # the header
+    with (old / f"{table.name}.csv").open("rb") as source, (folder / f"{table.name}.csv").open("wb") as target:
+        _copy(source, target, 0, csv_ends[0])  # the header
         for segment in segments:
             if isinstance(segment, tuple):
-                handle.write(memoryview(csv_data)[csv_ends[segment[0]]:csv_ends[segment[1] + 1]])
+                _copy(source, target, csv_ends[segment[0]], csv_ends[segment[1] + 1])
             else:
-                handle.write(csv_lines(list(stored(table, segment))).encode())
-    with (folder / f"{table.name}.json").open("wb") as handle:
-        parts = [memoryview(json_data)[json_spans[segment[0]][0]:json_spans[segment[1]][1]] if isinstance(segment, tuple)
-                 else ",\n".join(json_lines(table, segment)).encode() for segment in segments]
-        handle.write(b"[\n")
-        for number, part in enumerate(parts):
-            handle.write(b",\n" if number else b"")
-            handle.write(part)
-        handle.write(b"\n]\n" if parts else b"]\n")
+                target.write(csv_lines(list(stored(table, segment))).encode())
+    with (old / f"{table.name}.json").open("rb") as source, (folder / f"{table.name}.json").open("wb") as target:
+        target.write(b"[\n")
+        for number, segment in enumerate(segments):
+            target.write(b",\n" if number else b"")
+            if isinstance(segment, tuple):
+                _copy(source, target, json_spans[segment[0]][0], json_spans[segment[1]][1])
+            else:
+                target.write(",\n".join(json_lines(table, segment)).encode())
+        target.write(b"\n]\n" if segments else b"]\n")
     return Spliced(len(kept) + len(new_rows), len(keys) - len(kept))
+
+
+def _copy(source: BinaryIO, target: BinaryIO, start: int, end: int) -> None:
+    """Bytes start..end of `source` appended to `target`: by the kernel where it can (no copy through Python)."""
+    target.flush()
+    while start < end:
+        try:
+            copied = os.copy_file_range(source.fileno(), target.fileno(), end - start, start)
+        except OSError:  # not between these files (another filesystem, an old kernel): through a buffer
+            copied = 0
+        if not copied:
+            source.seek(start)
+            copied = target.write(source.read(min(end - start, BLOCK)))
+            target.flush()
+        start += copied
+    target.seek(0, os.SEEK_END)
 
 
 def previous_keys(table: Table, previous: sqlite3.Connection) -> list[tuple[Any, ...]]:
@@ -106,27 +124,44 @@ def _runs(indexes: Sequence[int]) -> Iterator[tuple[int, int]]:
             start = position
 
 
-def csv_row_ends(data: bytes) -> list[int]:
+def _lines(path: Path) -> Iterator[bytes]:
+    """The file's lines, each with its line feed (the last one without, if the file does not end with one), read
+    a block at a time: a table's file is never held whole."""
+    with path.open("rb") as handle:
+        rest = b""
+        while block := handle.read(BLOCK):
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                yield line + b"\n"
+        if rest:
+            yield rest
+
+
+def csv_row_ends(path: Path) -> list[int]:
     """The offset just after each CSV row (the header first): after each line break outside quotes."""
-    ends, inside, offset = [], False, 0
-    for line in data.split(b"\n")[:-1]:
-        offset += len(line) + 1
+    ends, inside, offset, line = [], False, 0, b""
+    for line in _lines(path):
+        offset += len(line)
         if line.count(b'"') % 2:
             inside = not inside
         if not inside:
             ends.append(offset)
-    if inside or offset != len(data):
+    if inside or not line.endswith(b"\n"):
         raise Doubt("a CSV file of the previous release does not end with a complete row")
     return ends
 
 
-def json_row_spans(data: bytes) -> list[tuple[int, int]]:
+def json_row_spans(path: Path) -> list[tuple[int, int]]:
     """Where each row of a JSON file is, without its separator: one line after "[", each but the last ending ","."""
-    lines = data.split(b"\n")
-    if lines[0] != b"[" or lines[-2:] != [b"]", b""]:
+    lines = _lines(path)
+    if next(lines, b"") != b"[\n":
         raise Doubt("a JSON file of the previous release is not one row per line")
-    spans, offset = [], 2
-    for line in lines[1:-2]:
-        spans.append((offset, offset + len(line) - line.endswith(b",")))
-        offset += len(line) + 1
-    return spans
+    spans, offset, last = [], 2, b""
+    for line in lines:
+        spans.append((offset, offset + len(line) - 1 - line.endswith(b",\n")))
+        offset += len(line)
+        last = line
+    if last != b"]\n":
+        raise Doubt("a JSON file of the previous release is not one row per line")
+    return spans[:-1]

@@ -17,12 +17,13 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from belarus_releases.export.files import Values, stored
 from belarus_releases.tables import TABLES, Table
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 SQLITE_TYPES = {"string": str, "integer": int, "date": str, "array": str}
 SCRATCH = "scratch"  # the name the scratch database of rows is attached under
@@ -79,6 +80,8 @@ def assemble(path: Path, scratch: Path, sources: Mapping[str, str], attach: Mapp
     try:
         connection.execute("PRAGMA journal_mode = MEMORY")  # a fresh staging file: no need for a journal on disk
         connection.execute("PRAGMA synchronous = OFF")  # the whole file is fsynced by the caller before it is moved
+        import sqlite_utils  # imported here: only the database process makes a database, the build reads one
+
         aliases = _attach(connection, {SCRATCH: scratch, **(attach or {})})
         db = sqlite_utils.Database(connection)
         with connection:

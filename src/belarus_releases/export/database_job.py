@@ -1,0 +1,59 @@
+"""Export, the database process's work as plain data: what the build sends it and what it answers.
+
+Apart from export/database_work.py, which does the work with Arrow, sqlite-utils and leather, so that the build's
+own process, which only sends and reads these, never imports them (a tenth of a second of every build's start).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from belarus_releases.problems import Problem
+from belarus_releases.tables import BY_NAME, TABLES
+
+LARGEST = ("quotes", "events")
+ORDER = (*(BY_NAME[name] for name in LARGEST), *(table for table in TABLES if table.name not in LARGEST))
+"""The order the build writes the tables' files in, and this process reads them: the largest first, so that
+reading them overlaps the writing of the others."""
+PARQUET_WRITTEN = "parquet written"  # the process's word to the build that it may zip the package
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Where the database's rows come from: the release's JSON files (a full build), or the previous release's
+    database less the rows of the dropped records (found by each table's `contributors` column), plus the
+    changed records' new rows, both put in the scratch database by the build (an incremental build)."""
+
+    previous: Path | None = None
+    contributors: dict[str, str] = field(default_factory=dict)
+    parquet: frozenset[str] = frozenset(table.name for table in TABLES)  # tables whose Parquet file is made here
+
+
+@dataclass(frozen=True)
+class Job:
+    """All the database process needs, as plain data: where, from what, and what to check and describe."""
+
+    folder: Path
+    database: str  # the database's file name
+    overview: str  # overview.md's file name
+    shown: dict[str, str]  # how problems name the database and metadata.yml
+    metadata: dict[str, Any]
+    queries: dict[str, str]  # every canned query's SQL, by name
+    descriptions: dict[str, dict[str, str]]  # column descriptions, by table, for the Parquet files
+    rows: Rows
+
+
+@dataclass
+class DatabaseResult:
+    """What checking the built database found, kept apart because the build reports them in its own order."""
+
+    foreign_keys: list[Problem] = field(default_factory=list)
+    queries: list[Problem] = field(default_factory=list)
+    overview: list[Problem] = field(default_factory=list)
+
+
+def scratch_path(job: Job) -> Path:
+    """Where the rows wait before they go into the database (never published: removed once it is made)."""
+    return job.folder / f".{job.database}.rows"

@@ -1,0 +1,116 @@
+"""Export, an incremental build's package checked without Frictionless: what differs from the previous release's.
+
+An incremental build writes the previous release's datapackage.json again (the same bytes), links the tables no
+changed record touches, and writes the others anew; their first rows are mostly the previous file's. The previous
+release was shown valid by export/package_check.py, and its manifest records the CSV dialect each table was read
+with. When the descriptor has the same bytes and each new table's head (what Frictionless reads to detect the dialect:
+the first HEAD_LINES lines, and HEAD_BYTES bytes unless the encoding is declared) is the previous file's,
+Frictionless would find the same descriptor valid and detect the same dialect now; it finds the header row by the
+widths of the first rows, and every row of a table checked here has the header's width. What is left is the
+rows: a new table's are checked in full (export/package_check.py's `check_rows`, the same code), a linked table's
+only where a foreign key joins it to a new table (its keys, or the values it refers to). Anything else (another
+descriptor, a head that differs, no recorded dialect, any error) says "not shown": the build checks in full.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from belarus_releases.export.incremental import same_file
+from belarus_releases.export.package_check import (
+    Columns,
+    Dialects,
+    Key,
+    NotShown,
+    Target,
+    check_rows,
+    field_type,
+    fields_of,
+    references_resolve,
+)
+from belarus_releases.layout import is_plain_file_name
+
+HEAD_BYTES = 100_000  # frictionless's settings.DEFAULT_BUFFER_SIZE: the bytes it reads to detect an undeclared encoding
+HEAD_LINES = 100  # its CSV parser's SAMPLE_SIZE: the lines it gives csv.Sniffer (tests/test_package_check.py checks both)
+HEAD_LIMIT = 1 << 22  # a head whose 100 lines are longer than this is not compared: the package is checked in full
+
+
+def shown_valid_again(descriptor: Path, folder: Path, previous: Path, dialects: Dialects) -> Dialects | None:
+    """The dialects of the package in `folder` (the previous release's, in `previous`, recorded as `dialects`) when
+    it is shown valid from what changed; None when it is not (then check it in full)."""
+    try:
+        return _recheck(descriptor, folder, previous, dialects)
+    except Exception:  # NotShown, an unreadable file, a descriptor not as expected: the full check will say
+        return None
+
+
+def _recheck(descriptor: Path, folder: Path, previous: Path, dialects: Dialects) -> Dialects:
+    text = descriptor.read_bytes()
+    if text != (previous / descriptor.name).read_bytes():
+        raise NotShown("the descriptor is not the previous release's")
+    resources = json.loads(text)["resources"]
+    columns = {resource["name"]: _columns(resource) for resource in resources}
+    paths = {resource["name"]: _path(resource) for resource in resources}
+    if sorted(dialects) != sorted(columns):
+        raise NotShown("no dialect recorded for each table")
+    changed = {name for name, path in paths.items() if not same_file(previous / path, folder / path)}
+    declared = {resource["name"] for resource in resources if resource.get("encoding")}
+    for name in changed:
+        same_head(previous / paths[name], folder / paths[name], buffer=name not in declared)
+    joins = [(name, target) for name, table in columns.items() for _, target in table.references
+             if name in changed or target[0] in changed]  # the foreign keys whose values may have changed
+    targets: dict[str, set[tuple[str, ...]]] = {}
+    for _, (referred, fields) in joins:
+        targets.setdefault(referred, set()).add(fields)
+    keys: dict[Target, set[Key]] = {}
+    wanted: list[tuple[Target, set[Key]]] = []
+    for name, table in columns.items():
+        if name in changed or name in targets or any(source == name for source, _ in joins):
+            found = check_rows(table, str(folder / paths[name]), dialects[name], targets.get(name, set()), keys,
+                               cells=name in changed)
+            wanted.extend((target, values) for target, values in found if (name, target) in joins)
+    references_resolve(wanted, keys)
+    return dialects
+
+
+def _columns(resource: dict[str, Any]) -> Columns:
+    """A table's columns as the descriptor (the one export/package_check.py showed valid before) declares them."""
+    schema = resource["schema"]
+    fields = schema["fields"]
+    references = tuple((fields_of(fk["fields"]), (fk["reference"]["resource"] or resource["name"],
+                                                   fields_of(fk["reference"]["fields"])))
+                       for fk in schema.get("foreignKeys", []))
+    return Columns(resource["name"], {field["name"]: field_type(field) for field in fields},
+                   frozenset(field["name"] for field in fields if field.get("constraints", {}).get("required")),
+                   fields_of(schema.get("primaryKey", [])), references)
+
+
+def _path(resource: dict[str, Any]) -> str:
+    path = resource["path"]
+    if not isinstance(path, str) or not is_plain_file_name(path):
+        raise NotShown("a resource path that is not a file name")
+    return path
+
+
+def same_head(old: Path, new: Path, *, buffer: bool = True) -> None:
+    """Raise NotShown unless `new` starts with the head of `old`: what Frictionless reads to detect a CSV's dialect
+    (its first HEAD_LINES lines; all of it when shorter, and then `new` is `old`) and, with `buffer`, to detect its
+    encoding (the first HEAD_BYTES bytes; with an encoding declared, only a byte-order mark counts, within the
+    lines). Lines end at a line feed at the latest (a carriage return can end one sooner, never later)."""
+    with old.open("rb") as one, new.open("rb") as other:
+        head, start = one.read(HEAD_LIMIT), other.read(HEAD_LIMIT)
+    end = 0
+    for _ in range(HEAD_LINES):
+        found = head.find(b"\n", end)
+        if found < 0:
+            if len(head) == HEAD_LIMIT:
+                raise NotShown("the head of the table is too long to compare")
+            end = len(head)
+            break
+        end = found + 1
+    if buffer:
+        end = max(end, min(HEAD_BYTES, len(head)))
+    if start[:end] != head[:end] or (end == len(head) and len(start) != len(head)):
+        raise NotShown("the head of the table is not the previous file's")

@@ -1,0 +1,134 @@
+"""export/package_recheck.py: a package that differs from a release shown valid only in some tables' rows is shown
+valid from what differs, and never when a changed or a linked table now has an error; anything it cannot compare
+(the descriptor, a table's head) leaves the verdict to the full check.
+
+A synthetic package, large enough that each table has a head (more than 100 lines and 100,000 bytes) and rows after
+it: "people" (a primary key, an integer, a date) and "visits", whose foreign key refers to people."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from belarus_releases.export.package_check import Dialects, fast_verdict
+from belarus_releases.export.package_recheck import HEAD_BYTES, HEAD_LINES, shown_valid_again
+
+ROWS = 6000
+PEOPLE = "id,age,born,note\n" + "".join(f'p{n:05d},{n % 90},2000-01-{n % 28 + 1:02d},"a note, {"x" * 40}"\n'
+                                        for n in range(ROWS))
+VISITS = "person,day\n" + "".join(f"p{n:05d},2025-02-{n % 28 + 1:02d}\n" for n in range(ROWS))
+DESCRIPTOR = {"profile": "tabular-data-package", "name": "test", "resources": [
+    {"profile": "tabular-data-resource", "name": "people", "path": "people.csv", "format": "csv", "encoding": "utf-8",
+     "mediatype": "text/csv",
+     "schema": {"fields": [{"name": "id", "type": "string", "constraints": {"required": True}},
+                           {"name": "age", "type": "integer"}, {"name": "born", "type": "date"},
+                           {"name": "note", "type": "string"}], "missingValues": [""], "primaryKey": ["id"]}},
+    {"profile": "tabular-data-resource", "name": "visits", "path": "visits.csv", "format": "csv", "encoding": "utf-8",
+     "mediatype": "text/csv",
+     "schema": {"fields": [{"name": "person", "type": "string", "constraints": {"required": True}},
+                           {"name": "day", "type": "date"}], "missingValues": [""], "primaryKey": ["person", "day"],
+                "foreignKeys": [{"fields": "person", "reference": {"resource": "people", "fields": "id"}}]}}]}
+LAST = f"p{ROWS - 1:05d}"
+LAST_ROW = f"{LAST},{(ROWS - 1) % 90},2000-01-{(ROWS - 1) % 28 + 1:02d},"
+
+
+@pytest.fixture(scope="module")
+def previous(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Dialects]:
+    folder = tmp_path_factory.mktemp("previous")
+    (folder / "people.csv").write_text(PEOPLE, encoding="utf-8", newline="")
+    (folder / "visits.csv").write_text(VISITS, encoding="utf-8", newline="")
+    (folder / "datapackage.json").write_text(json.dumps(DESCRIPTOR), encoding="utf-8")
+    dialects = fast_verdict(folder / "datapackage.json", folder)
+    assert dialects is not None and len(PEOPLE.encode()) > HEAD_BYTES and len(VISITS.encode()) > HEAD_BYTES
+    return folder, dialects
+
+
+def _next(previous: Path, folder: Path, changes: dict[str, Callable[[str], str]]) -> Path:
+    """The previous package with `changes` made to some files; the others linked, as an incremental build does."""
+    folder.mkdir()
+    for name in os.listdir(previous):
+        if name in changes:
+            text = (previous / name).read_text(encoding="utf-8")
+            assert changes[name](text) != text, "the change changed nothing"
+            (folder / name).write_text(changes[name](text), encoding="utf-8", newline="")
+        else:
+            os.link(previous / name, folder / name)
+    return folder / "datapackage.json"
+
+
+def test_the_head_is_what_frictionless_reads_to_detect_a_dialect() -> None:
+    from frictionless import settings
+    from frictionless.formats.csv import parser
+
+    assert (HEAD_BYTES, HEAD_LINES) == (settings.DEFAULT_BUFFER_SIZE, parser.SAMPLE_SIZE)
+
+
+def test_rows_changed_after_the_head_are_shown_valid(previous: tuple[Path, Dialects], tmp_path: Path) -> None:
+    folder, dialects = previous
+    changes = {"people.csv": lambda text: text.replace(f"{LAST},", f"{LAST}x,") + f"{LAST}y,5,2001-02-03,\n",
+               "visits.csv": lambda text: text.replace(f"{LAST},", f"{LAST}x,") + f"{LAST}y,2025-03-01\n"}
+    descriptor = _next(folder, tmp_path / "next", changes)
+    assert shown_valid_again(descriptor, descriptor.parent, folder, dialects) == dialects
+    assert fast_verdict(descriptor, descriptor.parent) == dialects  # and the full check agrees
+    linked = _next(folder, tmp_path / "same", {})
+    assert shown_valid_again(linked, linked.parent, folder, dialects) == dialects
+
+
+BROKEN: dict[str, tuple[str, Callable[[str], str]]] = {
+    "a cell that is not an integer": ("people.csv", lambda text: text.replace(LAST_ROW, f"{LAST},x,2000-01-01,")),
+    "an impossible date": ("people.csv", lambda text: text.replace(LAST_ROW, f"{LAST},1,2000-02-30,")),
+    "a repeated key": ("people.csv", lambda text: text + f"{LAST},1,2000-01-01,\n"),
+    "a quote left open": ("people.csv", lambda text: text.replace(LAST_ROW, f'"{LAST_ROW}')),
+    "a row too short": ("visits.csv", lambda text: text + "p00001\n"),
+    "a reference to no one, from a changed table": ("visits.csv", lambda text: text + "nobody,2025-01-01\n"),
+    "a person referred to by a linked table, removed": ("people.csv", lambda text: text.replace(f"{LAST},", "p9,")),
+    "the head changed": ("people.csv", lambda text: text.replace("p00000,", "p00000x,")),
+    "another descriptor": ("datapackage.json", lambda text: text.replace('"test"', '"other"')),
+}
+
+
+@pytest.mark.parametrize("broken", list(BROKEN))
+def test_a_package_with_an_error_or_not_compared_is_not_shown_valid(broken: str, previous: tuple[Path, Dialects],
+                                                                    tmp_path: Path) -> None:
+    folder, dialects = previous
+    name, change = BROKEN[broken]
+    descriptor = _next(folder, tmp_path / "next", {name: change})
+    assert shown_valid_again(descriptor, descriptor.parent, folder, dialects) is None
+
+
+def test_no_recorded_dialect_is_not_shown_valid(previous: tuple[Path, Dialects], tmp_path: Path) -> None:
+    folder, dialects = previous
+    descriptor = _next(folder, tmp_path / "next", {})
+    assert shown_valid_again(descriptor, descriptor.parent, folder, {"people": dialects["people"]}) is None
+    shutil.rmtree(tmp_path / "next")
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_small_table_is_compared_on_its_first_lines_when_its_encoding_is_declared(declared: bool,
+                                                                                    tmp_path: Path) -> None:
+    """Frictionless detects an undeclared encoding from a table's first 100,000 bytes, a declared one only by its
+    first bytes (a byte-order mark): a short table with a row changed after its first 100 lines is compared only
+    when its encoding is declared."""
+    rows = 300
+    last = f"p{rows - 1:05d}"
+    folder = tmp_path / "previous"
+    folder.mkdir()
+    (folder / "people.csv").write_text("".join(PEOPLE.splitlines(keepends=True)[:rows + 1]), encoding="utf-8",
+                                       newline="")
+    (folder / "visits.csv").write_text("".join(VISITS.splitlines(keepends=True)[:rows + 1]), encoding="utf-8",
+                                       newline="")
+    descriptor = json.loads(json.dumps(DESCRIPTOR))
+    if not declared:
+        del descriptor["resources"][0]["encoding"]
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    dialects = fast_verdict(folder / "datapackage.json", folder)
+    assert dialects is not None
+    changes = {name: (lambda text: text.replace(f"{last},", f"{last}x,")) for name in ("people.csv", "visits.csv")}
+    new = _next(folder, tmp_path / "next", changes)
+    assert (shown_valid_again(new, new.parent, folder, dialects) == dialects) is declared
+    assert fast_verdict(new, new.parent) == dialects  # valid: only not compared without a declared encoding
