@@ -7,18 +7,30 @@ inputs in another folder."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from belarus_releases.check.dataset import check_dataset
 from belarus_releases.export import build as build_module
 from belarus_releases.export import datapackage, package_zip, splice
 from belarus_releases.export.build import build_dataset
 from belarus_releases.export.flatten import CONTRIBUTOR
-from belarus_releases.export.incremental import MANIFEST, Doubt, Plan, plan, read_manifest, verify, write_manifest
+from belarus_releases.export.incremental import (
+    MANIFEST,
+    Doubt,
+    Plan,
+    plan,
+    read_manifest,
+    record_digests,
+    verify,
+    write_manifest,
+)
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES
 from build_support import edit_record, published, record_path, use_fixture_dataset
@@ -172,3 +184,15 @@ def test_a_previous_release_changed_after_it_was_published_gives_a_full_build(fi
     assert result.ok, [p.to_text() for p in result.problems]
     assert result.release and (result.release / "people.csv").read_bytes() == expected
     assert len(restarts) == 2  # the process's start, and its start again for the full build
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_the_manifest_digests_are_those_of_the_record_files(repo: Layout, cache: bool) -> None:
+    """The check says which bytes it read; the manifest records their SHA-256, as reading the files again would."""
+    check_dataset(repo, cache=cache)  # with the cache: the second check has every record from it
+    check = check_dataset(repo, cache=cache)
+    assert check.ok and len(check.digests) == len(check.records)
+    expected = {loaded.data["id"]: hashlib.sha256((repo.root / loaded.file).read_bytes()).hexdigest()
+                for loaded in check.records}
+    assert record_digests(repo, check) == expected
+    assert record_digests(repo, replace(check, digests={})) == expected

@@ -51,6 +51,9 @@ class CheckResult:
     # each quote found in its source, as the source writes it, by (record id, path of the quote)
     quote_texts: dict[tuple[str, JsonPath], str] = field(default_factory=dict)
     files_checked: int = 0
+    # the SHA-256 of the bytes each record file was checked in (when known), by file: what the build's manifest
+    # records, without reading the files again
+    digests: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -119,8 +122,10 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
     if unusable:  # nothing can be validated without its schema: say what is missing, once
         result.problems = sorted(set(result.problems) | set(unusable.values()))
         return result
-    for checked in _record_checks(layout, names, store):
+    for checked, digest in _record_checks(layout, names, store):
         result.files_checked += 1
+        if digest is not None:
+            result.digests[checked.loaded.file] = digest
         result.problems.extend(_id_taken(layout, checked.loaded, checked.problems))
         # Only a record in the schema's shape goes on to the rules across files. Other problems (an unquoted
         # date, a typo'd field name, a bad quote) leave it usable, so that one run reports every problem.
@@ -151,9 +156,10 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
     return result
 
 
-def _record_checks(layout: Layout, names: list[str], cache: CheckCache) -> Iterator[FileCheck]:
+def _record_checks(layout: Layout, names: list[str], cache: CheckCache) -> Iterator[tuple[FileCheck, bytes | None]]:
     """Each record file checked, in the order of `names`, holding no positions (a rule that needs one reads the
-    file again): from the cache when its bytes were checked before, else read and validated now."""
+    file again): from the cache when its bytes were checked before, else read and validated now; with the
+    SHA-256 of those bytes (None when they were not all read)."""
     root = str(layout.root)
     found = {name: entry for name in names if (entry := cache.known(name, os.path.join(root, name))) is not None}
     checked = {fresh.file: fresh for fresh in check_record_files(layout, [name for name in names if name not in found],
@@ -162,7 +168,12 @@ def _record_checks(layout: Layout, names: list[str], cache: CheckCache) -> Itera
     # they are made.
     with no_garbage_collection():
         for name in names:
-            yield _kept(cache, checked.pop(name), layout) if name in checked else _from_cache(layout, name, found.pop(name))
+            if name in checked:
+                fresh = checked.pop(name)
+                yield _kept(cache, fresh, layout), fresh.digest
+            else:
+                entry = found.pop(name)
+                yield _from_cache(layout, name, entry), entry.digest
 
 
 def _kept(cache: CheckCache, fresh: Compact, layout: Layout, *, lazy: bool = True) -> FileCheck:

@@ -95,9 +95,12 @@ def _add(digest: Any, name: str, content_digest: bytes) -> None:
 
 
 def record_digests(layout: Layout, check: CheckResult) -> dict[str, str]:
-    """The SHA-256 of each record's file, by record id."""
-    return {str(loaded.data["id"]): hashlib.sha256((layout.root / loaded.file).read_bytes()).hexdigest()
-            for loaded in check.records}
+    """The SHA-256 of each record's file, by record id: of the bytes the check read, which the build publishes
+    (read again only when the check did not keep it)."""
+    def digest(file: str) -> bytes:
+        return check.digests.get(file) or hashlib.sha256((layout.root / file).read_bytes()).digest()
+
+    return {str(loaded.data["id"]): digest(loaded.file).hex() for loaded in check.records}
 
 
 def plan(layout: Layout, key: str, digests: dict[str, str]) -> Plan | None:
