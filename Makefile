@@ -72,9 +72,9 @@ test-newest:
 	.venv-newest/bin/python -m pip install --quiet --disable-pip-version-check --upgrade -e ".[test]"
 	$(MAKE) test VENV=.venv-newest INSTALLED=  # no marker: the lock must not be installed over the newest releases
 
-# The benchmark suite (benchmarks/): generated repositories of 1,000 and 10,000 records, each step a fresh process,
-# the peers on the same files; prints the table, writes benchmarks/results.md and .json and the README's table.
-# BENCH_FLAGS="--records 100000" for the large run, "--records 1000 --quick" for a quick look.
+# The benchmark suite (benchmarks/): generated repositories of 1,000, 10,000 and 100,000 records, each step a fresh
+# process, the peers and serving up to 10,000; prints the table, writes benchmarks/results.md and .json and the
+# README's table. About 20 minutes; BENCH_FLAGS="--records 1000 --quick" for a quick look.
 bench: install
 	$(BIN)/python -m benchmarks.run $(BENCH_FLAGS)
 

@@ -2,13 +2,13 @@
 
 For each N: generate the repository (generate.py), then, each in a fresh process so that its peak memory is its
 own: `validate`; a cold `build`; `build` again with nothing changed; `build` again after one record's summary
-changed; check-jsonschema and yaml-to-sqlite on the same records; and `belarus-releases serve` and plain
-`datasette` under a bounded load (serving.py). Writes benchmarks/results.json and results.md, prints the table,
-and puts it in README.md between its markers. Asserts nothing: the targets (targets.py) are reported, met or not.
+changed; and, up to --full-up-to records (the targets' size), check-jsonschema and yaml-to-sqlite on the same
+records and `belarus-releases serve` and plain `datasette` under a bounded load (serving.py). Writes
+benchmarks/results.json and results.md, prints the table, and puts it in README.md between its markers. Asserts
+nothing: the targets (targets.py) are reported, met or not.
 
-    python -m benchmarks.run                          # 1,000 and 10,000 records
+    python -m benchmarks.run                          # 1,000, 10,000 and 100,000 records (about 20 minutes, 3 GB)
     python -m benchmarks.run --records 1000 --quick   # a quick look
-    python -m benchmarks.run --records 100000         # opt-in: several minutes, a few GB of disk
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from benchmarks.targets import evaluate
 HERE = Path(__file__).resolve().parent
 PACKAGES = ("belarus-releases", "jsonschema", "jsonschema-rs", "pyyaml", "frictionless", "datasette", "sqlite-utils",
             "check-jsonschema", "ruamel.yaml", "ruamel.yaml.clib", "yaml-to-sqlite")
+DEFAULT_SIZES = (1_000, 10_000, 100_000)
 INPUTS = ("records", "registry", "sources", "schema", "metadata.yml", "assertions.yml")
 
 
@@ -117,10 +118,11 @@ def measure_size(work: Path, count: int, options: argparse.Namespace, log: Calla
     for key, command, prepare in steps:
         data[key] = repeated(options.repeat, prepare, partial(command_run, root, work, command))
         log(f"  {key}: {data[key]['seconds']:.1f} s, {data[key]['peak_mib']:.0f} MiB, exit {data[key]['exit']}")
-    if not options.no_peers:
+    full = count <= options.full_up_to  # past it the peers and serving would take most of the run, and no target asks
+    if full and not options.no_peers:
         data["peers"] = peers(root, work)
         log("  peers: " + ", ".join(f"{name} {run['seconds']:.1f} s" for name, run in data["peers"].items()))
-    if not options.no_serve and data["rebuild_one_changed"]["exit"] == 0:
+    if full and not options.no_serve and data["rebuild_one_changed"]["exit"] == 0:
         data["serve"] = serve_benchmark(root, options.requests, options.concurrency, env=child_env())
         log("  serving measured")
     data["ratios"] = ratios(data)
@@ -160,7 +162,10 @@ def ratios(data: dict[str, Any]) -> dict[str, Any]:
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, action="append", help="how many records (repeatable; default 1000 and 10000)")
+    parser.add_argument("--records", type=int, action="append",
+                        help="how many records (repeatable; default 1000, 10000 and 100000)")
+    parser.add_argument("--full-up-to", type=int, default=10_000,
+                        help="the largest size that also runs the peers and serving (default: 10000)")
     parser.add_argument("--quick", action="store_true", help="fewer requests per kind (30), for a quick look")
     parser.add_argument("--requests", type=int, default=100, help="requests of each kind (default: 100)")
     parser.add_argument("--concurrency", type=int, default=10, help="requests in flight at once (default: 10)")
@@ -172,7 +177,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=HERE, help="where results.json and results.md go (default: benchmarks/)")
     parser.add_argument("--workdir", type=Path, help="where the repositories are generated (default: a temporary folder)")
     options = parser.parse_args()
-    options.records = options.records or [1_000, 10_000]
+    options.records = options.records or list(DEFAULT_SIZES)
     if options.quick:
         options.requests = 30
     return options
@@ -180,7 +185,7 @@ def arguments() -> argparse.Namespace:
 
 def main() -> None:
     options = arguments()
-    results: dict[str, Any] = {"machine": machine(), "command": "make bench" if options.records == [1_000, 10_000]
+    results: dict[str, Any] = {"machine": machine(), "command": "make bench" if options.records == list(DEFAULT_SIZES)
                                else f"python -m benchmarks.run {' '.join(f'--records {n}' for n in options.records)}"
                                + (" --quick" if options.quick else ""),
                                "options": {key: str(value) if isinstance(value, Path) else value
