@@ -184,8 +184,9 @@ def already_reported(value: str) -> bool:
     return bool(forbidden_characters(value) or mixed_script_words(value)) or not any(char.isalnum() for char in value)
 
 
-QuoteCheck = tuple[tuple[QuoteResult, ...], list[Problem]]
-"""A record's quotes looked for in their sources: a result for each quote, in order, and the problems."""
+QuoteCheck = tuple[tuple[QuoteResult, ...], list[Problem], bool]
+"""A record's quotes looked for in their sources: a result for each quote, in order, the problems, and whether
+every result is the one the cache had (then there is nothing new to keep)."""
 
 
 def _checked_quotes(record: Loaded, texts: SourceTexts, before: tuple[QuoteResult, ...]) -> QuoteCheck:
@@ -194,17 +195,19 @@ def _checked_quotes(record: Loaded, texts: SourceTexts, before: tuple[QuoteResul
     digests = texts.digests
     results: list[QuoteResult] = []
     problems: list[Problem] = []
+    reused = 0
     for number, (path, file, quote) in enumerate(quotes(record.data)):
         digest = digests.get(file)
         if digest is None:
             results.append((b"", None, None))  # an unreadable source has its own problem
             continue
         known = before[number] if number < len(before) and before[number][0] == digest else None
+        reused += known is not None
         result = known or _look_for(quote["text"], file, texts.text(file), digest)
         results.append(result)
         if result[1] is None and result[2] is not None:
             problems.append(at(record.file, record.position((*path, "text")), "quote-not-found", result[2]))
-    return tuple(results), problems
+    return tuple(results), problems, reused == len(results) == len(before)
 
 
 def _quote_checks(records: list[Loaded], texts: SourceTexts, cache: CheckCache) -> list[QuoteCheck]:
@@ -303,8 +306,9 @@ def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sour
     spans: dict[tuple[str, JsonPath], str] = {}
     paths: dict[JsonPath, JsonPath] = {}
     problems = list(unreadable)
-    for record, (results, found) in zip(records, _quote_checks(records, texts, cache), strict=True):
-        cache.put_quotes(record.file, results)
+    for record, (results, found, unchanged) in zip(records, _quote_checks(records, texts, cache), strict=True):
+        if not unchanged:
+            cache.put_quotes(record.file, results)
         problems += found
         record_id = record.data["id"]
         for (path, _, quote), (_, span, _) in zip(quotes(record.data), results, strict=True):
