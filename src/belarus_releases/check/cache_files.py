@@ -3,6 +3,7 @@ written atomically and read only when whole, undamaged, and written by the same 
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import gc
 import hashlib
@@ -117,6 +118,23 @@ def no_garbage_collection() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def give_back_free_memory() -> None:
+    """Return the C heap's free pages to the system (glibc's malloc_trim; nothing elsewhere). Bytes and large objects
+    freed by a stage (100,000 records' marshalled data, once decoded) leave holes that Python's small-object
+    allocator never fills, so the process would go on holding them: a fifth of a check's memory, for 3 ms."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
 
 
 def checker_key(layout: Layout) -> bytes:
