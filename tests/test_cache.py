@@ -144,10 +144,12 @@ def test_a_cache_of_many_frames_reads_back_whole_or_not_at_all(dataset: Layout, 
     [path] = cache_files(dataset)
     content = path.read_bytes()
     assert content[-13:-5] == bytes(7) + b"\x01"  # the end frame: its length and CRC, and a marshalled None (N)
-    path.write_bytes(content[:-13])  # cut short just before it: the frames before are whole
-    checked.clear()
-    assert check_dataset(dataset, cache=True) == reference
-    assert len(checked[0]) == len(reference.records)  # nothing came from the file cut short
+    # cut short just before it (the frames before are whole), or a length that says more than the whole file
+    for damaged in (content[:-13], content[:-13] + b"\xff" + content[-12:]):
+        path.write_bytes(damaged)
+        checked.clear()
+        assert check_dataset(dataset, cache=True) == reference
+        assert len(checked[0]) == len(reference.records)  # nothing came from the damaged file
 
 
 def test_a_cache_that_cannot_be_written_is_not_written(mini: Layout) -> None:

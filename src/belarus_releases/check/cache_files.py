@@ -80,11 +80,12 @@ def read_entries(path: Path, key: bytes) -> dict[str, Any]:
         with open(path, "rb") as file:
             if file.read(len(MAGIC) + len(key)) != MAGIC + key:
                 return {}
-            head = _read_frame(file)
+            size = os.fstat(file.fileno()).st_size
+            head = _read_frame(file, size)
             if not (isinstance(head, tuple) and len(head) == 2 and head[0] == FORMAT and isinstance(head[1], dict)):
                 return {}
             records: dict[str, Any] = {}
-            while (chunk := _read_frame(file)) is not None:
+            while (chunk := _read_frame(file, size)) is not None:
                 if not isinstance(chunk, dict):
                     return {}
                 records.update(chunk)
@@ -95,11 +96,14 @@ def read_entries(path: Path, key: bytes) -> dict[str, Any]:
     return {**head[1], "records": records}
 
 
-def _read_frame(file: BinaryIO) -> Any:
+def _read_frame(file: BinaryIO, limit: int) -> Any:
+    """The next frame's value; `limit`, the file's size, bounds what a damaged length could make it allocate."""
     header = file.read(_FRAME.size)
     if len(header) != _FRAME.size:
         raise _Damaged
     size, crc = _FRAME.unpack(header)
+    if size > limit:
+        raise _Damaged
     payload = file.read(size)
     if len(payload) != size or zlib.crc32(payload) != crc:
         raise _Damaged
