@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from belarus_releases.check import cache as cache_module
+from belarus_releases.check import cache_files as cache_files_module
 from belarus_releases.check import dataset as check_module
 from belarus_releases.check.characters import QUOTE_MARKS
 from belarus_releases.check.crossref import crossref_problems
@@ -132,6 +133,23 @@ def test_a_damaged_or_foreign_cache_is_ignored_and_written_anew(dataset: Layout,
         assert check_dataset(dataset, cache=True) == reference
         assert len(checked[0]) == len(reference.records)  # nothing came from the damaged file
         assert same_as_without(dataset, checked, reference)[1] == []  # and it was written anew
+
+
+def test_a_cache_of_many_frames_reads_back_whole_or_not_at_all(dataset: Layout, checked: list[list[str]],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_files_module, "CHUNK", 2)  # the records' entries in several frames
+    reference = check_dataset(dataset)
+    assert same_as_without(dataset, checked, reference)[1]
+    assert same_as_without(dataset, checked, reference)[1] == []  # every frame read back
+    [path] = cache_files(dataset)
+    content = path.read_bytes()
+    assert content[-13:-5] == bytes(7) + b"\x01"  # the end frame: its length and CRC, and a marshalled None (N)
+    # cut short just before it (the frames before are whole), or a length that says more than the whole file
+    for damaged in (content[:-13], content[:-13] + b"\xff" + content[-12:]):
+        path.write_bytes(damaged)
+        checked.clear()
+        assert check_dataset(dataset, cache=True) == reference
+        assert len(checked[0]) == len(reference.records)  # nothing came from the damaged file
 
 
 def test_a_cache_that_cannot_be_written_is_not_written(mini: Layout) -> None:

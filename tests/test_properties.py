@@ -19,6 +19,7 @@ from belarus_releases.check.yaml_reader import Loaded, load_bytes
 from belarus_releases.layout import Layout
 from belarus_releases.problems import TYPES, Problem
 from corpus import BASE_RECORD, BASE_TARGET, MINI, SOURCE
+from test_yaml_plain import assert_read_alike
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD_SCHEMA = ROOT / "schema" / "record.schema.json"
@@ -50,6 +51,7 @@ def _assert_located(problems: list[Problem], raw: bytes, name: str) -> None:
 
 
 def _check(raw: bytes) -> tuple[Loaded, list[Problem]]:
+    assert_read_alike(raw, BASE_TARGET)  # the fast reader too, on every example
     loaded = load_bytes(raw, BASE_TARGET)
     problems = [*loaded.problems, *validate_loaded(loaded, schema_validator(RECORD_SCHEMA), is_record=True).problems]
     _assert_located(problems, raw, BASE_TARGET)

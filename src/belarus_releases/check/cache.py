@@ -217,15 +217,15 @@ class CheckCache:
             return
         if (self._changed or self.records.keys() != self._old_records.keys() or self.people != self._old_people
                 or self.sources.keys() != self._old_sources.keys()):
-            # Every record's data in one marshal dump: a text used by many records (a field name, a date, a person)
-            # is written once and read back as one object, for all of them; reading it is then faster than
-            # decoding each record's own bytes.
-            # (Without the collector: the tuples made here would start collections that walk every record's data.)
+            # The records' data decoded, in a few large marshal dumps (cache_files.py): a text used by many records
+            # (a field name, a date, a person) is written once in each and read back as one object, which makes
+            # reading faster than decoding each record's own bytes. (Without the collector: the tuples made here
+            # would start collections that walk every record's data.)
             with no_garbage_collection():
-                records = {relative: (*entry[:4], entry[4].data, *entry[5:]) if isinstance(entry[4], Loaded) else entry
-                           for relative, entry in self.records.items()}
-                write_entries(self.folder / CACHE_FILE, self.key,
-                              {"records": records, "sources": self.sources, "people": self.people})
+                records = ((relative, (*entry[:4], entry[4].data, *entry[5:]) if isinstance(entry[4], Loaded) else entry)
+                           for relative, entry in self.records.items())
+                write_entries(self.folder / CACHE_FILE, self.key, {"sources": self.sources, "people": self.people},
+                              records)
             for stale in self.folder.glob("check-*.marshal"):  # an earlier version's files, 13 MB for 10,000 records
                 with suppress(OSError):
                     stale.unlink()

@@ -12,6 +12,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -121,6 +122,11 @@ def _advice(char: str) -> str:
     return f"{describe(char)} here; delete it"
 
 
+def is_clean(text: str) -> bool:
+    """True when the text holds no character that scan_characters reports: nearly every file, in one pass."""
+    return not _ANY_FORBIDDEN.search(text)
+
+
 def forbidden_characters(value: str) -> list[tuple[str, str]]:
     """The problem type and the character, for each distinct forbidden character in a value."""
     if not _ANY_FORBIDDEN.search(value):
@@ -228,28 +234,33 @@ def _mixed_script(index: LineIndex, span: tuple[Position, Position], word: str, 
     return Problem(file, *where, "mixed-script", message)
 
 
-def check_values(data: dict[str, Any], positions: dict[JsonPath, Position], index: LineIndex, file: str,
-                 ends: dict[JsonPath, Position]) -> list[Problem]:
+Places = tuple[LineIndex, Mapping[JsonPath, Position], Mapping[JsonPath, Position]]
+
+
+def check_values(data: dict[str, Any], file: str, where: Callable[[], Places]) -> list[Problem]:
     """Mixed-script words and formula-like text in every string value of a loaded file (a mapping).
 
-    A mixed-script word is located at its odd letter when the word stands verbatim between the value's start
-    and end (`ends`); otherwise (written with escapes, or not in NFC) at the start of the value."""
+    `where` gives the file's line index and where each value starts and ends; it is called only for a problem (the
+    fast reader, which keeps no positions, then hands the file to the reference reader). A mixed-script word is
+    located at its odd letter when the word stands verbatim between the value's start and end; otherwise (written
+    with escapes, or not in NFC) at the start of the value."""
     problems: list[Problem] = []
     for holder, key, value in _strings(data):
         if value and not _ALNUM.search(value):
             # a blank quote or name form would otherwise "occur" in every source
             path = (*holder, key)
-            problems.append(Problem(file, *positions.get(path, (1, 1)), "no-words",
+            problems.append(Problem(file, *where()[1].get(path, (1, 1)), "no-words",
                                     f"{field_name(path)} has no letters or digits; write the words, or remove the field"))
             continue
         words = mixed_script_words(value)
         if words:  # rare: where the value stands is looked up only for a problem
             path = (*holder, key)
+            index, positions, ends = where()
             start = positions.get(path, (1, 1))
             span = (start, ends.get(path, start))
             problems.extend(_mixed_script(index, span, word, file) for word in dict.fromkeys(words))
         if value.startswith(_FORMULA_START) and not _NUMBER_TEXT.match(value) and not _LONE_CR.match(value):
-            start = positions.get((*holder, key), (1, 1))
+            start = where()[1].get((*holder, key), (1, 1))
             shown = {"\t": "a tab", "\r": "a carriage return"}.get(value[0], f"'{value[0]}'")
             problems.append(Problem(file, *start, "formula-like",
                                     f"text starting with {shown} runs as a formula in spreadsheets; "

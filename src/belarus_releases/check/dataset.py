@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from belarus_releases.check.cache import CheckCache, RecordEntry, restored
-from belarus_releases.check.cache_files import no_garbage_collection
+from belarus_releases.check.cache_files import give_back_free_memory, no_garbage_collection
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.files import input_file_problem, record_files, schema_file_problems
 from belarus_releases.check.metadata import load_metadata
@@ -138,6 +138,7 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
     record_ids = [name.rpartition("/")[2].removesuffix(".yml") for name in names]  # a name is ID.yml (files.py)
     result.problems += guarded(sources.file, lambda: crossref_problems(layout, result.records, people, sources,
                                                                        complete=complete, record_ids=record_ids), _alone)
+    give_back_free_memory()  # the records' marshalled bytes, freed as the rules above decoded them
     provenance = guarded(sources.file, lambda: check_provenance(layout, result.records, people, sources, store),
                          lambda problem: Provenance([problem], {}))
     result.problems += provenance.problems
@@ -153,6 +154,7 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
     result.files_checked += layout.assertions.is_file()
     result.problems = capped(sorted(set(result.problems)))
     store.save()
+    give_back_free_memory()  # what the stages made and dropped: the build goes on in this process
     return result
 
 

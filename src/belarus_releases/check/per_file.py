@@ -78,7 +78,7 @@ def check_compact(layout: Layout, relative: str, schema: str, now: int) -> Compa
         path = os.path.join(layout.root, relative)
         status = os.stat(path)
         raw = read_file(path)
-        checked = _validated(layout, raw, relative, schema)
+        checked = _validated(layout, raw, relative, schema, quick=True)
         data = checked.loaded.data
         return Compact(relative, checked.in_shape, stored(checked.loaded.problems), stored(checked.problems),
                        None if data is None else marshal.dumps(data),
@@ -149,8 +149,8 @@ def _schema_path(layout: Layout, schema: str) -> Path:
     return layout.schema(schema)  # once, not once a file: making a Path costs a twentieth of a small record's check
 
 
-def _validated(layout: Layout, raw: bytes | int, relative: str, schema: str) -> FileCheck:
-    loaded = load_read(raw, relative)
+def _validated(layout: Layout, raw: bytes | int, relative: str, schema: str, *, quick: bool = False) -> FileCheck:
+    loaded = load_read(raw, relative, quick=quick)
     path = _schema_path(layout, schema)
     validated = validate_loaded(loaded, schema_validator(path), is_record=schema == "record", valid=schema_verdict(path))
     return FileCheck(loaded, loaded.problems + validated.problems, validated.in_shape)

@@ -101,10 +101,10 @@ def _count_problems(loaded: Loaded, record: dict[str, Any]) -> Iterator[Problem]
     if not release:
         return
     count, low, high = release.get("count"), release.get("low"), release.get("high")
-    where = loaded.position(("release",))
     qualifier = release["qualifier"]
-    if qualifier == "exact" and count is None:
-        yield at(loaded.file, where, "count-range", "qualifier exact needs a count; add release.count or change the qualifier")
+    if qualifier == "exact" and count is None:  # (a position is looked up only for a problem: it may read the file)
+        yield at(loaded.file, loaded.position(("release",)), "count-range",
+                 "qualifier exact needs a count; add release.count or change the qualifier")
     if qualifier == "vague":
         if "words" not in release:
             yield at(loaded.file, loaded.position(("release", "qualifier")), "count-range",
@@ -243,14 +243,13 @@ def _number_problems(loaded: Loaded, release: dict[str, Any], supported: dict[st
         value, texts = release.get(name), supported.get(f"release.{name}")
         if value is None or not texts or any(value in numbers_in(text) for text in texts):
             continue  # no quote at all is fact-unsupported
-        where = loaded.position(("release", name))
         if name in ("low", "high"):
-            yield at(loaded.file, where, "figure-not-quoted",
+            yield at(loaded.file, loaded.position(("release", name)), "figure-not-quoted",
                      f"release.{name} is {value}, but no quote supporting release.{name} writes {value}; a bound must be "
                      "the sources' own number: quote the words that give it, or leave the bound out (for words such as "
                      "'dozens' use qualifier vague)")
         elif not basis:
-            yield at(loaded.file, where, "count-not-in-quote",
+            yield at(loaded.file, loaded.position(("release", name)), "count-not-in-quote",
                      f"release.{name} is {value}, but no quote supporting release.{name} writes {value} in digits or words; "
                      "quote the words that give the number, or explain the number in release.count_basis")
         elif name == "count" and release["qualifier"] == "exact":

@@ -4,6 +4,7 @@ The parser is driven event by event (libyaml when present), so that anchors, ali
 duplicate keys and runaway nesting are refused the moment they appear, before any value is built.
 Scalars keep the type the contributor meant (see scalars.py); forbidden characters written as
 escapes in double-quoted text ("\u202E") are caught here, since the scan of the raw file cannot see them.
+The per-file check reads with load_quick: a file with no problem is read by a faster loop that keeps no positions.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from typing import Any
 
 import yaml
 
-from belarus_releases.check.characters import LineIndex, check_values, decode_text, scan_characters, too_large
+from belarus_releases.check.characters import LineIndex, Places, check_values, decode_text, is_clean, scan_characters, too_large
 from belarus_releases.check.yaml_events import MAX_DEPTH, MAX_ITEMS, Builder, Parsed, Stop
+from belarus_releases.check.yaml_plain import Unusual, plain_data
 from belarus_releases.check.yaml_syntax import syntax_problem
 from belarus_releases.problems import JsonPath, Position, Problem
 
 Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_BYTES = 256 * 1024
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_ITEMS", "NO_POSITIONS", "Loaded", "Loader", "load_bytes", "load_file", "load_read",
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_ITEMS", "NO_POSITIONS", "Loaded", "Loader", "load_bytes", "load_file", "load_quick",
+           "load_read",
            "read_file"]
 
 
@@ -105,11 +108,11 @@ def read_file(path: str) -> bytes | int:
     return content if len(content) <= MAX_BYTES else len(content)
 
 
-def load_read(raw: bytes | int, relative: str) -> Loaded:
-    """Load what `read_file` returned."""
+def load_read(raw: bytes | int, relative: str, *, quick: bool = False) -> Loaded:
+    """Load what `read_file` returned. `quick`: positions are found only when first asked (load_quick)."""
     if isinstance(raw, int):
         return Loaded(relative, problems=(_too_large(relative, raw),))
-    return load_bytes(raw, relative)
+    return load_quick(raw, relative) if quick else load_bytes(raw, relative)
 
 
 _EMPTY = "the file has no record in it; write the record (an existing record is a good start), or delete the file"
@@ -124,6 +127,44 @@ def load_bytes(raw: bytes, name: str) -> Loaded:
     text, problems = decode_text(raw, name, limit=MAX_BYTES, empty=_EMPTY, too_long="split it or shorten the quotes")
     if text is None:
         return Loaded(name, problems=tuple(problems))
+    return _load_text(text, name)
+
+
+def load_quick(raw: bytes, name: str) -> Loaded:
+    """What load_bytes finds, but positions are found only when first asked for (as the file has a problem, nearly
+    always): a file with no problem is read once, by the fast reader (yaml_plain.py), without any position."""
+    text, problems = decode_text(raw, name, limit=MAX_BYTES, empty=_EMPTY, too_long="split it or shorten the quotes")
+    if text is None:
+        return Loaded(name, problems=tuple(problems))
+    return (_quick(text, name) if is_clean(text) else None) or _load_text(text, name)
+
+
+def _quick(text: str, name: str) -> Loaded | None:
+    """The file read by the fast reader, when it has no problem at all; None when the reference must read it."""
+    try:
+        data = plain_data(text, Loader)
+    except Unusual:
+        return None
+    if not isinstance(data, dict):
+        return None  # empty, or not a mapping: the reference words it
+    try:
+        if check_values(data, name, _unplaced):
+            return None
+    except _Unplaced:
+        return None
+    return Unlocated(name, data, NO_POSITIONS, NO_POSITIONS, NO_POSITIONS, (), text=text)
+
+
+class _Unplaced(Exception):
+    """A text value has a problem, which needs the positions the fast reader does not keep."""
+
+
+def _unplaced() -> Places:
+    raise _Unplaced
+
+
+def _load_text(text: str, name: str) -> Loaded:
+    problems: list[Problem] = []
     index = LineIndex(text)
     problems.extend(scan_characters(index, name))
     if any(p.type == "control-character" for p in problems):
@@ -139,11 +180,23 @@ def load_bytes(raw: bytes, name: str) -> Loaded:
                                 f"the file holds {kind}, not a mapping of fields; write the record as `field: value` lines"))
         data = None
     elif data is not None:
-        problems.extend(check_values(data, parsed.unclamped(parsed.values, parsed.raw_values), index, name,
-                                     parsed.unclamped(parsed.ends, parsed.raw_ends)))
+        places = (index, parsed.unclamped(parsed.values, parsed.raw_values), parsed.unclamped(parsed.ends, parsed.raw_ends))
+        problems.extend(check_values(data, name, lambda: places))
     # every position inside the file, so that editors and annotations can show it (the builder clamped the rest)
     return Loaded(name, data, parsed.values, parsed.keys, parsed.ends,
                   tuple(index.clamp_problem(problem) for problem in problems))
+
+
+@dataclass(frozen=True, eq=False)
+class Unlocated(Loaded):
+    """A file the fast reader read, found without any problem: until a position is asked for, it holds none; the
+    first question has the reference reader read the same text (never the file again: it may have changed)."""
+
+    text: str = field(default="", repr=False)
+
+    @cached_property
+    def _located(self) -> Loaded:
+        return _load_text(self.text, self.file)
 
 
 def _parse(name: str, index: LineIndex) -> Parsed:
