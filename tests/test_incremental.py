@@ -196,3 +196,27 @@ def test_the_manifest_digests_are_those_of_the_record_files(repo: Layout, cache:
                 for loaded in check.records}
     assert record_digests(repo, check) == expected
     assert record_digests(repo, replace(check, digests={})) == expected
+
+
+@pytest.mark.parametrize("block", [1, 2, 5, 64, 1 << 22])
+def test_row_offsets_are_found_whatever_the_blocks(block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are found by their line breaks (a CSV row's end is outside quotes), whichever block a line ends in."""
+    monkeypatch.setattr(splice, "BLOCK", block)
+    rows = [b'id,text\n', b'1,plain\n', b'2,"two\nlines, ""quoted"""\n', b'3,"a\n\n"\n', b'4,\n']
+    (tmp_path / "t.csv").write_bytes(b"".join(rows))
+    assert splice.csv_row_ends(tmp_path / "t.csv") == [sum(map(len, rows[:n])) for n in range(1, len(rows) + 1)]
+    for unfinished in (b"".join(rows) + b'5,"open\n', b"".join(rows) + b"5,no line feed"):
+        (tmp_path / "t.csv").write_bytes(unfinished)
+        with pytest.raises(Doubt):
+            splice.csv_row_ends(tmp_path / "t.csv")
+    lines = [b'{"id": 1},', b'{"id": "\\u00e9,"},', b'{"id": 3}']
+    (tmp_path / "t.json").write_bytes(b"[\n" + b"\n".join(lines) + b"\n]\n")
+    starts = [2 + sum(len(line) + 1 for line in lines[:n]) for n in range(len(lines))]
+    assert splice.json_row_spans(tmp_path / "t.json") == [
+        (start, start + len(line) - line.endswith(b",")) for start, line in zip(starts, lines, strict=True)]
+    (tmp_path / "t.json").write_bytes(b"[\n]\n")
+    assert splice.json_row_spans(tmp_path / "t.json") == []
+    for broken in (b"", b"[\n", b"[\n{}\n", b"[{}]\n", b"[\n{}\n]"):
+        (tmp_path / "t.json").write_bytes(broken)
+        with pytest.raises(Doubt):
+            splice.json_row_spans(tmp_path / "t.json")

@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,3 +133,23 @@ def test_a_small_table_is_compared_on_its_first_lines_when_its_encoding_is_decla
     new = _next(folder, tmp_path / "next", changes)
     assert (shown_valid_again(new, new.parent, folder, dialects) == dialects) is declared
     assert fast_verdict(new, new.parent) == dialects  # valid: only not compared without a declared encoding
+
+
+def test_a_linked_table_is_not_read_when_no_key_it_may_refer_to_went(previous: tuple[Path, Dialects], tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """visits referred to people's keys before; people keeps each and gains one: visits is not read again."""
+    from belarus_releases.export import package_recheck
+
+    folder, dialects = previous
+    read: list[str] = []
+    real = package_recheck.check_rows
+
+    def spy(columns: Any, path: str, *args: Any, **kwargs: Any) -> Any:
+        read.append(os.path.relpath(path, tmp_path.parent))
+        return real(columns, path, *args, **kwargs)
+
+    monkeypatch.setattr(package_recheck, "check_rows", spy)
+    descriptor = _next(folder, tmp_path / "next", {"people.csv": lambda text: text + f"{LAST}y,5,2001-02-03,\n"})
+    assert shown_valid_again(descriptor, descriptor.parent, folder, dialects) == dialects
+    assert not any(path.endswith("visits.csv") for path in read)
+    assert sorted(os.path.basename(path) for path in read) == ["people.csv", "people.csv"]  # the new, the previous

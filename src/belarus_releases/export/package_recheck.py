@@ -59,10 +59,13 @@ def _recheck(descriptor: Path, folder: Path, previous: Path, dialects: Dialects)
     declared = {resource["name"] for resource in resources if resource.get("encoding")}
     for name in changed:
         same_head(previous / paths[name], folder / paths[name], buffer=name not in declared)
-    joins = [(name, target) for name, table in columns.items() for _, target in table.references
-             if name in changed or target[0] in changed]  # the foreign keys whose values may have changed
+    # the foreign keys whose values may have changed: from a new table (its values are checked), or from a linked
+    # one into a new one (its values resolved before, into the previous file: they do now if no key went)
+    joins = [(name, target) for name, table in columns.items() for _, target in table.references if name in changed]
+    kept = {target for name, table in columns.items() for _, target in table.references
+            if name not in changed and target[0] in changed}
     targets: dict[str, set[tuple[str, ...]]] = {}
-    for _, (referred, fields) in joins:
+    for _, (referred, fields) in [*joins, *((None, target) for target in kept)]:
         targets.setdefault(referred, set()).add(fields)
     keys: dict[Target, set[Key]] = {}
     wanted: list[tuple[Target, set[Key]]] = []
@@ -72,7 +75,20 @@ def _recheck(descriptor: Path, folder: Path, previous: Path, dialects: Dialects)
                                cells=name in changed)
             wanted.extend((target, values) for target, values in found if (name, target) in joins)
     references_resolve(wanted, keys)
+    _no_key_went(kept, columns, previous, paths, dialects, keys)
     return dialects
+
+
+def _no_key_went(kept: set[Target], columns: dict[str, Columns], previous: Path, paths: dict[str, str],
+                 dialects: Dialects, keys: dict[Target, set[Key]]) -> None:
+    """Raise NotShown unless every key value a linked table may refer to in the previous release is still there:
+    reading the previous file's keys of one new table instead of every linked table that refers to it."""
+    before: dict[Target, set[Key]] = {}
+    for referred in sorted({name for name, _ in kept}):
+        fields = {target[1] for target in kept if target[0] == referred}
+        check_rows(columns[referred], str(previous / paths[referred]), dialects[referred], fields, before, cells=False)
+    if any(not before[target] <= keys[target] for target in kept):
+        raise NotShown("a key that a linked table may refer to is gone")
 
 
 def _columns(resource: dict[str, Any]) -> Columns:
