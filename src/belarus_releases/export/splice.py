@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate, compress, islice, repeat
 from operator import itemgetter, methodcaller, not_, sub
@@ -40,11 +40,10 @@ class Spliced:
 def splice_table(table: Table, previous: sqlite3.Connection, folder: Path, old: Path,
                  new_rows: list[Values], dropped: frozenset[str]) -> Spliced:
     """Write <table>.csv and <table>.json into `folder` from the previous release's in `old`."""
-    keys = previous_keys(table, previous)
-    kept = [index for index, key in enumerate(keys) if key[-1] not in dropped]
-    segments = list(_segments(table, keys, kept, new_rows))
+    count, dropped_at = _previous_rows(table, previous, dropped)
+    segments = list(_segments(_positions(table, previous, new_rows), count, dropped_at, new_rows))
     csv_ends, json_spans = csv_row_ends(old / f"{table.name}.csv"), json_row_spans(old / f"{table.name}.json")
-    if len(csv_ends) != len(keys) + 1 or len(json_spans) != len(keys):
+    if len(csv_ends) != count + 1 or len(json_spans) != count:
         raise Doubt(f"{table.name}: the previous files and database do not hold the same rows")
     with (old / f"{table.name}.csv").open("rb") as source, (folder / f"{table.name}.csv").open("wb") as target:
         _copy(source, target, 0, csv_ends[0])  # the header
@@ -62,7 +61,7 @@ def splice_table(table: Table, previous: sqlite3.Connection, folder: Path, old: 
             else:
                 target.write(",\n".join(json_lines(table, segment)).encode())
         target.write(b"\n]\n" if segments else b"]\n")
-    return Spliced(len(kept) + len(new_rows), len(keys) - len(kept))
+    return Spliced(count - len(dropped_at) + len(new_rows), len(dropped_at))
 
 
 def _copy(source: BinaryIO, target: BinaryIO, start: int, end: int) -> None:
@@ -81,24 +80,37 @@ def _copy(source: BinaryIO, target: BinaryIO, start: int, end: int) -> None:
     target.seek(0, os.SEEK_END)
 
 
-def previous_keys(table: Table, previous: sqlite3.Connection) -> list[tuple[Any, ...]]:
-    """Each previous row's primary key and contributing record, in file (rowid) order."""
-    columns = ", ".join(f'"{name}"' for name in (*table.primary_key, CONTRIBUTOR[table.name]))
-    return previous.execute(f'SELECT {columns} FROM "{table.name}" ORDER BY rowid').fetchall()
+def _previous_rows(table: Table, previous: sqlite3.Connection, dropped: frozenset[str]) -> tuple[int, list[int]]:
+    """How many rows the previous table has, and where (in file, that is rowid, order) the dropped records' are.
+    Asked of SQLite, which counts in C: each previous row's key fetched as a Python tuple cost more than the rest
+    of the splicing."""
+    count = int(previous.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()[0])
+    if not dropped:
+        return count, []
+    marks = ", ".join("?" * len(dropped))
+    query = (f'SELECT number FROM (SELECT row_number() OVER (ORDER BY rowid) - 1 AS number, '
+             f'"{CONTRIBUTOR[table.name]}" AS record FROM "{table.name}") WHERE record IN ({marks}) ORDER BY number')
+    return count, [number for (number,) in previous.execute(query, sorted(dropped))]
 
 
-def _segments(table: Table, keys: list[tuple[Any, ...]], kept: list[int], new_rows: list[Values]) -> Iterator[Segment]:
-    """The new table in primary-key order, as runs of kept previous rows and groups of new rows."""
-    width = len(table.primary_key)
-    kept_keys = [keys[index][:width] for index in kept]
+def _positions(table: Table, previous: sqlite3.Connection, new_rows: list[Values]) -> list[int]:
+    """For each new row, how many previous rows have a smaller primary key: where it goes among them (the files are
+    in primary-key order). SQLite compares row values as Python compares tuples of these (text by code point)."""
+    names = ", ".join(f'"{name}"' for name in table.primary_key)
+    query = (f'SELECT count(*) FROM "{table.name}" WHERE ({names}) < ({", ".join("?" * len(table.primary_key))})')
     key_of = itemgetter(*(table.column_names.index(name) for name in table.primary_key))
-    positions = [bisect_left(kept_keys, _tuple(key_of(row), width)) for row in new_rows]
+    width = len(table.primary_key)
+    return [int(previous.execute(query, _tuple(key_of(row), width)).fetchone()[0]) for row in new_rows]
+
+
+def _segments(positions: list[int], count: int, dropped_at: list[int], new_rows: list[Values]) -> Iterator[Segment]:
+    """The new table in primary-key order, as runs of kept previous rows and groups of new rows."""
     start = 0
     for position, group in _groups(positions, new_rows):
-        yield from _runs(kept[start:position])
+        yield from _kept_runs(start, position, dropped_at)
         yield group
         start = position
-    yield from _runs(kept[start:])
+    yield from _kept_runs(start, count, dropped_at)
 
 
 def _tuple(key: Any, width: int) -> tuple[Any, ...]:
@@ -106,7 +118,7 @@ def _tuple(key: Any, width: int) -> tuple[Any, ...]:
 
 
 def _groups(positions: list[int], rows: list[Values]) -> Iterator[tuple[int, list[Values]]]:
-    """New rows grouped by the kept row they come before."""
+    """New rows grouped by the previous row they come before."""
     group: list[Values] = []
     for index, (position, row) in enumerate(zip(positions, rows, strict=True)):
         group.append(row)
@@ -115,14 +127,14 @@ def _groups(positions: list[int], rows: list[Values]) -> Iterator[tuple[int, lis
             group = []
 
 
-def _runs(indexes: Sequence[int]) -> Iterator[tuple[int, int]]:
-    """Consecutive previous rows as (first, last) runs."""
-    start = 0
-    for position in range(1, len(indexes) + 1):
-        if position == len(indexes) or indexes[position] != indexes[position - 1] + 1:
-            if indexes:
-                yield indexes[start], indexes[position - 1]
-            start = position
+def _kept_runs(start: int, stop: int, dropped_at: list[int]) -> Iterator[tuple[int, int]]:
+    """Previous rows start..stop-1, less the dropped ones, as (first, last) runs."""
+    for index in dropped_at[bisect_left(dropped_at, start):bisect_left(dropped_at, stop)]:
+        if start < index:
+            yield start, index - 1
+        start = index + 1
+    if start < stop:
+        yield start, stop - 1
 
 
 def _lines(path: Path) -> Iterator[tuple[list[bytes], list[int]]]:
