@@ -88,9 +88,10 @@ def _previous_rows(table: Table, previous: sqlite3.Connection, dropped: frozense
     if not dropped:
         return count, []
     marks = ", ".join("?" * len(dropped))
-    query = (f'SELECT number FROM (SELECT row_number() OVER (ORDER BY rowid) - 1 AS number, '
-             f'"{CONTRIBUTOR[table.name]}" AS record FROM "{table.name}") WHERE record IN ({marks}) ORDER BY number')
-    return count, [number for (number,) in previous.execute(query, sorted(dropped))]
+    found = f'SELECT rowid FROM "{table.name}" WHERE "{CONTRIBUTOR[table.name]}" IN ({marks}) ORDER BY rowid'
+    before = f'SELECT count(*) FROM "{table.name}" WHERE rowid < ?'  # a row's index in the file
+    return count, [int(previous.execute(before, row).fetchone()[0])
+                   for row in previous.execute(found, sorted(dropped)).fetchall()]
 
 
 def _positions(table: Table, previous: sqlite3.Connection, new_rows: list[Values]) -> list[int]:
