@@ -65,7 +65,16 @@ def overview_table(database: Path, sql: str) -> str:
 def markdown_table(result: QueryResult) -> str:
     header, rows = result
     lines = ["| " + " | ".join(markdown_text(name) for name in header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(markdown_text(value) for value in row) + " |" for row in rows]
+    texts: dict[tuple[type, Any], str] = {}  # the rows' cells repeat (dates, kinds, totals): each is escaped once
+
+    def text(value: Any) -> str:
+        key = (type(value), value)  # 1, 1.0 and True are equal but not written alike
+        found = texts.get(key)
+        if found is None:
+            found = texts[key] = markdown_text(value)
+        return found
+
+    lines += ["| " + " | ".join(map(text, row)) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
