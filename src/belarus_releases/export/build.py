@@ -187,8 +187,10 @@ def _full(build: _Build, tables: dict[str, list[Values]], folder: Path) -> list[
     build.database.submit(job(build.layout, build.metadata, folder, Rows()))
     for table in ORDER:
         build.progress(table.name)
-        write_table_values(table, tables.pop(table.name), folder)  # dropped once written: the dict is the build's own
-        build.database.ready(table.name)
+        rows = tables.pop(table.name)  # dropped once written: the dict is the build's own
+        write_table_values(table, rows, folder)
+        build.database.ready(table.name, rows)
+        del rows
     return _finish(build, folder)
 
 

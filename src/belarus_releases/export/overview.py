@@ -43,7 +43,7 @@ def markdown_text(value: Any) -> str:
     """`value` as inert Markdown text: every markup character escaped, so a title shows as the words it is and
     never becomes an image, a link, emphasis, HTML or a new table cell, on GitHub or any CommonMark renderer."""
     text = " ".join(("" if value is None else str(value)).split())  # line breaks would end the table row
-    return html.escape(MARKDOWN_SPECIAL.sub(lambda found: "\\" + found.group(), text), quote=False)
+    return html.escape(MARKDOWN_SPECIAL.sub(r"\\\g<0>", text), quote=False)
 
 
 QueryResult = tuple[list[str], list[tuple[Any, ...]]]
