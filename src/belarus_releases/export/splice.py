@@ -14,8 +14,7 @@ import sqlite3
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate, compress, islice, repeat
-from operator import itemgetter, methodcaller, not_, sub
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -138,48 +137,44 @@ def _kept_runs(start: int, stop: int, dropped_at: list[int]) -> Iterator[tuple[i
         yield start, stop - 1
 
 
-def _lines(path: Path) -> Iterator[tuple[list[bytes], list[int]]]:
-    """The file's lines, each with its line feed (the last one without, if the file does not end with one), a
-    block at a time, with the offset where each line starts and, one more, where the block's last one ends: a
-    table's file is never held whole. The offsets are summed by itertools, in C: a Python loop over each line
-    was most of an incremental build's splicing."""
-    offset = 0
+def _lines(path: Path) -> Iterator[bytes]:
+    """The file's lines, each with its line feed (the last one without, if the file does not end with one), read
+    a block at a time: a table's file is never held whole."""
     with path.open("rb") as handle:
         rest = b""
         while block := handle.read(BLOCK):
             lines = (rest + block).split(b"\n")
             rest = lines.pop()
-            lines = [line + b"\n" for line in lines]
-            offsets = list(accumulate(map(len, lines), initial=offset))
-            offset = offsets[-1]
-            yield lines, offsets
+            for line in lines:
+                yield line + b"\n"
         if rest:
-            yield [rest], [offset, offset + len(rest)]
+            yield rest
 
 
 def csv_row_ends(path: Path) -> list[int]:
-    """The offset just after each CSV row (the header first): after each line break outside quotes, where the
-    quote characters so far are even in number."""
-    ends: list[int] = []
-    quotes, last = 0, b""
-    for lines, offsets in _lines(path):
-        counts = list(accumulate(map(methodcaller("count", b'"'), lines), initial=quotes))
-        quotes, last = counts[-1], lines[-1] if lines else last
-        ends.extend(compress(islice(offsets, 1, None), map(not_, map((1).__and__, islice(counts, 1, None)))))
-    if quotes % 2 or not last.endswith(b"\n"):
+    """The offset just after each CSV row (the header first): after each line break outside quotes."""
+    ends, inside, offset, line = [], False, 0, b""
+    for line in _lines(path):
+        offset += len(line)
+        if line.count(b'"') % 2:
+            inside = not inside
+        if not inside:
+            ends.append(offset)
+    if inside or not line.endswith(b"\n"):
         raise Doubt("a CSV file of the previous release does not end with a complete row")
     return ends
 
 
 def json_row_spans(path: Path) -> list[tuple[int, int]]:
     """Where each row of a JSON file is, without its separator: one line after "[", each but the last ending ","."""
-    spans: list[tuple[int, int]] = []
-    first, last = None, b""
-    for lines, offsets in _lines(path):
-        first = lines[0] if first is None and lines else first
-        last = lines[-1] if lines else last
-        trimmed = map(sub, map(sub, islice(offsets, 1, None), repeat(1)), map(methodcaller("endswith", b",\n"), lines))
-        spans.extend(zip(offsets, trimmed, strict=False))  # one offset more than lines: where the last ends
-    if first != b"[\n" or last != b"]\n" or len(spans) < 2:
+    lines = _lines(path)
+    if next(lines, b"") != b"[\n":
         raise Doubt("a JSON file of the previous release is not one row per line")
-    return spans[1:-1]
+    spans, offset, last = [], 2, b""
+    for line in lines:
+        spans.append((offset, offset + len(line) - 1 - line.endswith(b",\n")))
+        offset += len(line)
+        last = line
+    if last != b"]\n":
+        raise Doubt("a JSON file of the previous release is not one row per line")
+    return spans[:-1]
