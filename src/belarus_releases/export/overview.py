@@ -43,7 +43,7 @@ def markdown_text(value: Any) -> str:
     """`value` as inert Markdown text: every markup character escaped, so a title shows as the words it is and
     never becomes an image, a link, emphasis, HTML or a new table cell, on GitHub or any CommonMark renderer."""
     text = " ".join(("" if value is None else str(value)).split())  # line breaks would end the table row
-    return html.escape(MARKDOWN_SPECIAL.sub(r"\\\g<0>", text), quote=False)
+    return html.escape(MARKDOWN_SPECIAL.sub(lambda found: "\\" + found.group(), text), quote=False)
 
 
 QueryResult = tuple[list[str], list[tuple[Any, ...]]]
@@ -65,16 +65,7 @@ def overview_table(database: Path, sql: str) -> str:
 def markdown_table(result: QueryResult) -> str:
     header, rows = result
     lines = ["| " + " | ".join(markdown_text(name) for name in header) + " |", "|" + "---|" * len(header)]
-    texts: dict[tuple[type, Any], str] = {}  # the rows' cells repeat (dates, kinds, totals): each is escaped once
-
-    def text(value: Any) -> str:
-        key = (type(value), value)  # 1, 1.0 and True are equal but not written alike
-        found = texts.get(key)
-        if found is None:
-            found = texts[key] = markdown_text(value)
-        return found
-
-    lines += ["| " + " | ".join(map(text, row)) + " |" for row in rows]
+    lines += ["| " + " | ".join(markdown_text(value) for value in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
