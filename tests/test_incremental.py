@@ -220,3 +220,18 @@ def test_row_offsets_are_found_whatever_the_blocks(block: int, tmp_path: Path, m
         (tmp_path / "t.json").write_bytes(broken)
         with pytest.raises(Doubt):
             splice.json_row_spans(tmp_path / "t.json")
+
+
+def test_a_table_spliced_back_to_the_same_bytes_is_linked(fixture_built: Layout) -> None:
+    """A changed summary touches only events' rows: the record's other tables, spliced to the same bytes, are
+    links to the previous release's files (so the package recheck, the zip and the manifest see them unchanged)."""
+    layout = fixture_built
+    previous = layout.current.resolve()
+    edit_record(layout, COALE, "title: John Coale meets", "title: John Coale met")
+    result = build_dataset(layout)
+    assert result.ok, [p.to_text() for p in result.problems]
+    current = layout.current.resolve()
+    same = {name for name in os.listdir(current) if name.endswith((".csv", ".json")) and name != "datapackage.json"
+            and os.path.samefile(current / name, previous / name)}
+    assert {"events.csv", "events.json"}.isdisjoint(same)
+    assert {f"{name}.{extension}" for name in ("event_types", "quotes", "releases") for extension in ("csv", "json")} <= same
