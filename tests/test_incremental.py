@@ -223,8 +223,8 @@ def test_row_offsets_are_found_whatever_the_blocks(block: int, tmp_path: Path, m
 
 
 def test_a_table_spliced_back_to_the_same_bytes_is_linked(fixture_built: Layout) -> None:
-    """A changed summary touches only events' rows: the record's other tables, spliced to the same bytes, are
-    links to the previous release's files (so the package recheck, the zip and the manifest see them unchanged)."""
+    """A changed title touches only events' rows: the record's other tables are links to the previous release's
+    files (so the package recheck, the zip and the manifest see them unchanged)."""
     layout = fixture_built
     previous = layout.current.resolve()
     edit_record(layout, COALE, "title: John Coale meets", "title: John Coale met")
@@ -235,3 +235,24 @@ def test_a_table_spliced_back_to_the_same_bytes_is_linked(fixture_built: Layout)
             and os.path.samefile(current / name, previous / name)}
     assert {"events.csv", "events.json"}.isdisjoint(same)
     assert {f"{name}.{extension}" for name in ("event_types", "quotes", "releases") for extension in ("csv", "json")} <= same
+
+
+def test_rows_differ_compares_a_records_rows_in_any_order_with_their_types(fixture_built: Layout) -> None:
+    import sqlite3
+
+    table = next(table for table in TABLES if table.name == "release_categories")
+    previous = sqlite3.connect(fixture_built.database)
+    try:
+        record, = previous.execute("SELECT event_id FROM release_categories GROUP BY event_id HAVING count(*) > 1 "
+                                   "ORDER BY event_id LIMIT 1").fetchone()
+        rows = previous.execute("SELECT * FROM release_categories WHERE event_id = ?", (record,)).fetchall()
+        assert not splice.rows_differ(table, previous, list(reversed(rows)), frozenset({record}))
+        assert splice.rows_differ(table, previous, rows[1:], frozenset({record}))
+        position = table.column_names.index("position")
+        for other in (rows[0][position] + 100, True if rows[0][position] == 1 else float(rows[0][position])):
+            changed = [(*rows[0][:position], other, *rows[0][position + 1:]), *rows[1:]]
+            assert splice.rows_differ(table, previous, changed, frozenset({record})), other
+        assert splice.rows_differ(table, previous, rows, frozenset())
+        assert not splice.rows_differ(table, previous, [], frozenset({"no-such-record"}))
+    finally:
+        previous.close()

@@ -13,6 +13,7 @@ import filecmp
 import os
 import sqlite3
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import itemgetter
@@ -65,6 +66,24 @@ def splice_table(table: Table, previous: sqlite3.Connection, folder: Path, old: 
     for extension in ("csv", "json"):
         _linked_if_same(old / f"{table.name}.{extension}", folder / f"{table.name}.{extension}")
     return Spliced(count - len(dropped_at) + len(new_rows), len(dropped_at))
+
+
+def rows_differ(table: Table, previous: sqlite3.Connection, rows: list[Values], records: frozenset[str]) -> bool:
+    """Whether the changed `records` now give the table other `rows` than their rows in the previous database (in
+    any order: the table is in primary-key order). When they do not, its files, Parquet file and rows are the
+    previous release's: nothing to splice, recheck or rewrite (a changed summary touches events alone). Values
+    are compared with their types, so that True is not taken for 1."""
+    if not records:
+        return bool(rows)
+    columns = ", ".join(f'"{name}"' for name in table.column_names)
+    query = (f'SELECT {columns} FROM "{table.name}" WHERE "{CONTRIBUTOR[table.name]}" IN '
+             f'({", ".join("?" * len(records))})')
+    before = previous.execute(query, sorted(records)).fetchall()
+    return len(before) != len(rows) or Counter(map(_typed, before)) != Counter(map(_typed, stored(table, rows)))
+
+
+def _typed(row: Values) -> tuple[tuple[type, Any], ...]:
+    return tuple((type(value), value) for value in row)
 
 
 def _linked_if_same(old: Path, new: Path) -> None:
