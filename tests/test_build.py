@@ -108,6 +108,24 @@ def test_built_database_passes_foreign_key_check(built: Layout) -> None:
         connection.close()
 
 
+def test_the_database_holds_exactly_what_the_json_files_say(built: Layout) -> None:
+    """The database process is sent the rows the files were written from, not the files: the same rows, in file
+    order, each value as the JSON file has it (lists as the CSV's JSON text), and no file of them left behind."""
+    from belarus_releases.export.files import stored
+
+    release = built.current.resolve()
+    connection = sqlite3.connect(built.database)
+    try:
+        for table in TABLES:
+            rows = json.loads((release / f"{table.name}.json").read_text(encoding="utf-8"))
+            expected = list(stored(table, [tuple(row[name] for name in table.column_names) for row in rows]))
+            columns = ", ".join(f'"{name}"' for name in table.column_names)
+            assert connection.execute(f'SELECT {columns} FROM "{table.name}" ORDER BY rowid').fetchall() == expected
+    finally:
+        connection.close()
+    assert not [name for name in os.listdir(release) if name.endswith(".pickle")]
+
+
 def test_two_builds_give_identical_bytes_and_dump(built: Layout) -> None:
     first, first_dump, first_release = published(built), dump(built.database), built.current.resolve()
     result = build_dataset(built)

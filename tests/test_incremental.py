@@ -196,3 +196,63 @@ def test_the_manifest_digests_are_those_of_the_record_files(repo: Layout, cache:
                 for loaded in check.records}
     assert record_digests(repo, check) == expected
     assert record_digests(repo, replace(check, digests={})) == expected
+
+
+@pytest.mark.parametrize("block", [1, 2, 5, 64, 1 << 22])
+def test_row_offsets_are_found_whatever_the_blocks(block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are found by their line breaks (a CSV row's end is outside quotes), whichever block a line ends in."""
+    monkeypatch.setattr(splice, "BLOCK", block)
+    rows = [b'id,text\n', b'1,plain\n', b'2,"two\nlines, ""quoted"""\n', b'3,"a\n\n"\n', b'4,\n']
+    (tmp_path / "t.csv").write_bytes(b"".join(rows))
+    assert splice.csv_row_ends(tmp_path / "t.csv") == [sum(map(len, rows[:n])) for n in range(1, len(rows) + 1)]
+    for unfinished in (b"".join(rows) + b'5,"open\n', b"".join(rows) + b"5,no line feed"):
+        (tmp_path / "t.csv").write_bytes(unfinished)
+        with pytest.raises(Doubt):
+            splice.csv_row_ends(tmp_path / "t.csv")
+    lines = [b'{"id": 1},', b'{"id": "\\u00e9,"},', b'{"id": 3}']
+    (tmp_path / "t.json").write_bytes(b"[\n" + b"\n".join(lines) + b"\n]\n")
+    starts = [2 + sum(len(line) + 1 for line in lines[:n]) for n in range(len(lines))]
+    assert splice.json_row_spans(tmp_path / "t.json") == [
+        (start, start + len(line) - line.endswith(b",")) for start, line in zip(starts, lines, strict=True)]
+    (tmp_path / "t.json").write_bytes(b"[\n]\n")
+    assert splice.json_row_spans(tmp_path / "t.json") == []
+    for broken in (b"", b"[\n", b"[\n{}\n", b"[{}]\n", b"[\n{}\n]"):
+        (tmp_path / "t.json").write_bytes(broken)
+        with pytest.raises(Doubt):
+            splice.json_row_spans(tmp_path / "t.json")
+
+
+def test_a_table_spliced_back_to_the_same_bytes_is_linked(fixture_built: Layout) -> None:
+    """A changed title touches only events' rows: the record's other tables are links to the previous release's
+    files (so the package recheck, the zip and the manifest see them unchanged)."""
+    layout = fixture_built
+    previous = layout.current.resolve()
+    edit_record(layout, COALE, "title: John Coale meets", "title: John Coale met")
+    result = build_dataset(layout)
+    assert result.ok, [p.to_text() for p in result.problems]
+    current = layout.current.resolve()
+    same = {name for name in os.listdir(current) if name.endswith((".csv", ".json")) and name != "datapackage.json"
+            and os.path.samefile(current / name, previous / name)}
+    assert {"events.csv", "events.json"}.isdisjoint(same)
+    assert {f"{name}.{extension}" for name in ("event_types", "quotes", "releases") for extension in ("csv", "json")} <= same
+
+
+def test_rows_differ_compares_a_records_rows_in_any_order_with_their_types(fixture_built: Layout) -> None:
+    import sqlite3
+
+    table = next(table for table in TABLES if table.name == "release_categories")
+    previous = sqlite3.connect(fixture_built.database)
+    try:
+        record, = previous.execute("SELECT event_id FROM release_categories GROUP BY event_id HAVING count(*) > 1 "
+                                   "ORDER BY event_id LIMIT 1").fetchone()
+        rows = previous.execute("SELECT * FROM release_categories WHERE event_id = ?", (record,)).fetchall()
+        assert not splice.rows_differ(table, previous, list(reversed(rows)), frozenset({record}))
+        assert splice.rows_differ(table, previous, rows[1:], frozenset({record}))
+        position = table.column_names.index("position")
+        for other in (rows[0][position] + 100, True if rows[0][position] == 1 else float(rows[0][position])):
+            changed = [(*rows[0][:position], other, *rows[0][position + 1:]), *rows[1:]]
+            assert splice.rows_differ(table, previous, changed, frozenset({record})), other
+        assert splice.rows_differ(table, previous, rows, frozenset())
+        assert not splice.rows_differ(table, previous, [], frozenset({"no-such-record"}))
+    finally:
+        previous.close()

@@ -16,7 +16,16 @@ from markdown_it import MarkdownIt  # through frictionless's dependency on rich;
 
 from belarus_releases.check.metadata import load_metadata
 from belarus_releases.export.maintain import refresh_readme
-from belarus_releases.export.overview import END, START, OverviewError, canned_query, markdown_text, overview_table, with_overview
+from belarus_releases.export.overview import (
+    END,
+    START,
+    OverviewError,
+    canned_query,
+    markdown_table,
+    markdown_text,
+    overview_table,
+    with_overview,
+)
 from belarus_releases.layout import Layout
 from build_support import copy_repository
 
@@ -148,3 +157,12 @@ def test_make_readme_without_a_build_says_so(repo: Layout, capsys: pytest.Captur
     assert capsys.readouterr().err == "Error: build/current/overview.md does not exist; run `make build` first\n"
     assert main(["no-such-task"]) == 2
     assert repo.readme.read_bytes() == before
+
+
+def test_each_cell_is_its_own_text_when_values_repeat() -> None:
+    """Cells are escaped once per distinct value: equal values of another type (1, 1.0, True) keep their own text."""
+    row = (1, 1.0, True, "1", None, "a|b", 1, "a|b")
+    table = markdown_table((["a"] * len(row), [row, row]))
+    expected = "| " + " | ".join(markdown_text(value) for value in row) + " |"
+    assert table.splitlines()[2:] == [expected, expected]
+    assert expected == r"| 1 | 1.0 | True | 1 |  | a\|b | 1 | a\|b |"

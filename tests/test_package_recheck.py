@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,3 +133,33 @@ def test_a_small_table_is_compared_on_its_first_lines_when_its_encoding_is_decla
     new = _next(folder, tmp_path / "next", changes)
     assert (shown_valid_again(new, new.parent, folder, dialects) == dialects) is declared
     assert fast_verdict(new, new.parent) == dialects  # valid: only not compared without a declared encoding
+
+
+@pytest.mark.parametrize("linked_larger", [True, False])
+def test_a_linked_table_is_read_or_the_previous_keys_whichever_is_smaller(linked_larger: bool,
+                                                                          previous: tuple[Path, Dialects],
+                                                                          tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """visits referred to people's keys before; people changed: either visits is read again, or (when it is the
+    larger file) the previous people.csv, whose keys must all still be there."""
+    from belarus_releases.export import package_recheck
+
+    folder, dialects = previous
+    read: list[str] = []
+    real, real_size = package_recheck.check_rows, os.path.getsize
+
+    def spy(columns: Any, path: str, *args: Any, **kwargs: Any) -> Any:
+        read.append(os.path.relpath(path, tmp_path.parent))
+        return real(columns, path, *args, **kwargs)
+
+    def size(path: Any) -> int:
+        return 1 << 40 if linked_larger and str(path).endswith("visits.csv") else real_size(path)
+
+    monkeypatch.setattr(package_recheck, "check_rows", spy)
+    monkeypatch.setattr(os.path, "getsize", size)
+    descriptor = _next(folder, tmp_path / "next", {"people.csv": lambda text: text + f"{LAST}y,5,2001-02-03,\n"})
+    assert shown_valid_again(descriptor, descriptor.parent, folder, dialects) == dialects
+    expected = ["people.csv", "people.csv"] if linked_larger else ["people.csv", "visits.csv"]
+    assert sorted(os.path.basename(path) for path in read) == expected
+    gone = _next(folder, tmp_path / "gone", {"people.csv": lambda text: text.replace(f"{LAST},", "p9,")})
+    assert shown_valid_again(gone, gone.parent, folder, dialects) is None

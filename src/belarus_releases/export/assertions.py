@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
+from itertools import chain
 
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout
@@ -49,8 +50,22 @@ def published_event_ids(layout: Layout) -> tuple[set[str], Problem | None]:
         return set(), None
     try:
         with path.open(encoding="utf-8", newline="") as handle:
-            return {row["id"] for row in csv.DictReader(handle, strict=True)}, None
+            return _ids(csv.reader(handle, strict=True)), None
     except (OSError, ValueError, KeyError, csv.Error) as error:  # ValueError covers text that is not UTF-8
         return set(), Problem(layout.relative(path), 0, 0, "build-failed",
                               f"cannot read the published events to compare with them ({type(error).__name__}: {error}); "
                               "nothing was changed; build with --allow-removals to publish without comparing")
+
+
+def _ids(rows: Iterator[list[str]]) -> set[str]:
+    """The id column's values, as csv.DictReader gives them (blank lines skipped, a missing id is a KeyError), from
+    lists: a dict a row was most of the comparison's time."""
+    header = next(rows, None)
+    rows = filter(None, rows)
+    first = next(rows, None)
+    if header is None or first is None:
+        return set()
+    if "id" not in header:
+        raise KeyError("id")
+    column = header.index("id")
+    return {row[column] if column < len(row) else None for row in chain((first,), rows)}  # type: ignore[misc]

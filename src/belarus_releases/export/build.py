@@ -57,11 +57,11 @@ from belarus_releases.export.incremental import (
 from belarus_releases.export.package_check import Dialects
 from belarus_releases.export.package_zip import PackageZip
 from belarus_releases.export.publish import release
-from belarus_releases.export.splice import splice_table
+from belarus_releases.export.splice import rows_differ, splice_table
 from belarus_releases.export.sqlite import read_only
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
-from belarus_releases.tables import TABLES
+from belarus_releases.tables import BY_NAME, TABLES
 
 Progress = Callable[[str], None]
 """Told the name of each step as it starts (the CLI shows a progress bar on a terminal)."""
@@ -187,8 +187,10 @@ def _full(build: _Build, tables: dict[str, list[Values]], folder: Path) -> list[
     build.database.submit(job(build.layout, build.metadata, folder, Rows()))
     for table in ORDER:
         build.progress(table.name)
-        write_table_values(table, tables.pop(table.name), folder)  # dropped once written: the dict is the build's own
-        build.database.ready(table.name)
+        rows = tables.pop(table.name)  # dropped once written: the dict is the build's own
+        write_table_values(table, rows, folder)
+        build.database.ready(table.name, rows)
+        del rows
     return _finish(build, folder)
 
 
@@ -213,7 +215,8 @@ def _from_previous(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
     build.result.rows = {table.name: int(plan.manifest["rows"][table.name]) for table in TABLES}
     previous_database = plan.previous / build.layout.database.name
     with read_only(previous_database) as previous:
-        touched = frozenset(name for name in CONTRIBUTOR if changed[name] or _has_rows(previous, name, plan.dropped))
+        touched = frozenset(name for name in CONTRIBUTOR
+                            if rows_differ(BY_NAME[name], previous, changed[name], plan.dropped))
         build.database.submit(incremental_job(build.layout, build.metadata, folder, previous_database, changed,
                                               plan.dropped, touched))
         problems = _splice(build, plan, folder, previous, touched, changed)
@@ -236,12 +239,6 @@ def _splice(build: _Build, plan: Plan, folder: Path, previous: sqlite3.Connectio
     return list(size_problems(build.assertions, build.result.rows))
 
 
-def _has_rows(previous: sqlite3.Connection, table: str, records: frozenset[str]) -> bool:
-    marks = ", ".join("?" * len(records))
-    query = f'SELECT 1 FROM "{table}" WHERE "{CONTRIBUTOR[table]}" IN ({marks}) LIMIT 1'
-    return bool(records) and previous.execute(query, sorted(records)).fetchone() is not None
-
-
 def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Problem]:
     """Everything after the table files: the descriptor, the verification, the downloads and the manifest. The
     zip is compressed in threads while the package is checked, and the digests of the files made so far are
@@ -259,7 +256,10 @@ def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Probl
     if not problems:
         build.progress("package")
         files = [str(entry["file"]) for entry in inputs(build.result.check)[2]]
-        copy_source_texts(build.layout, files, folder, _same_sources(build, files, plan))
+        same = _same_sources(build, files, plan)
+        copy_source_texts(build.layout, files, folder, same)
+        if plan is not None:  # a source linked from the previous release: its verified entry, not read again
+            digests |= {name: plan.manifest["files"][name] for name in same}
         write_manifest(folder, build.key, build.digests, build.result.rows, digests, dialects)
     return problems
 

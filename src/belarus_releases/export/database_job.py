@@ -17,6 +17,8 @@ LARGEST = ("quotes", "events")
 ORDER = (*(BY_NAME[name] for name in LARGEST), *(table for table in TABLES if table.name not in LARGEST))
 """The order the build writes the tables' files in, and this process reads them: the largest first, so that
 reading them overlaps the writing of the others."""
+LINES = 8192  # rows a chunk (of the rows the build sends, or of database rows read): no table is held whole as
+# Python objects; the Parquet files' data pages end where the chunks do, whichever way the rows came
 PARQUET_WRITTEN = "parquet written"  # the process's word to the build that it may zip the package
 
 
@@ -57,3 +59,9 @@ class DatabaseResult:
 def scratch_path(job: Job) -> Path:
     """Where the rows wait before they go into the database (never published: removed once it is made)."""
     return job.folder / f".{job.database}.rows"
+
+
+def rows_path(folder: Path, table: str) -> Path:
+    """Where a full build leaves a table's rows for the database process, pickled in chunks of LINES rows, once the
+    table's files are written (never published: removed once read)."""
+    return folder / f".{table}.rows.pickle"

@@ -9,15 +9,18 @@ break outside quotes (an even number of quote characters before it, as the write
 
 from __future__ import annotations
 
+import filecmp
 import os
 import sqlite3
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from belarus_releases.export.downloads import link_or_copy
 from belarus_releases.export.files import Values, csv_lines, json_lines, stored
 from belarus_releases.export.flatten import CONTRIBUTOR
 from belarus_releases.export.incremental import Doubt
@@ -39,11 +42,10 @@ class Spliced:
 def splice_table(table: Table, previous: sqlite3.Connection, folder: Path, old: Path,
                  new_rows: list[Values], dropped: frozenset[str]) -> Spliced:
     """Write <table>.csv and <table>.json into `folder` from the previous release's in `old`."""
-    keys = previous_keys(table, previous)
-    kept = [index for index, key in enumerate(keys) if key[-1] not in dropped]
-    segments = list(_segments(table, keys, kept, new_rows))
+    count, dropped_at = _previous_rows(table, previous, dropped)
+    segments = list(_segments(_positions(table, previous, new_rows), count, dropped_at, new_rows))
     csv_ends, json_spans = csv_row_ends(old / f"{table.name}.csv"), json_row_spans(old / f"{table.name}.json")
-    if len(csv_ends) != len(keys) + 1 or len(json_spans) != len(keys):
+    if len(csv_ends) != count + 1 or len(json_spans) != count:
         raise Doubt(f"{table.name}: the previous files and database do not hold the same rows")
     with (old / f"{table.name}.csv").open("rb") as source, (folder / f"{table.name}.csv").open("wb") as target:
         _copy(source, target, 0, csv_ends[0])  # the header
@@ -61,7 +63,35 @@ def splice_table(table: Table, previous: sqlite3.Connection, folder: Path, old: 
             else:
                 target.write(",\n".join(json_lines(table, segment)).encode())
         target.write(b"\n]\n" if segments else b"]\n")
-    return Spliced(len(kept) + len(new_rows), len(keys) - len(kept))
+    for extension in ("csv", "json"):
+        _linked_if_same(old / f"{table.name}.{extension}", folder / f"{table.name}.{extension}")
+    return Spliced(count - len(dropped_at) + len(new_rows), len(dropped_at))
+
+
+def rows_differ(table: Table, previous: sqlite3.Connection, rows: list[Values], records: frozenset[str]) -> bool:
+    """Whether the changed `records` now give the table other `rows` than their rows in the previous database (in
+    any order: the table is in primary-key order). When they do not, its files, Parquet file and rows are the
+    previous release's: nothing to splice, recheck or rewrite (a changed summary touches events alone). Values
+    are compared with their types, so that True is not taken for 1."""
+    if not records:
+        return bool(rows)
+    columns = ", ".join(f'"{name}"' for name in table.column_names)
+    query = (f'SELECT {columns} FROM "{table.name}" WHERE "{CONTRIBUTOR[table.name]}" IN '
+             f'({", ".join("?" * len(records))})')
+    before = previous.execute(query, sorted(records)).fetchall()
+    return len(before) != len(rows) or Counter(map(_typed, before)) != Counter(map(_typed, stored(table, rows)))
+
+
+def _typed(row: Values) -> tuple[tuple[type, Any], ...]:
+    return tuple((type(value), value) for value in row)
+
+
+def _linked_if_same(old: Path, new: Path) -> None:
+    """A file spliced back to the previous one's bytes (a changed record whose rows here did not change) is made a
+    link to it, so that what follows (the package recheck, the zip, the manifest) knows it unchanged."""
+    if os.path.getsize(old) == os.path.getsize(new) and filecmp.cmp(old, new, shallow=False):
+        os.unlink(new)
+        link_or_copy(old, new)
 
 
 def _copy(source: BinaryIO, target: BinaryIO, start: int, end: int) -> None:
@@ -80,24 +110,38 @@ def _copy(source: BinaryIO, target: BinaryIO, start: int, end: int) -> None:
     target.seek(0, os.SEEK_END)
 
 
-def previous_keys(table: Table, previous: sqlite3.Connection) -> list[tuple[Any, ...]]:
-    """Each previous row's primary key and contributing record, in file (rowid) order."""
-    columns = ", ".join(f'"{name}"' for name in (*table.primary_key, CONTRIBUTOR[table.name]))
-    return previous.execute(f'SELECT {columns} FROM "{table.name}" ORDER BY rowid').fetchall()
+def _previous_rows(table: Table, previous: sqlite3.Connection, dropped: frozenset[str]) -> tuple[int, list[int]]:
+    """How many rows the previous table has, and where (in file, that is rowid, order) the dropped records' are.
+    Asked of SQLite, which counts in C: each previous row's key fetched as a Python tuple cost more than the rest
+    of the splicing."""
+    count = int(previous.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()[0])
+    if not dropped:
+        return count, []
+    marks = ", ".join("?" * len(dropped))
+    found = f'SELECT rowid FROM "{table.name}" WHERE "{CONTRIBUTOR[table.name]}" IN ({marks}) ORDER BY rowid'
+    before = f'SELECT count(*) FROM "{table.name}" WHERE rowid < ?'  # a row's index in the file
+    return count, [int(previous.execute(before, row).fetchone()[0])
+                   for row in previous.execute(found, sorted(dropped)).fetchall()]
 
 
-def _segments(table: Table, keys: list[tuple[Any, ...]], kept: list[int], new_rows: list[Values]) -> Iterator[Segment]:
-    """The new table in primary-key order, as runs of kept previous rows and groups of new rows."""
-    width = len(table.primary_key)
-    kept_keys = [keys[index][:width] for index in kept]
+def _positions(table: Table, previous: sqlite3.Connection, new_rows: list[Values]) -> list[int]:
+    """For each new row, how many previous rows have a smaller primary key: where it goes among them (the files are
+    in primary-key order). SQLite compares row values as Python compares tuples of these (text by code point)."""
+    names = ", ".join(f'"{name}"' for name in table.primary_key)
+    query = (f'SELECT count(*) FROM "{table.name}" WHERE ({names}) < ({", ".join("?" * len(table.primary_key))})')
     key_of = itemgetter(*(table.column_names.index(name) for name in table.primary_key))
-    positions = [bisect_left(kept_keys, _tuple(key_of(row), width)) for row in new_rows]
+    width = len(table.primary_key)
+    return [int(previous.execute(query, _tuple(key_of(row), width)).fetchone()[0]) for row in new_rows]
+
+
+def _segments(positions: list[int], count: int, dropped_at: list[int], new_rows: list[Values]) -> Iterator[Segment]:
+    """The new table in primary-key order, as runs of kept previous rows and groups of new rows."""
     start = 0
     for position, group in _groups(positions, new_rows):
-        yield from _runs(kept[start:position])
+        yield from _kept_runs(start, position, dropped_at)
         yield group
         start = position
-    yield from _runs(kept[start:])
+    yield from _kept_runs(start, count, dropped_at)
 
 
 def _tuple(key: Any, width: int) -> tuple[Any, ...]:
@@ -105,7 +149,7 @@ def _tuple(key: Any, width: int) -> tuple[Any, ...]:
 
 
 def _groups(positions: list[int], rows: list[Values]) -> Iterator[tuple[int, list[Values]]]:
-    """New rows grouped by the kept row they come before."""
+    """New rows grouped by the previous row they come before."""
     group: list[Values] = []
     for index, (position, row) in enumerate(zip(positions, rows, strict=True)):
         group.append(row)
@@ -114,14 +158,14 @@ def _groups(positions: list[int], rows: list[Values]) -> Iterator[tuple[int, lis
             group = []
 
 
-def _runs(indexes: Sequence[int]) -> Iterator[tuple[int, int]]:
-    """Consecutive previous rows as (first, last) runs."""
-    start = 0
-    for position in range(1, len(indexes) + 1):
-        if position == len(indexes) or indexes[position] != indexes[position - 1] + 1:
-            if indexes:
-                yield indexes[start], indexes[position - 1]
-            start = position
+def _kept_runs(start: int, stop: int, dropped_at: list[int]) -> Iterator[tuple[int, int]]:
+    """Previous rows start..stop-1, less the dropped ones, as (first, last) runs."""
+    for index in dropped_at[bisect_left(dropped_at, start):bisect_left(dropped_at, stop)]:
+        if start < index:
+            yield start, index - 1
+        start = index + 1
+    if start < stop:
+        yield start, stop - 1
 
 
 def _lines(path: Path) -> Iterator[bytes]:
