@@ -24,7 +24,7 @@ from belarus_releases.check.characters import QUOTE_MARKS
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.check.officials import names_any
-from belarus_releases.check.provenance import SourceText
+from belarus_releases.check.sources import SourceText
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout

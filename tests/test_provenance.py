@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from belarus_releases.check.dataset import check_dataset
 from belarus_releases.check.numbers import numbers_in
-from belarus_releases.check.provenance import SourceText, normalise, occurs_as_word
+from belarus_releases.check.provenance import normalise, occurs_as_word
+from belarus_releases.check.sources import SourceText
 from belarus_releases.check.yaml_reader import JsonPath, Loaded, load_file
 from belarus_releases.export.flatten import flatten
 from belarus_releases.layout import Layout

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from belarus_releases.check.provenance import source_text
+from belarus_releases.check.sources import source_text
 from belarus_releases.layout import Layout, file_sha256
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

@@ -1,0 +1,144 @@
+"""Source documents as provenance reads them: each read as strictly as a record (bytes, characters, size), its
+SHA-256 against the registry's, and its text as quotes are compared with it.
+
+Comparison is after `normalise` (characters.py): Unicode (NFC), whitespace and the style of quote marks and
+apostrophes, so «…», “…” and "…" match each other; letters, digits and dashes must be exact.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from belarus_releases.check.cache import CheckCache
+from belarus_releases.check.characters import LineIndex, decode_text, plain_quotes, scan_characters, too_large
+from belarus_releases.check.yaml_reader import Loaded
+from belarus_releases.layout import Layout
+from belarus_releases.problems import Problem, at
+from belarus_releases.record import entries
+
+MAX_SOURCE_BYTES = 4 * 1024 * 1024
+_LONG_WHITESPACE = re.compile(r"\s{2,}")  # \s: what str.isspace() calls whitespace
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A source document as quotes are compared with it: its text (NFC) and the same text normalised, with what it
+    takes to find where each normalised character came from, so that a matched quote can be published as the
+    source's own words."""
+
+    original: str
+    normal: str
+    # Each run of whitespace inside the text is one space in `normal`: `breaks` holds where, in `normal`, each run
+    # of two or more ends, and `offsets` how far `original` is ahead of `normal` before the first break and after
+    # each one.
+    breaks: tuple[int, ...]
+    offsets: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> SourceText:
+        original = unicodedata.normalize("NFC", text)
+        marked = plain_quotes(original)
+        leading = len(marked) - len(marked.lstrip())  # whitespace before the text is dropped
+        breaks: list[int] = []
+        offsets = [leading]
+        # Only a run of two or more whitespace characters moves `original` ahead (a single one is one space), so
+        # only those are walked: a source of tens of kilobytes has a few hundred.
+        for run in _LONG_WHITESPACE.finditer(marked, leading):
+            start, end = run.span()
+            if end < len(marked):  # whitespace after the text is dropped, and nothing of `normal` follows it
+                breaks.append(start - offsets[-1] + 1)
+                offsets.append(offsets[-1] + end - start - 1)
+        return cls(original, " ".join(marked.split()), tuple(breaks), tuple(offsets))  # split: at str.isspace()
+
+    def origin(self, index: int) -> int:
+        """The index in `original` of normal[index]."""
+        return index + self.offsets[bisect.bisect_right(self.breaks, index)]
+
+    def span(self, quote: str) -> str | None:
+        """The source's own text for a normalised quote: its quote marks, line breaks and spacing."""
+        start = self.normal.find(quote) if quote else -1
+        if start < 0:
+            return None
+        return self.original[self.origin(start):self.origin(start + len(quote) - 1) + 1]
+
+
+_EMPTY_SOURCE = "the source document is empty; copy the article's text into it"
+
+
+class SourceTexts:
+    """The source documents that read cleanly, by file name: the SHA-256 of each one's bytes, and its text as quotes
+    are compared with it, made only when first asked for (most quotes' results are in the cache)."""
+
+    def __init__(self) -> None:
+        self.digests: dict[str, bytes] = {}
+        self._read: dict[str, tuple[str, bytes, str | None]] = {}  # file name: (path shown, bytes, text when read)
+        self._texts: dict[str, SourceText] = {}
+
+    def add(self, file: str, name: str, raw: bytes, digest: bytes, text: str | None) -> None:
+        self.digests[file] = digest
+        self._read[file] = (name, raw, text)
+
+    def __contains__(self, file: object) -> bool:
+        return file in self.digests
+
+    def text(self, file: str) -> SourceText:
+        if file not in self._texts:
+            name, raw, text = self._read[file]
+            self._texts[file] = SourceText.of(text if text is not None else source_text(raw, name)[0] or "")
+        return self._texts[file]
+
+
+def read_sources(layout: Layout, files: list[str], sources: Loaded,
+                 cache: CheckCache | None = None) -> tuple[SourceTexts, list[Problem]]:
+    """Each source file that reads cleanly, and the problems of those that do not.
+
+    Sources are read as strictly as records: a bad byte, a byte-order mark, UTF-16, an empty file or a hidden
+    character is reported on the source itself, instead of as quotes that seem not to match it."""
+    cache = cache or CheckCache.off()
+    texts = SourceTexts()
+    problems: list[Problem] = []
+    registered: dict[str, list[tuple[int, str]]] = {}
+    for number, entry in enumerate(entries(sources, "sources")):
+        registered.setdefault(entry["file"], []).append((number, entry["sha256"]))
+    for file in files:
+        path = layout.source_file(file)
+        if path is None:
+            continue
+        name = layout.relative(path)
+        if path.stat().st_size > MAX_SOURCE_BYTES:
+            problems.append(too_large(name, path.stat().st_size, MAX_SOURCE_BYTES, "keep only the article's text"))
+            continue
+        raw = path.read_bytes()
+        digest = hashlib.sha256(raw).digest()
+        known = cache.source(name, digest)
+        text, unreadable = (None, list(known)) if known is not None else source_text(raw, name)
+        if known is None:
+            cache.put_source(name, digest, unreadable)
+        changed = [] if unreadable else list(_changed(sources, registered.get(file, []), file, digest.hex()))
+        problems += unreadable + changed
+        if not unreadable:
+            texts.add(file, name, raw, digest, text)
+    return texts, problems
+
+
+def source_text(raw: bytes, name: str) -> tuple[str | None, list[Problem]]:
+    """A source document's text, or None with its problems: the one rule for reading sources, which `validate`
+    and `add-source` share. UTF-8 without byte-order mark, not empty, under the size cap, no hidden character."""
+    text, problems = decode_text(raw, name, limit=MAX_SOURCE_BYTES, empty=_EMPTY_SOURCE,
+                                 too_long="keep only the article's text")
+    problems += scan_characters(LineIndex(text), name) if text is not None else []
+    return (None if problems else text), problems
+
+
+def _changed(sources: Loaded, registered: list[tuple[int, str]], file: str, digest: str) -> Iterator[Problem]:
+    """The document no longer has the SHA-256 its registry entries record (checked once it reads cleanly)."""
+    for number, sha256 in registered:
+        if sha256 != digest:
+            yield at(sources.file, sources.position(("sources", number, "sha256")), "source-changed",
+                     f"sources/{file} no longer has the sha256 written here; a source document never changes: restore "
+                     "it from the main branch, or add the new version with `belarus-releases add-source`")
