@@ -236,6 +236,7 @@ def test_an_sqlite_error_is_a_problem_and_changes_nothing(built: Layout, monkeyp
 
     monkeypatch.setattr(database_module, "SEPARATE_PROCESS", False)
     monkeypatch.setattr(database_work, "assemble", full_disk)
+    edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")  # a database to make (unchanged, it is linked)
     before = snapshot(built)
     result = CliRunner().invoke(cli, ["build", "--root", str(built.root)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception  # not a traceback

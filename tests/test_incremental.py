@@ -20,6 +20,7 @@ from belarus_releases.check.dataset import check_dataset
 from belarus_releases.export import build as build_module
 from belarus_releases.export import datapackage, package_zip, splice
 from belarus_releases.export.build import build_dataset
+from belarus_releases.export.downloads import CHART
 from belarus_releases.export.flatten import CONTRIBUTOR
 from belarus_releases.export.incremental import (
     MANIFEST,
@@ -256,3 +257,17 @@ def test_rows_differ_compares_a_records_rows_in_any_order_with_their_types(fixtu
         assert not splice.rows_differ(table, previous, [], frozenset({"no-such-record"}))
     finally:
         previous.close()
+
+
+def test_a_rebuild_with_nothing_changed_links_the_database_and_what_is_read_from_it(fixture_built: Layout) -> None:
+    """Same key, same rows: the live release's database, overview and chart are the new release's, byte for byte;
+    after an edit they are made again."""
+    names = (fixture_built.database.name, fixture_built.overview.name, CHART)
+    before = fixture_built.current.resolve()
+    again = build_dataset(fixture_built)
+    assert again.ok and again.release is not None and again.release.resolve() != before
+    assert all(os.path.samefile(before / name, again.release / name) for name in names)
+    edit_record(fixture_built, COALE, "title: John Coale meets", "title: John Coale met")
+    edited = build_dataset(fixture_built)
+    assert edited.ok and edited.release is not None
+    assert not os.path.samefile(again.release / fixture_built.database.name, edited.release / fixture_built.database.name)

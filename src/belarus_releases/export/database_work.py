@@ -40,7 +40,7 @@ from belarus_releases.export.database_job import (
     rows_path,
     scratch_path,
 )
-from belarus_releases.export.downloads import CHART
+from belarus_releases.export.downloads import CHART, link_or_copy
 from belarus_releases.export.files import Values
 from belarus_releases.export.overview import OverviewError, canned_query, run_query, write_overview
 from belarus_releases.export.parquet import arrow_schema, parquet_value, write_arrow
@@ -167,6 +167,8 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
     """The Parquet files (then `parquet_written()`), the database, checked, overview.md and the chart."""
     path = job.folder / job.database
     try:
+        if job.rows.previous is not None and not job.rows.parquet:
+            return _as_before(job, parquet_written)
         sources, attach = fill_scratch(job, ready)
         if job.rows.previous is not None:  # a full build wrote them while it read the JSON files
             write_parquet_files(job)
@@ -192,6 +194,17 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
     write_overview(database, job.metadata, job.folder / job.overview, releases)
     write_chart(database, job.metadata, job.folder / CHART, releases)
     return result
+
+
+def _as_before(job: Job, parquet_written: Callable[[], None]) -> DatabaseResult:
+    """No table's rows changed, and the build key (code, libraries, every other input) is the live release's: its
+    database, overview.md and chart are this release's, byte for byte, and were checked when it was published. The
+    build checks the live release's files against its manifest meanwhile, and builds in full if one differs."""
+    assert job.rows.previous is not None
+    parquet_written()
+    for name in (job.database, job.overview, CHART):
+        link_or_copy(job.rows.previous.parent / name, job.folder / name)
+    return DatabaseResult()
 
 
 def main() -> None:
