@@ -86,14 +86,15 @@ def _checked_quotes(record: Loaded, texts: SourceTexts, before: tuple[QuoteResul
 def _quote_checks(records: list[Loaded], texts: SourceTexts, cache: CheckCache) -> list[QuoteCheck]:
     """Every record's quotes checked, in order: those of records the cache knows nothing of on every core when
     there are many (the workers inherit the records and the source texts, made here first)."""
-    fresh = [number for number, record in enumerate(records) if cache.quotes(record.file) is None]
+    before = [cache.quotes(record.file) for record in records]  # each made from the cache's columns: once
+    fresh = [number for number, known in enumerate(before) if known is None]
     spread: dict[int, QuoteCheck] = {}
     if len(fresh) >= MANY_RECORDS:
         for file in {file for number in fresh for file, _ in source_references(records[number].data) if file in texts}:
             texts.text(file)
         done = over_shared(_check_some, (records, texts, fresh), len(fresh))
         spread = dict(zip(fresh, done, strict=True)) if done is not None else {}
-    return [spread[number] if number in spread else _checked_quotes(record, texts, cache.quotes(record.file) or ())
+    return [spread[number] if number in spread else _checked_quotes(record, texts, before[number] or ())
             for number, record in enumerate(records)]
 
 
