@@ -11,12 +11,12 @@ Names are compared as whole words after `normalise` and case folding, so "Лук
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from belarus_releases.check.cache import CheckCache
 from belarus_releases.check.characters import normalise
+from belarus_releases.check.provenance import occurs_as_word
 from belarus_releases.check.rules import official_key
 from belarus_releases.check.workers import MANY_RECORDS, over_shared
 from belarus_releases.check.yaml_reader import Loaded
@@ -30,7 +30,7 @@ def _comparable(text: str) -> str:
 
 def registered_forms(people: Loaded) -> dict[str, list[str]]:
     """Every registered form of every person's name (display names and variants), comparable, by person id."""
-    # longest first, then in order: the same list in every process (a set's order is not)
+    # sorted: the same list in every process (a set's order is not), since the cache keys on it
     return {person["id"]: sorted({_comparable(form) for _, _, form, _ in name_forms(person)}, key=lambda f: (-len(f), f))
             for person in entries(people, "people")}
 
@@ -41,15 +41,7 @@ def names_any(text: str, forms: Iterable[str]) -> bool:
 
 
 def _names_in(comparable: str, forms: Iterable[str]) -> bool:
-    return _any_of(tuple(forms)).search(comparable) is not None
-
-
-@functools.lru_cache(maxsize=4096)
-def _any_of(forms: tuple[str, ...]) -> re.Pattern[str]:
-    """One pattern for all the forms: it matches where any one of them stands as a whole word (the search tries
-    every form at every place, as one search for each form would). Never matches when there is no form."""
-    words = "|".join(re.escape(form) for form in forms if form)
-    return re.compile(rf"(?<!\w)(?:{words})(?!\w)" if words else r"(?!)")
+    return any(occurs_as_word(form, comparable) for form in forms if form)
 
 
 def official_problems(records: list[Loaded], people: Loaded, found: Collection[tuple[str, JsonPath]],
