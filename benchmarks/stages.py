@@ -26,7 +26,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     "check": ("check_dataset", "check_record_files", "check_provenance", "crossref_problems", "official_problems",
               "load_metadata", "load_assertions"),
     "flatten": ("flatten",),
-    "write": ("write_table_files", "write_parquet", "write_sqlite", "write_datapackage", "write_package_zip",
+    "write": ("write_table_files", "write_sqlite", "write_datapackage", "write_package_zip",
               "copy_source_texts", "write_chart", "write_overview"),
     "verify": ("validate_package", "verified_package", "foreign_key_problems", "statement_problems", "removal_problems"),
     # the rest of a release: the lock, the staging folder, the switch of build/current, removing old releases

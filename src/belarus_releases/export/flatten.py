@@ -35,12 +35,6 @@ def flatten_values(result: CheckResult) -> dict[str, list[Values]]:
     return {table.name: table_values(table, records, people, sources, quote_texts) for table in TABLES}
 
 
-def column(table: Table, rows: Iterable[Values], name: str) -> list[Any]:
-    """One column of rows as values."""
-    index = table.column_names.index(name)
-    return [row[index] for row in rows]
-
-
 def inputs(result: CheckResult) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], QuoteTexts]:
     """What the tables are made of: the records, people and sources as plain data, and the quotes as found."""
     records = [loaded.data for loaded in result.records]
@@ -116,13 +110,6 @@ def part_min(release: dict[str, Any], part: dict[str, Any]) -> int | None:
 
 
 INVERSE = {"in-response-to": "prompted", "after": "before", "reverses": "reversed-by"}
-
-
-def record_rows(record: dict[str, Any], quote_texts: QuoteTexts) -> Iterator[tuple[str, Row]]:
-    """Every row one event record contributes, as (table name, row)."""
-    for name, make in RECORD_TABLES.items():
-        for row in make(record, quote_texts):
-            yield name, row
 
 
 def _events(record: dict[str, Any], _: QuoteTexts) -> Iterator[Row]:
@@ -255,13 +242,6 @@ def held_row(record: dict[str, Any], position: int, held: dict[str, Any]) -> Row
 def _list_or_none(values: list[Any] | None) -> list[Any] | None:
     """A list that says something, or None: an empty list states nothing, so it is written as an empty cell."""
     return list(values) if values else None
-
-
-def person_rows(person: dict[str, Any]) -> Iterator[tuple[str, Row]]:
-    """The people row, every name form, and every role of one registry entry."""
-    for name in ("people", "person_names", "person_roles"):
-        for row in REGISTRY_TABLES[name](person):
-            yield name, row
 
 
 def _people(person: dict[str, Any]) -> Iterator[Row]:

@@ -9,7 +9,6 @@ and a column that is empty in every row is still string, not null. Required colu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,28 +40,6 @@ def parquet_value(column: Column, value: Any) -> Any:
     if value is None or column.type != "date" or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value))
-
-
-def write_parquet(table: Table, rows: list[dict[str, Any]], path: Path,
-                  descriptions: dict[str, str] | None = None) -> Path:
-    """Write `rows` to `path` as one Parquet file (zstd-compressed, no pandas index)."""
-    return write_parquet_values(table, [tuple(row[name] for name in table.column_names) for row in rows], path,
-                                descriptions)
-
-
-def arrow_table(table: Table, rows: Sequence[tuple[Any, ...]], descriptions: dict[str, str] | None = None) -> pa.Table:
-    """Rows as values in column order, as an Arrow table with the table's schema."""
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in table.columns]
-    arrays = [pa.array([parquet_value(column, value) for value in values] if column.type == "date" else values,
-                       ARROW_TYPES[column.type]) for column, values in zip(table.columns, columns, strict=True)]
-    return pa.Table.from_arrays(arrays, schema=arrow_schema(table, descriptions))
-
-
-def write_parquet_values(table: Table, rows: Sequence[tuple[Any, ...]], path: Path,
-                         descriptions: dict[str, str] | None = None) -> Path:
-    """The same file from rows as values in column order."""
-    write_arrow(arrow_table(table, rows, descriptions), path)
-    return path
 
 
 def write_arrow(data: pa.Table, path: Path) -> None:
