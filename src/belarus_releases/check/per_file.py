@@ -9,7 +9,6 @@ those it was computed from (a file saved again while it was checked is checked a
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import marshal
 import os
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from belarus_releases.check.cache import Stat, StoredProblem, restored, stat_key, stored
+from belarus_releases.check.cache_files import no_garbage_collection
 from belarus_releases.check.schema import schema_validator, schema_verdict, validate_loaded
 from belarus_releases.check.yaml_reader import NO_POSITIONS, Loaded, load_read, read_file
 from belarus_releases.layout import Layout
@@ -103,13 +103,8 @@ def restore(compact: Compact, root: Path, *, lazy: bool = False) -> FileCheck:
 def decoded(blob: bytes) -> Any:
     """Marshalled data, decoded without the garbage collector: its objects hold no cycle, and a collection
     started by their making would walk every object the process holds (decoding took twice as long with it)."""
-    if not gc.isenabled():
+    with no_garbage_collection():
         return marshal.loads(blob)
-    gc.disable()
-    try:
-        return marshal.loads(blob)
-    finally:
-        gc.enable()
 
 
 class Stored(Loaded):
@@ -128,9 +123,6 @@ class Stored(Loaded):
         blob: bytes | None = self.__dict__["_blob"]
         object.__setattr__(self, "_blob", None)
         return None if blob is None else decoded(blob)
-
-    def without_positions(self, root: Path) -> Loaded:
-        return self if root == self.root else Loaded(self.file, self.data, problems=self.problems, root=root)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Loaded):

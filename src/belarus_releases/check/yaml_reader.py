@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -80,11 +80,6 @@ class Loaded:
             if found:
                 return found
         return (1, 1)
-
-    def without_positions(self, root: Path) -> Loaded:
-        """The same result holding no positions (they are most of its memory); `position` reads them again from
-        the file under `root` when first asked."""
-        return replace(self, values=NO_POSITIONS, keys=NO_POSITIONS, ends=NO_POSITIONS, root=root)
 
     @cached_property
     def _located(self) -> Loaded:
