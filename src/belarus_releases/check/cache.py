@@ -78,11 +78,10 @@ def file_digest(path: str) -> bytes | None:
     is refused unread) or unreadable (the reader reports that). `path` is a string: thousands of Paths cost more
     here than reading the files."""
     try:
-        with open(path, "rb") as file:
-            content = file.read(yaml_reader.MAX_BYTES + 1)
+        content = yaml_reader.read_file(path)
     except OSError:
         return None
-    return hashlib.sha256(content).digest() if len(content) <= yaml_reader.MAX_BYTES else None
+    return hashlib.sha256(content).digest() if isinstance(content, bytes) else None
 
 
 class CheckCache:
