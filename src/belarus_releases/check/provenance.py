@@ -202,12 +202,16 @@ def _cached_people_problems(layout: Layout, people: Loaded, listed: list[str], t
         raw = layout.people.read_bytes() if cache.enabled else b""
     except OSError:
         raw = b""
+    def found_now() -> tuple[Problem, ...]:
+        return tuple(_people_problems(people, {file: texts.text(file) for file in listed}))
+
+    if not raw:  # no cache, or no bytes to key it on: nothing to look up or keep
+        return list(found_now())
     # Its data and positions as read, and its bytes now: a registry edited meanwhile gets a key no check reuses.
     read = repr((people.file, people.data, dict(people.values), dict(people.keys), [(f, texts.digests[f]) for f in listed]))
     key = hashlib.sha256(read.encode() + b"\0" + raw).digest()
-    found = cache.people_problems(key) if raw else None
+    found = cache.people_problems(key)
     if found is None:
-        found = tuple(_people_problems(people, {file: texts.text(file) for file in listed}))
-        if raw:
-            cache.put_people_problems(key, found)
+        found = found_now()
+        cache.put_people_problems(key, found)
     return list(found)
