@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from belarus_releases.check import officials, provenance, workers
+from belarus_releases.check import workers
 from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.check.yaml_reader import load_file
 from belarus_releases.layout import Layout
@@ -34,15 +34,14 @@ def _break_quotes(layout: Layout) -> None:
 def _recording() -> list[object]:
     """Every rule's pool from now on, whatever the number of records; what each returned (None: not used)."""
     returned: list[object] = []
-    real = workers.over_shared
+    real = workers.in_workers
 
     def recording(*args: Any) -> object:
         returned.append(real(*args))
         return returned[-1]
 
-    for module in (provenance, officials):
-        module.MANY_RECORDS = 0  # type: ignore[attr-defined]
-        module.over_shared = recording  # type: ignore[attr-defined]
+    workers.MANY_RECORDS = 0
+    workers.in_workers = recording  # type: ignore[assignment]
     return returned
 
 

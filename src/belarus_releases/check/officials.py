@@ -18,7 +18,7 @@ from belarus_releases.check.cache import CheckCache
 from belarus_releases.check.characters import normalise
 from belarus_releases.check.provenance import occurs_as_word
 from belarus_releases.check.rules import official_key
-from belarus_releases.check.workers import MANY_RECORDS, over_shared
+from belarus_releases.check.workers import on_every_core
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.problems import JsonPath, Problem, at
 from belarus_releases.record import entries, name_forms, quotes
@@ -57,18 +57,11 @@ def official_problems(records: list[Loaded], people: Loaded, found: Collection[t
     known = [cache.officials(loaded.file, key) for loaded, key in zip(records, keys, strict=True)]
     pending = [number for number, problems in enumerate(known) if problems is None]
     # many records unknown to the cache (a first check): on every core, the workers inheriting what they read
-    spread = over_shared(_check_some, (records, forms, found, pending), len(pending)) if len(pending) >= MANY_RECORDS else None
-    fresh = spread if spread is not None else [tuple(_record_problems(records[number], forms, found)) for number in pending]
+    fresh = on_every_core(lambda number: tuple(_record_problems(records[number], forms, found)), pending)
     for number, problems in zip(pending, fresh, strict=True):
         known[number] = problems
         cache.put_officials(records[number].file, keys[number], problems)
     return [problem for problems in known for problem in problems or ()]
-
-
-def _check_some(shared: tuple[list[Loaded], dict[str, list[str]], Collection[tuple[str, JsonPath]], list[int]],
-                numbers: list[int]) -> list[tuple[Problem, ...]]:
-    records, forms, found, pending = shared
-    return [tuple(_record_problems(records[pending[number]], forms, found)) for number in numbers]
 
 
 def _depends_on(record: dict[str, Any], forms: dict[str, list[str]], found: Collection[tuple[str, JsonPath]]) -> Any:

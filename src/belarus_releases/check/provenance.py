@@ -20,7 +20,7 @@ from belarus_releases.check.characters import (
     normalise,
 )
 from belarus_releases.check.sources import SourceText, SourceTexts, read_sources
-from belarus_releases.check.workers import MANY_RECORDS, over_shared
+from belarus_releases.check.workers import on_every_core
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.problems import JsonPath, Problem, at
@@ -88,19 +88,11 @@ def _quote_checks(records: list[Loaded], texts: SourceTexts, cache: CheckCache) 
     there are many (the workers inherit the records and the source texts, made here first)."""
     before = [cache.quotes(record.file) for record in records]  # each made from the cache's columns: once
     fresh = [number for number, known in enumerate(before) if known is None]
-    spread: dict[int, QuoteCheck] = {}
-    if len(fresh) >= MANY_RECORDS:
-        for file in {file for number in fresh for file, _ in source_references(records[number].data) if file in texts}:
-            texts.text(file)
-        done = over_shared(_check_some, (records, texts, fresh), len(fresh))
-        spread = dict(zip(fresh, done, strict=True)) if done is not None else {}
+    for file in {file for number in fresh for file, _ in source_references(records[number].data) if file in texts}:
+        texts.text(file)  # made here, before any fork, so that workers share them
+    spread = dict(zip(fresh, on_every_core(lambda number: _checked_quotes(records[number], texts, ()), fresh), strict=True))
     return [spread[number] if number in spread else _checked_quotes(record, texts, before[number] or ())
             for number, record in enumerate(records)]
-
-
-def _check_some(shared: tuple[list[Loaded], SourceTexts, list[int]], numbers: list[int]) -> list[QuoteCheck]:
-    records, texts, fresh = shared
-    return [_checked_quotes(records[fresh[number]], texts, ()) for number in numbers]
 
 
 def _look_for(text: str, file: str, source: SourceText, digest: bytes) -> QuoteResult:

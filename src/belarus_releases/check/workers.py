@@ -57,24 +57,27 @@ def in_workers(work: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R
         return None
 
 
-S = TypeVar("S")
-_shared: tuple[Callable[[Any, list[int]], list[Any]], Any] | None = None
-MANY_RECORDS = 200  # from this many records on, a rule across records spreads its per-record work (over_shared)
+_shared: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+MANY_RECORDS = 200  # from this many records on, a rule across records spreads its per-record work (on_every_core)
 
 
-def over_shared(work: Callable[[S, list[int]], list[R]], shared: S, count: int) -> list[R] | None:
-    """`work(shared, numbers)` for the numbers 0..count-1, chunk by chunk in forked processes that inherit `shared`
-    instead of being sent a pickled copy of it (a large dataset's records and source texts: tens of megabytes),
-    the results in order; None when no pool can be used (see in_workers)."""
+def on_every_core(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`[work(item) for item in items]`, from MANY_RECORDS items on chunk by chunk in forked processes that
+    inherit `work` and what it refers to instead of being sent a pickled copy (a large dataset's records and source
+    texts: tens of megabytes); here when there are fewer, or when no pool can be used (see in_workers)."""
     global _shared
-    _shared = (work, shared)
-    try:
-        return in_workers(_shared_work, range(count))
-    finally:
-        _shared = None
+    if len(items) >= MANY_RECORDS:
+        _shared = (work, items)
+        try:
+            spread = in_workers(_shared_work, range(len(items)))
+        finally:
+            _shared = None
+        if spread is not None:
+            return spread
+    return [work(item) for item in items]
 
 
 def _shared_work(numbers: list[int]) -> list[Any]:
-    assert _shared is not None, "set by over_shared before the pool forks"
-    work, shared = _shared
-    return work(shared, numbers)
+    assert _shared is not None, "set by on_every_core before the pool forks"
+    work, items = _shared
+    return [work(items[number]) for number in numbers]
