@@ -76,20 +76,21 @@ class SourceTexts:
 
     def __init__(self) -> None:
         self.digests: dict[str, bytes] = {}
-        self._read: dict[str, tuple[str, bytes, str | None]] = {}  # file name: (path shown, bytes, text when read)
+        self._read: dict[str, tuple[bytes, str | None]] = {}  # file name: (bytes, text when read)
         self._texts: dict[str, SourceText] = {}
 
-    def add(self, file: str, name: str, raw: bytes, digest: bytes, text: str | None) -> None:
+    def add(self, file: str, raw: bytes, digest: bytes, text: str | None) -> None:
         self.digests[file] = digest
-        self._read[file] = (name, raw, text)
+        self._read[file] = (raw, text)
 
     def __contains__(self, file: object) -> bool:
         return file in self.digests
 
     def text(self, file: str) -> SourceText:
         if file not in self._texts:
-            name, raw, text = self._read[file]
-            self._texts[file] = SourceText.of(text if text is not None else source_text(raw, name)[0] or "")
+            raw, text = self._read[file]
+            # text is None when the cache knew these bytes read cleanly: decoding them again is all it takes
+            self._texts[file] = SourceText.of(text if text is not None else raw.decode("utf-8"))
         return self._texts[file]
 
 
@@ -122,7 +123,7 @@ def read_sources(layout: Layout, files: list[str], sources: Loaded,
         changed = [] if unreadable else list(_changed(sources, registered.get(file, []), file, digest.hex()))
         problems += unreadable + changed
         if not unreadable:
-            texts.add(file, name, raw, digest, text)
+            texts.add(file, raw, digest, text)
     return texts, problems
 
 
