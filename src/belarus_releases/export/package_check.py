@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
@@ -103,9 +103,7 @@ def _reference_targets(package: Any, types: dict[str, dict[str, str]]) -> dict[s
     must have the type of the field it refers to, one whose text is its value (so that equal text is equal keys)."""
     targets: dict[str, set[tuple[str, ...]]] = {}
     for resource in package.resources:
-        for fk in resource.schema.foreign_keys:
-            name = fk["reference"]["resource"] or resource.name
-            fields, other = fields_of(fk["fields"]), fields_of(fk["reference"]["fields"])
+        for fields, (name, other) in references_of(resource.name, resource.schema.foreign_keys):
             if name not in types or len(fields) != len(other) or any(
                     types[resource.name].get(field) not in KEY_TYPES or types[resource.name][field] != types[name].get(key)
                     for field, key in zip(fields, other, strict=True)):
@@ -118,6 +116,13 @@ def fields_of(fields: str | list[str]) -> tuple[str, ...]:
     return (fields,) if isinstance(fields, str) else tuple(fields)
 
 
+def references_of(name: str, foreign_keys: Iterable[dict[str, Any]]) -> tuple[tuple[tuple[str, ...], Target], ...]:
+    """A table's foreign keys as (its fields, (the table referred to, its fields)); a key with no resource refers to
+    the table itself."""
+    return tuple((fields_of(fk["fields"]), (fk["reference"]["resource"] or name, fields_of(fk["reference"]["fields"])))
+                 for fk in foreign_keys)
+
+
 def _opened(resource: Any, types: dict[str, str]) -> tuple[Columns, dict[str, Any], str]:
     """What checking a table's rows needs, as Frictionless reads the resource: its columns, the CSV dialect and
     encoding it detects, and the file."""
@@ -125,9 +130,7 @@ def _opened(resource: Any, types: dict[str, str]) -> tuple[Columns, dict[str, An
     if resource.hash or resource.bytes or resource.fields or resource.rows or list(schema.missing_values) != [""]:
         raise NotShown("a declared statistic or missing value that is not checked here")
     resource.to_descriptor(validate=True)  # what Resource.validate checks first
-    references = tuple((fields_of(fk["fields"]),
-                        (fk["reference"]["resource"] or resource.name, fields_of(fk["reference"]["fields"])))
-                       for fk in schema.foreign_keys)
+    references = references_of(resource.name, schema.foreign_keys)
     schema.foreign_keys = []  # opened with them, it would read every referenced table for its lookup: done here instead
     required = frozenset(field.name for field in schema.fields if field.constraints.get("required"))
     columns = Columns(resource.name, types, required, tuple(schema.primary_key), references)

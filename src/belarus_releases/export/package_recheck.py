@@ -30,6 +30,7 @@ from belarus_releases.export.package_check import (
     check_rows,
     field_type,
     fields_of,
+    references_of,
     references_resolve,
 )
 from belarus_releases.layout import is_plain_file_name
@@ -110,9 +111,7 @@ def _columns(resource: dict[str, Any]) -> Columns:
     """A table's columns as the descriptor (the one export/package_check.py showed valid before) declares them."""
     schema = resource["schema"]
     fields = schema["fields"]
-    references = tuple((fields_of(fk["fields"]), (fk["reference"]["resource"] or resource["name"],
-                                                   fields_of(fk["reference"]["fields"])))
-                       for fk in schema.get("foreignKeys", []))
+    references = references_of(resource["name"], schema.get("foreignKeys", []))
     return Columns(resource["name"], {field["name"]: field_type(field) for field in fields},
                    frozenset(field["name"] for field in fields if field.get("constraints", {}).get("required")),
                    fields_of(schema.get("primaryKey", [])), references)
