@@ -53,11 +53,6 @@ def current_release(datasette: Any) -> Release:
     return Release(folder, int(found.group(1)), built)
 
 
-async def _rows(datasette: Any, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    result = await datasette.get_database(DATABASE).execute(sql, params or {})
-    return [dict(row) for row in result.rows]
-
-
 def _json_list(value: Any) -> list[Any]:
     return list(json.loads(value)) if value else []
 
@@ -111,16 +106,19 @@ def headline(rows: list[dict[str, Any]]) -> Headline:
 HOME_EVENTS = 50
 
 
-async def recent_events(datasette: Any) -> dict[str, Any]:
+HOME_QUERIES = {
+    "recent": "select id, date, date_precision, sort_date, title, types, release_status, release_count, "
+              "release_qualifier from events order by sort_date desc, id desc limit :limit",
+    "total": "select count(*) as n, min(sort_date) as first, max(sort_date) as last from events",
+}
+
+
+def recent_events(found: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """The HOME_EVENTS most recent events in date order, how many events there are, and the period they cover."""
-    events = await _rows(datasette, "select id, date, date_precision, sort_date, title, types, release_status, "
-                                    "release_count, release_qualifier from events order by sort_date desc, id desc "
-                                    "limit :limit", {"limit": HOME_EVENTS})
-    events.reverse()
+    events = found["recent"][::-1]
     for event in events:
         event["types"] = _json_list(event["types"])
-    total = (await _rows(datasette, "select count(*) as n, min(sort_date) as first, max(sort_date) as last "
-                                    "from events"))[0]
+    total = found["total"][0]
     return {"br_events": events, "br_event_count": total["n"],
             "br_period": (total["first"], total["last"]) if total["n"] else None}
 
@@ -130,14 +128,16 @@ async def home_context(datasette: Any) -> dict[str, Any]:
     chart_file = release.folder / CHART
     metadata = datasette.metadata() or {}
     queries = (metadata.get("databases", {}).get(DATABASE, {}).get("queries") or {})
+    # the headline: what the recorded releases add up to per category, and what the sources say in aggregate,
+    # from the same canned queries the site lists (metadata.yml), so the page and the queries never disagree;
+    # every query of the page in one trip to an SQL thread
+    headlines = {f"br_{name}": str(queries[name]["sql"]) for name in HEADLINE_QUERIES if name in queries}
+    found = await rows_of_each(datasette, {**HOME_QUERIES, **headlines}, {"limit": HOME_EVENTS})
     return {
-        # the headline: what the recorded releases add up to per category, and what the sources say in aggregate,
-        # from the same canned queries the site lists (metadata.yml), so the page and the queries never disagree
-        **{f"br_{name}": headline(await _rows(datasette, str(queries[name]["sql"]))) if name in queries else None
-           for name in HEADLINE_QUERIES},
+        **{f"br_{name}": headline(found[f"br_{name}"]) if f"br_{name}" in found else None for name in HEADLINE_QUERIES},
         "br_release": release,
         "br_version": metadata.get("version"),
-        **await recent_events(datasette),
+        **recent_events(found),
         # Our own file, written by export/chart.py from the data: leather escapes every text it writes.
         "br_chart": Markup(chart_file.read_text(encoding="utf-8")) if chart_file.is_file() else None,
         "br_downloads": downloads(release.folder),
