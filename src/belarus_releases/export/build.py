@@ -113,15 +113,16 @@ def build_dataset(layout: Layout, *, allow_removals: bool = False, cache: bool =
     :param allow_removals: publish even when events that build/current publishes have no record any more.
     :param cache: let the check reuse and keep what it found in unchanged files (build/cache/).
     :param progress: told of each step as it starts."""
-    (progress or (lambda _: None))("check")
+    told = progress or (lambda _: None)
+    told("check")
     database = DatabaseJob()  # started first: its start-up overlaps the check
     try:
-        return _checked_and_built(layout, database, allow_removals, progress, cache=cache)
+        return _checked_and_built(layout, database, allow_removals, told, cache=cache)
     finally:
         database.close()
 
 
-def _checked_and_built(layout: Layout, database: DatabaseJob, allow_removals: bool, progress: Progress | None, *,
+def _checked_and_built(layout: Layout, database: DatabaseJob, allow_removals: bool, progress: Progress, *,
                        cache: bool) -> BuildResult:
     result = BuildResult(check_dataset(layout, cache=cache))
     result.problems = list(result.check.problems)
@@ -132,7 +133,7 @@ def _checked_and_built(layout: Layout, database: DatabaseJob, allow_removals: bo
     with _collector_spares_the_check():
         sources = input_digests(layout)
         key, digests = build_key(sources), record_digests(layout, result.check)
-        build = _Build(layout, result, metadata, assertions, allow_removals, progress or (lambda _: None), database, key,
+        build = _Build(layout, result, metadata, assertions, allow_removals, progress, database, key,
                        digests, sources, plan(layout, key, digests))
         if build.plan is None:  # a full build: the tables are checked against assertions.yml before build/ is touched
             result.problems = _flatten(build)
@@ -223,9 +224,10 @@ def _from_previous(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
     if problems:
         return problems
     for table in TABLES:
+        if table.name in touched:
+            continue
         for extension in ("csv", "json", "parquet"):
-            if table.name not in touched:
-                link_or_copy(plan.previous / f"{table.name}.{extension}", folder / f"{table.name}.{extension}")
+            link_or_copy(plan.previous / f"{table.name}.{extension}", folder / f"{table.name}.{extension}")
     return _finish(build, folder, plan)
 
 
