@@ -72,6 +72,12 @@ class Table:
     def sort_key(self, row: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(row[name] for name in self.primary_key)
 
+    @property
+    def key_positions(self) -> tuple[int, ...]:
+        """Where the primary key's columns are in a row of values (column order)."""
+        names = self.column_names
+        return tuple(names.index(name) for name in self.primary_key)
+
 
 def _s(name: str, required: bool = False) -> Column:
     return Column(name, "string", required)

@@ -71,7 +71,7 @@ def table_values(table: Table, records: Iterable[dict[str, Any]], people: Iterab
 
 def sort_values(table: Table, values: list[Values]) -> list[Values]:
     """Rows sorted by primary key (in place; returned for convenience)."""
-    values.sort(key=itemgetter(*(table.column_names.index(name) for name in table.primary_key)))
+    values.sort(key=itemgetter(*table.key_positions))
     return values
 
 

@@ -16,7 +16,6 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -129,9 +128,8 @@ def _positions(table: Table, previous: sqlite3.Connection, new_rows: list[Values
     in primary-key order). SQLite compares row values as Python compares tuples of these (text by code point)."""
     names = ", ".join(f'"{name}"' for name in table.primary_key)
     query = (f'SELECT count(*) FROM "{table.name}" WHERE ({names}) < ({", ".join("?" * len(table.primary_key))})')
-    key_of = itemgetter(*(table.column_names.index(name) for name in table.primary_key))
-    width = len(table.primary_key)
-    return [int(previous.execute(query, _tuple(key_of(row), width)).fetchone()[0]) for row in new_rows]
+    positions = table.key_positions
+    return [int(previous.execute(query, [row[position] for position in positions]).fetchone()[0]) for row in new_rows]
 
 
 def _segments(positions: list[int], count: int, dropped_at: list[int], new_rows: list[Values]) -> Iterator[Segment]:
@@ -142,10 +140,6 @@ def _segments(positions: list[int], count: int, dropped_at: list[int], new_rows:
         yield group
         start = position
     yield from _kept_runs(start, count, dropped_at)
-
-
-def _tuple(key: Any, width: int) -> tuple[Any, ...]:
-    return tuple(key) if width > 1 else (key,)
 
 
 def _groups(positions: list[int], rows: list[Values]) -> Iterator[tuple[int, list[Values]]]:
