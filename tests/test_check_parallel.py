@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -41,8 +42,9 @@ def in_a_fresh_process(test: Callable[[Path], None], root: Path) -> None:
         fresh.submit(test, root).result()
 
 
-def _recording_pools() -> list[object]:
-    """Every file spread over the cores from now on; the list records what each pool returned (None: not used)."""
+def recording_pools(module: ModuleType = dataset, threshold: str = "MANY_FILES") -> list[object]:
+    """Every pool `module` starts from now on, whatever the number of items (its `threshold` set to 0); the list
+    records what each returned (None: not used)."""
     assert workers.can_fork(), "a fresh process on Linux with two cores forks"
     returned: list[object] = []
     real = workers.in_workers
@@ -51,8 +53,8 @@ def _recording_pools() -> list[object]:
         returned.append(real(*args))
         return returned[-1]
 
-    dataset.MANY_FILES = 0
-    dataset.in_workers = recording  # type: ignore[assignment]
+    setattr(module, threshold, 0)
+    module.in_workers = recording  # type: ignore[attr-defined]
     return returned
 
 
@@ -82,7 +84,7 @@ def _spread_alike(root: Path) -> None:
     layout = Layout(root)
     reference = check_dataset(layout)
     serial = _serial(layout)
-    pools = _recording_pools()
+    pools = recording_pools()
     names, _ = record_files(layout)
     _assert_same(layout, check_record_files(layout, names), serial)
     assert pools and pools[0] is not None, "the pool was not used"
@@ -100,7 +102,7 @@ def test_checked_on_every_core_is_checked_alike(crowded: Layout) -> None:
 
 def _failing_pool(root: Path) -> None:
     layout = Layout(root)
-    pools = _recording_pools()
+    pools = recording_pools()
 
     def broken(*_: object, **__: object) -> None:
         raise OSError("no memory to fork")

@@ -5,13 +5,12 @@ same places, and the same quotes as the sources write them."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from belarus_releases.check import workers
 from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.check.yaml_reader import load_file
 from belarus_releases.layout import Layout
-from test_check_parallel import in_a_fresh_process
+from test_check_parallel import in_a_fresh_process, recording_pools
 
 
 def _break_quotes(layout: Layout) -> None:
@@ -31,20 +30,6 @@ def _break_quotes(layout: Layout) -> None:
             return
 
 
-def _recording() -> list[object]:
-    """Every rule's pool from now on, whatever the number of records; what each returned (None: not used)."""
-    returned: list[object] = []
-    real = workers.in_workers
-
-    def recording(*args: Any) -> object:
-        returned.append(real(*args))
-        return returned[-1]
-
-    workers.MANY_RECORDS = 0
-    workers.in_workers = recording  # type: ignore[assignment]
-    return returned
-
-
 def _found(result: CheckResult) -> tuple[object, ...]:
     return result.problems, result.quote_texts
 
@@ -55,7 +40,7 @@ def _rules_alike(root: Path) -> None:
     workers.can_fork = lambda: False  # type: ignore[assignment]
     reference = check_dataset(layout)
     workers.can_fork = able  # type: ignore[assignment]
-    pools = _recording()
+    pools = recording_pools(workers, "MANY_RECORDS")  # each rule's pool, however few the records
     spread = check_dataset(layout)
     assert len(pools) == 2 and all(result is not None for result in pools), "both rules used the pool"
     types = {problem.type for problem in reference.problems}
