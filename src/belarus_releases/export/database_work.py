@@ -1,11 +1,11 @@
 """Export, the work of the database process: the Parquet files, the database, overview.md and the chart.
 
-The database is loaded table by table as the build finishes writing each one's files, from the rows they were
+The database is filled table by table as the build finishes writing each one's files, with the rows they were
 written from, which the build leaves pickled beside them (export/database.py; unpickling is a tenth of the time of
 reading the JSON back); a test checks that the database holds exactly what the JSON files say. An incremental
 build (export/incremental.py) fills it from the previous release's database instead, less the rows of the records
-that changed, plus their new rows: the same rows in the same order, so the same bytes (export/sqlite.py fills both
-ways with the same statements). The Parquet files are written first, from the rows it will hold, in its order and
+that changed, plus their new rows: the same rows in the same order, so the same bytes (export/sqlite.py makes the
+database the same way for both). The Parquet files are written first, from the rows it will hold, in its order and
 in chunks of LINES rows (a full build: from the rows the build sent; an incremental one: from the previous Parquet
 files, with Arrow), so that the build can zip the package while the database is made; the releases query is run
 once for the overview table and the chart.
@@ -46,7 +46,7 @@ from belarus_releases.export.overview import OverviewError, canned_query, run_qu
 from belarus_releases.export.parquet import arrow_schema, parquet_value, write_arrow
 from belarus_releases.export.sqlite import (
     SCRATCH,
-    ScratchRows,
+    NewDatabase,
     assemble,
     attached,
     foreign_key_problems,
@@ -72,20 +72,23 @@ def pickled_rows(path: Path) -> Iterator[list[Values]]:
         path.unlink(missing_ok=True)
 
 
-def fill_scratch(job: Job, ready: Callable[[str], None]) -> tuple[dict[str, str], dict[str, Path]]:
-    """The scratch database, filled with the rows the build sent as `ready` says each table is written (a full
-    build: the rows also make the Parquet files, in the chunks `write_parquet_files` reads); the SELECT of each table's rows, and
-    the databases to attach for them."""
-    if job.rows.previous is not None:  # an incremental build: the build put the changed rows in the scratch database
-        return {table.name: _kept_and_changed(table, job.rows) for table in TABLES}, {PREVIOUS: job.rows.previous}
-    with ScratchRows(scratch_path(job)) as store:
+def _full(job: Job, ready: Callable[[str], None], parquet_written: Callable[[], None]) -> Path:
+    """A full build's database: each table filled with the rows the build sent, as `ready` says it is written (the
+    rows make its Parquet file too, in the chunks `write_parquet_files` reads); then `parquet_written()`, and the
+    indexes and full-text search."""
+    database = NewDatabase(job.folder / job.database)
+    try:
         for table in ORDER:
             ready(table.name)
             batches: list[pa.RecordBatch] | None = [] if table.name in job.rows.parquet else None
-            store.add(table, _teed(job, table, pickled_rows(rows_path(job.folder, table.name)), batches))
+            database.add_rows(table, _teed(job, table, pickled_rows(rows_path(job.folder, table.name)), batches))
             if batches is not None:
                 _write_parquet(job, table, batches)
-    return {table.name: f'SELECT * FROM {SCRATCH}."{table.name}"' for table in TABLES}, {}
+        parquet_written()
+    except BaseException:
+        database.close()
+        raise
+    return database.finish()
 
 
 def _teed(job: Job, table: Table, chunks: Iterator[list[Values]], batches: list[pa.RecordBatch] | None) -> Iterator[Values]:
@@ -169,11 +172,14 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
     try:
         if job.rows.previous is not None and not job.rows.parquet:
             return _as_before(job, parquet_written)
-        sources, attach = fill_scratch(job, ready)
-        if job.rows.previous is not None:  # a full build wrote them while it read the JSON files
+        if job.rows.previous is None:
+            database = _full(job, ready, parquet_written)
+        else:
             write_parquet_files(job)
-        parquet_written()
-        database = assemble(path, scratch_path(job), sources, attach)
+            parquet_written()
+            database = assemble(path, scratch_path(job),
+                                {table.name: _kept_and_changed(table, job.rows) for table in TABLES},
+                                {PREVIOUS: job.rows.previous})
     finally:
         scratch_path(job).unlink(missing_ok=True)
         for table in TABLES:  # those not read (an error before): never published

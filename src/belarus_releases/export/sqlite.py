@@ -4,10 +4,11 @@ Every table is created from its definition in tables.py before any row goes in, 
 explicit column types, so type detection never runs ("007" stays TEXT "007"). Primary keys, foreign keys,
 indexes on the columns people facet and sort on, and FTS5 full-text search come from the same definitions.
 
-The rows are first put in a scratch database (untyped columns, so each value stays as given), attached while
-the database is made; each table is then filled by one INSERT ... SELECT ordered by primary key. A build that
-reuses the previous release (export/incremental.py) fills it the same way from that release's database and a
-scratch database of the changed rows only, so the same rows always give the same bytes, whichever way came.
+Every table is created first and filled in the same order, each in primary-key order, whichever way its rows
+come, so the same rows always give the same bytes: a full build inserts its own rows as they come (already
+sorted); a build that reuses the previous release (export/incremental.py) fills each table by one INSERT ...
+SELECT, ordered by primary key, from that release's database and a scratch database of the changed rows only
+(untyped columns, so each value stays as given), attached while the database is made.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from belarus_releases.export.database_job import ORDER
 from belarus_releases.export.files import Values, stored
 from belarus_releases.tables import TABLES, Table
 
@@ -71,32 +73,72 @@ class ScratchRows:
         self.connection.executemany(f'INSERT INTO "{name}" VALUES (?)', ((value,) for value in ids))
 
 
-def assemble(path: Path, scratch: Path, sources: Mapping[str, str], attach: Mapping[str, Path] | None = None) -> Path:
-    """Create the database at `path`: every table, filled from the SELECT that `sources` gives for it, in primary-key
-    order; then the indexes and full-text search. `scratch` is attached as SCRATCH, the others as named."""
-    if path.exists():
-        raise FileExistsError(f"{path} already exists; the database is always written to a new file")
-    connection = sqlite3.connect(path, uri=True)
-    try:
-        connection.execute("PRAGMA journal_mode = MEMORY")  # a fresh staging file: no need for a journal on disk
-        connection.execute("PRAGMA synchronous = OFF")  # the whole file is fsynced by the caller before it is moved
+class NewDatabase:
+    """The database being made at `path` (which must not exist yet), in one way whichever way its rows come, so that
+    the same rows always give the same bytes: every table is created first (in TABLES order), then each is filled
+    in the order it is given, in primary-key order, by the build's own rows (`add_rows`: a full build, as the rows
+    arrive) or by a SELECT (`add_selected`: from a previous release's database); `finish` adds the indexes and
+    full-text search. `attach`: databases the SELECTs read, read-only, by alias."""
+
+    def __init__(self, path: Path, attach: Mapping[str, Path] | None = None) -> None:
+        if path.exists():
+            raise FileExistsError(f"{path} already exists; the database is always written to a new file")
         import sqlite_utils  # imported here: only the database process makes a database, the build reads one
 
-        aliases = _attach(connection, {SCRATCH: scratch, **(attach or {})})
-        db = sqlite_utils.Database(connection)
-        with connection:
+        self.path = path
+        self.connection = sqlite3.connect(path, uri=True, isolation_level=None)  # transactions as written below
+        try:
+            self.connection.execute("PRAGMA journal_mode = MEMORY")  # a fresh staging file: no journal on disk
+            self.connection.execute("PRAGMA synchronous = OFF")  # the whole file is fsynced before it is moved
+            self.aliases = _attach(self.connection, attach or {})
+            self.db = sqlite_utils.Database(self.connection)
+            self.connection.execute("BEGIN")  # the tables and their rows: one transaction
             for table in TABLES:
-                _create(db, table)
-                names = ", ".join(f'"{name}"' for name in table.column_names)
-                connection.execute(f'INSERT INTO main."{table.name}" ({names}) {ordered(table, sources[table.name])}')
-        for alias in aliases:
-            connection.execute(f'DETACH DATABASE "{alias}"')
-        for table in TABLES:
-            _index(db, table)
-        connection.execute("PRAGMA journal_mode = DELETE")
-    finally:
-        connection.close()
-    return path
+                _create(self.db, table)
+        except BaseException:
+            self.connection.close()
+            raise
+
+    def add_rows(self, table: Table, rows: Iterable[Values]) -> None:
+        """Fill a table with rows as values in column order, already in primary-key order (lists as lists)."""
+        names = ", ".join(f'"{name}"' for name in table.column_names)
+        marks = ", ".join("?" * len(table.columns))
+        self.connection.executemany(f'INSERT INTO main."{table.name}" ({names}) VALUES ({marks})', stored(table, rows))
+
+    def add_selected(self, table: Table, source: str) -> None:
+        """Fill a table with what the SELECT `source` gives, put in primary-key order."""
+        names = ", ".join(f'"{name}"' for name in table.column_names)
+        self.connection.execute(f'INSERT INTO main."{table.name}" ({names}) {ordered(table, source)}')
+
+    def finish(self) -> Path:
+        """Commit the rows, then add the indexes and full-text search; the database is then complete and closed."""
+        try:
+            self.connection.execute("COMMIT")
+            for alias in self.aliases:
+                self.connection.execute(f'DETACH DATABASE "{alias}"')
+            for table in TABLES:
+                _index(self.db, table)
+            self.connection.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            self.connection.close()
+        return self.path
+
+    def close(self) -> None:
+        """Close without finishing (after an error: the file is never published)."""
+        self.connection.close()
+
+
+def assemble(path: Path, scratch: Path, sources: Mapping[str, str], attach: Mapping[str, Path] | None = None) -> Path:
+    """Create the database at `path`: every table filled from the SELECT that `sources` gives for it, in primary-key
+    order; then the indexes and full-text search. `scratch` is attached as SCRATCH, the others as named."""
+    database = NewDatabase(path, {SCRATCH: scratch, **(attach or {})})
+    try:
+        for table in ORDER:
+            database.add_selected(table, sources[table.name])
+    except BaseException:
+        database.close()
+        raise
+    return database.finish()
 
 
 def ordered(table: Table, source: str) -> str:
