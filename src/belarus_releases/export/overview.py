@@ -43,7 +43,7 @@ def markdown_text(value: Any) -> str:
     """`value` as inert Markdown text: every markup character escaped, so a title shows as the words it is and
     never becomes an image, a link, emphasis, HTML or a new table cell, on GitHub or any CommonMark renderer."""
     text = " ".join(("" if value is None else str(value)).split())  # line breaks would end the table row
-    return html.escape(MARKDOWN_SPECIAL.sub(lambda found: "\\" + found.group(), text), quote=False)
+    return html.escape(MARKDOWN_SPECIAL.sub(r"\\\g<0>", text), quote=False)
 
 
 QueryResult = tuple[list[str], list[tuple[Any, ...]]]
@@ -64,8 +64,17 @@ def overview_table(database: Path, sql: str) -> str:
 
 def markdown_table(result: QueryResult) -> str:
     header, rows = result
+    shown: dict[Any, str] = {}  # each distinct value rendered once: dates, counts and names recur down a column
+
+    def cell(value: Any) -> str:
+        key = (type(value), value)  # 1 and True are equal keys, but not the same text
+        text = shown.get(key)
+        if text is None:
+            text = shown[key] = markdown_text(value)
+        return text
+
     lines = ["| " + " | ".join(markdown_text(name) for name in header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(markdown_text(value) for value in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
