@@ -39,3 +39,17 @@ def test_a_database_process_that_dies_is_an_error(tmp_path: Path) -> None:
             database.result()
     finally:
         database.close()
+
+
+def test_closing_after_the_process_died_unread_raises_nothing(tmp_path: Path) -> None:
+    """What the build sends to a process that has died stays in the pipe's buffer: closing it must not raise that
+    error again (it would hide the one that says the process died)."""
+    database = DatabaseJob()
+    assert database.process is not None
+    database.process.kill()
+    database.process.wait()
+    database.submit(_job(tmp_path))  # the pipe is broken: kept in the buffer
+    with pytest.raises(RuntimeError, match="exit code"):
+        database.result()
+    database.close()
+    assert database.process is None

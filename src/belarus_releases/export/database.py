@@ -14,6 +14,7 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -142,7 +143,8 @@ class DatabaseJob:
             self.process.wait()
             for stream in (self.process.stdin, self.process.stdout):
                 if stream:
-                    stream.close()
+                    with suppress(BrokenPipeError):  # what the build had written to a process that died early
+                        stream.close()
             self.process = None
         if self.work is not None:
             scratch_path(self.work).unlink(missing_ok=True)
