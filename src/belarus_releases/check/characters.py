@@ -12,7 +12,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -244,8 +244,14 @@ def check_values(data: dict[str, Any], file: str, where: Callable[[], Places]) -
     fast reader, which keeps no positions, then hands the file to the reference reader). A mixed-script word is
     located at its odd letter when the word stands verbatim between the value's start and end; otherwise (written
     with escapes, or not in NFC) at the start of the value."""
+    return value_problems(_strings(data), file, where)
+
+
+def value_problems(values: Iterable[tuple[JsonPath, str | int, str]], file: str, where: Callable[[], Places]) -> list[Problem]:
+    """What check_values finds, in string values given with where each stands (the path of what holds it, and its
+    key there): a reader that has the values at hand gives them without a second walk over the data."""
     problems: list[Problem] = []
-    for holder, key, value in _strings(data):
+    for holder, key, value in values:
         if value and not _ALNUM.search(value):
             # a blank quote or name form would otherwise "occur" in every source
             path = (*holder, key)

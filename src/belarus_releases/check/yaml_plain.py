@@ -29,22 +29,24 @@ class Unusual(Exception):
     """Something the reference reader reports, refuses or words: it must read this file."""
 
 
-def plain_data(text: str, loader: type) -> Any:
-    """The data the reference reader builds from `text` when it finds no problem; raises Unusual otherwise (and
-    whenever the parser gives up). A file longer than MAX_ITEMS characters is left to the reference: no list in
-    a shorter one can hold more than MAX_ITEMS items (each takes at least one character), so no count is needed."""
+def plain_data(text: str, loader: type) -> tuple[Any, list[str]]:
+    """The data the reference reader builds from `text` when it finds no problem, and every text value in it (not
+    the keys), in the order they stand; raises Unusual otherwise (and whenever the parser gives up). A file longer
+    than MAX_ITEMS characters is left to the reference: no list in a shorter one can hold more than MAX_ITEMS items
+    (each takes at least one character), so no count is needed."""
     if len(text) > MAX_ITEMS:
         raise Unusual
     parser = loader(text)
+    texts: list[str] = []
     try:
-        return _data(parser.get_event)
+        return _data(parser.get_event, texts.append), texts
     except yaml.YAMLError as error:
         raise Unusual from error
     finally:
         parser.dispose()
 
 
-def _data(next_event: Any) -> Any:
+def _data(next_event: Any, found_text: Any) -> Any:
     next_event()  # the stream's start
     if type(next_event()) is _StreamEnd:
         return None  # no document: the reference reports the empty file
@@ -64,8 +66,10 @@ def _data(next_event: Any) -> Any:
             value, ambiguity = scalar_value(event.value, event.style)
             if ambiguity or (event.style == '"' and forbidden_characters(event.value)):
                 raise Unusual
-            if type(value) is str and len(value) <= SHORT:
-                value = intern(value)
+            if type(value) is str:
+                if len(value) <= SHORT:
+                    value = intern(value)
+                found_text(value)
         elif kind is _MappingStart or kind is _SequenceStart:
             # the reference refuses a node deeper than MAX_DEPTH; giving up a level early spares a test per scalar
             if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:

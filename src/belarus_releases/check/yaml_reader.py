@@ -13,12 +13,22 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from belarus_releases.check.characters import LineIndex, Places, check_values, decode_text, is_clean, scan_characters, too_large
+from belarus_releases.check.characters import (
+    LineIndex,
+    Places,
+    check_values,
+    decode_text,
+    is_clean,
+    scan_characters,
+    too_large,
+    value_problems,
+)
 from belarus_releases.check.yaml_events import MAX_DEPTH, MAX_ITEMS, Builder, Parsed, Stop
 from belarus_releases.check.yaml_plain import Unusual, plain_data
 from belarus_releases.check.yaml_syntax import syntax_problem
@@ -137,13 +147,15 @@ def load_quick(raw: bytes, name: str) -> Loaded:
 def _quick(text: str, name: str) -> Loaded | None:
     """The file read by the fast reader, when it has no problem at all; None when the reference must read it."""
     try:
-        data = plain_data(text, Loader)
+        data, texts = plain_data(text, Loader)
     except Unusual:
         return None
     if not isinstance(data, dict):
         return None  # empty, or not a mapping: the reference words it
     try:
-        if check_values(data, name, _unplaced):
+        # the text values as the reader found them: check_values's, without walking the data again (where each
+        # stands is never asked: a problem makes the reference read the file)
+        if value_problems(zip(repeat(()), repeat(0), texts), name, _unplaced):
             return None
     except _Unplaced:
         return None
