@@ -74,7 +74,7 @@ test-newest:
 
 # The benchmark suite (benchmarks/): generated repositories of 1,000, 10,000 and 100,000 records, each step a fresh
 # process, the peers and serving up to 10,000; prints the table, writes benchmarks/results.md and .json and the
-# README's table. About 20 minutes; BENCH_FLAGS="--records 1000 --quick" for a quick look.
+# README's table. About 15 minutes; BENCH_FLAGS="--records 1000 --quick" for a quick look.
 bench: install
 	$(BIN)/python -m benchmarks.run $(BENCH_FLAGS)
 

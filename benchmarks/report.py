@@ -22,7 +22,7 @@ def markdown(results: dict[str, Any]) -> str:
     load = machine.get("load_average", [])
     lines = [f"Measured {machine['date'][:10]} on {machine['cores']} cores, Python {machine['python']}"
              + (f", load average {load[0]:.1f} at the start" if load else "")
-             + f"; wall times of a fresh process each. Command: `{results['command']}`.", "",
+             + f"; wall times of a fresh process each{_repeats(results)}. Command: `{results['command']}`.", "",
              "| target | records | measured | target | met |", "|---|---:|---:|---|---|"]
     for row in results["targets"]:
         met = "—" if row["met"] is None else "yes" if row["met"] else "**no**"
@@ -33,6 +33,11 @@ def markdown(results: dict[str, Any]) -> str:
     for size, data in results["sizes"].items():
         lines += ["", *_size_tables(int(size), data, parser)]
     return "\n".join(lines) + "\n"
+
+
+def _repeats(results: dict[str, Any]) -> str:
+    runs = int(results.get("options", {}).get("repeat", 1))
+    return f"; validate and each build run {runs} times: the median, with the range" if runs > 1 else ""
 
 
 def _size_tables(size: int, data: dict[str, Any], parser: str | None) -> list[str]:
@@ -61,8 +66,16 @@ def _size_tables(size: int, data: dict[str, Any], parser: str | None) -> list[st
 def _step_row(label: str, run: dict[str, Any], stages: str) -> str:
     if run.get("exit", 0) != 0:
         return f"| {label} | failed (exit {run['exit']}) | | | |"
-    return (f"| {label} | {_number(run['seconds'])} | {_number(run['cpu_seconds'])} | {_number(run['peak_mib'])} "
+    return (f"| {label} | {wall_time(run)} | {_number(run['cpu_seconds'])} | {_number(run['peak_mib'])} "
             f"| {stages} |")
+
+
+def wall_time(run: dict[str, Any]) -> str:
+    """The wall time, and when it is the median of several runs, their range: "72.8 (65.1–80.2)"."""
+    samples = run.get("samples", [])
+    if len(samples) < 2:
+        return _number(run["seconds"])
+    return f"{_number(run['seconds'])} ({_number(min(samples))}–{_number(max(samples))})"
 
 
 def _stages(run: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ records and `belarus-releases serve` and plain `datasette` under a bounded load 
 benchmarks/results.json and results.md, prints the table, and puts it in README.md between its markers. Asserts
 nothing: the targets (targets.py) are reported, met or not.
 
-    python -m benchmarks.run                          # 1,000, 10,000 and 100,000 records (about 20 minutes, 3 GB)
+    python -m benchmarks.run                          # 1,000, 10,000 and 100,000 records (about 15 minutes, 3 GB)
     python -m benchmarks.run --records 1000 --quick   # a quick look
 """
 
@@ -169,7 +169,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer requests per kind (30), for a quick look")
     parser.add_argument("--requests", type=int, default=100, help="requests of each kind (default: 100)")
     parser.add_argument("--concurrency", type=int, default=10, help="requests in flight at once (default: 10)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of validate and each build; the median is kept")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of validate and each build; the median is kept (default 3: on a shared machine one "
+                             "run can be a fifth slower or faster than the next)")
     parser.add_argument("--seed", type=int, default=0, help="the generator's seed (default: 0)")
     parser.add_argument("--no-peers", action="store_true", help="skip check-jsonschema and yaml-to-sqlite")
     parser.add_argument("--no-serve", action="store_true", help="skip the serving benchmark")

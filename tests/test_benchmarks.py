@@ -13,7 +13,7 @@ from belarus_releases.export.assertions import size_problems
 from belarus_releases.export.flatten import flatten
 from belarus_releases.layout import Layout
 from benchmarks.generate import generate
-from benchmarks.report import END, START, update_readme
+from benchmarks.report import END, START, markdown, update_readme, wall_time
 from benchmarks.serving import summary
 from benchmarks.targets import TARGETS, evaluate
 
@@ -72,3 +72,14 @@ def test_the_p99_of_a_hundred_requests_is_the_ninety_ninth_slowest_not_the_slowe
     measured = summary(latencies, [200] * 99 + [500], elapsed=2.0)
     assert (measured["p50_ms"], measured["p99_ms"], measured["rps"], measured["failed"]) == (50.5, 99.0, 50.0, 1)
     assert summary([0.25], [200], elapsed=1.0)["p99_ms"] == 250.0
+
+
+def test_a_repeated_step_shows_its_median_with_the_range() -> None:
+    run = {"seconds": 72.8, "cpu_seconds": 118.0, "peak_mib": 933.0, "samples": [80.2, 65.1, 72.8]}
+    assert wall_time(run) == "72.8 (65.1–80.2)"
+    assert wall_time({"seconds": 0.91}) == "0.91"
+    results = {"machine": {"date": "2026-11-27", "cores": 2, "python": "3.11.7"}, "command": "make bench",
+               "options": {"repeat": 3}, "targets": [], "sizes": {"100000": {"generate": {"seconds": 9.0}, "build": run}}}
+    text = markdown(results)
+    assert "validate and each build run 3 times: the median, with the range" in text
+    assert "| `build`, cold | 72.8 (65.1–80.2) | 118 | 933 |" in text
