@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from belarus_releases.check.dataset import check_dataset
-from belarus_releases.export.flatten import flatten, flatten_data, release_min, sort_date
+from belarus_releases.export.flatten import RECORD_TABLES, flatten, flatten_data, release_min, sort_date
 from belarus_releases.layout import Layout
 from belarus_releases.tables import BY_NAME, TABLES
 from build_support import fixture_data, use_fixture_dataset
@@ -36,6 +36,17 @@ def test_every_table_has_exactly_its_columns_in_order(tables: dict[str, list[dic
         assert tables[table.name], f"the fixture should give rows for {table.name}"
         for row in tables[table.name]:
             assert list(row) == table.column_names
+
+
+def test_each_row_of_a_record_table_names_the_record_it_comes_from(tables: dict[str, list[dict[str, Any]]]) -> None:
+    """The tables made from records are those with a contributor column, which holds an event id in every row: what
+    an incremental build finds a changed record's rows by."""
+    assert {table.name for table in TABLES if table.contributor} == set(RECORD_TABLES)
+    events = {row["id"] for row in tables["events"]}
+    for table in TABLES:
+        if table.contributor:
+            assert table.column(table.contributor).required
+            assert {row[table.contributor] for row in tables[table.name]} <= events, table.name
 
 
 def test_rows_are_sorted_by_primary_key_which_is_unique(tables: dict[str, list[dict[str, Any]]]) -> None:

@@ -58,6 +58,10 @@ class Table:
     # (tests/test_site_facets.py): Datasette's facet counts and the event page's counts then read only an index.
     indexes: tuple[tuple[str, ...], ...] = ()
     search: tuple[str, ...] = ()  # columns indexed for full-text search
+    # In a table made from event records, the column naming the record each row comes from (a link's rows come from
+    # the record that states it), so that a record's rows can be found and replaced (export/incremental.py); None
+    # in a registry's table.
+    contributor: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -112,7 +116,7 @@ TABLES: tuple[Table, ...] = (
         _s("release_qualifier"), _i("release_low"), _i("release_high"), _i("release_min"),
         _i("source_count", True), _i("quote_count", True), _s("notes"),
     ), ("id",), indexes=(("sort_date", "id"), ("year",), ("date_precision",), ("release_status",), ("location_country",)),
-        search=("title", "summary", "notes")),
+        search=("title", "summary", "notes"), contributor="id"),
     Table("people", (_s("id", True), _s("name_en", True), _s("name_en_basis"), _s("name_ru"), _s("name_uk"), _s("name_be"),
                       _s("notes")),
           ("id",), indexes=(("name_en",),)),
@@ -121,7 +125,7 @@ TABLES: tuple[Table, ...] = (
         _s("published"), _d("retrieved"), _s("language", True), _s("sha256", True), _s("notes"),
     ), ("file",), indexes=(("language",), ("original_reporter",))),
     Table("event_types", (_s("event_id", True), _s("type", True)), ("event_id", "type"), (_event(),),
-          indexes=(("type",),)),
+          indexes=(("type",),), contributor="event_id"),
     Table("person_names", (_s("person_id", True), _s("lang", True), _s("name", True), _s("kind"), _s("basis"),
                             _s("derived_from")),
           ("person_id", "lang", "name"), (_person(),), indexes=(("lang",), ("kind",)), search=("name",)),
@@ -131,38 +135,38 @@ TABLES: tuple[Table, ...] = (
     Table("event_officials", (
         _s("event_id", True), _i("position", True), _s("person_id"), _s("unnamed"), _s("as_written"), _s("role", True),
         _a("other_roles"), _s("side", True), _s("basis"),
-    ), ("event_id", "position"), (_event(), _person()), indexes=(("person_id",), ("side",))),
+    ), ("event_id", "position"), (_event(), _person()), indexes=(("person_id",), ("side",)), contributor="event_id"),
     Table("releases", (
         _s("event_id", True), _s("status", True), _s("scope", True), _i("count"), _s("qualifier", True), _i("low"), _i("high"),
         _s("words"), _s("words_en"), _i("at_least"), _s("count_basis"), _i("foreign_nationals"), _a("nationalities"),
         _a("destinations"), _s("date"), _s("date_precision"), _d("date_earliest"), _d("date_latest"), _s("date_basis"),
         _d("sort_date", True),
-    ), ("event_id",), (_event(),), indexes=(("status",), ("qualifier",), ("sort_date",))),
+    ), ("event_id",), (_event(),), indexes=(("status",), ("qualifier",), ("sort_date",)), contributor="event_id"),
     Table("release_categories", (
         _s("event_id", True), _i("position", True), _s("category", True), _i("count"), _i("at_least"), _s("basis"),
-    ), ("event_id", "position"), (_event(),), indexes=(("category",),)),
+    ), ("event_id", "position"), (_event(),), indexes=(("category",),), contributor="event_id"),
     Table("released_people", (_s("event_id", True), _s("person_id", True)), ("event_id", "person_id"),
-          (_event(), _person()), indexes=(("person_id",),)),
+          (_event(), _person()), indexes=(("person_id",),), contributor="event_id"),
     Table("sanctions_changes", (
         _s("event_id", True), _i("position", True), _s("authority", True), _s("action", True), _s("target", True),
         _s("sector"),
-    ), ("event_id", "position"), (_event(),), indexes=(("action",), ("sector",), ("authority",))),
+    ), ("event_id", "position"), (_event(),), indexes=(("action",), ("sector",), ("authority",)), contributor="event_id"),
     Table("event_links", (
         _s("event_id", True), _s("relation", True), _s("other_event_id", True), _s("stated_in", True), _i("position", True),
     ), ("event_id", "relation", "other_event_id"),
         (_event(), ForeignKey("other_event_id", "events", "id"), ForeignKey("stated_in", "events", "id")),
-        indexes=(("other_event_id",), ("stated_in",), ("relation",))),
+        indexes=(("other_event_id",), ("stated_in",), ("relation",)), contributor="stated_in"),
     Table("event_former_ids", (_s("former_id", True), _s("event_id", True)), ("former_id",), (_event(),),
-          indexes=(("event_id",),)),
+          indexes=(("event_id",),), contributor="event_id"),
     Table("prisoners_held", (
         _s("event_id", True), _i("position", True), _i("count", True), _s("qualifier", True), _i("at_least"),
         _s("category", True), _s("reported_by", True), _s("date"), _s("date_precision", True), _d("date_earliest"),
         _d("date_latest"), _s("date_basis"), _d("sort_date", True), _a("source_files", True),
-    ), ("event_id", "position"), (_event(),), indexes=(("sort_date",), ("reported_by",), ("category",))),
+    ), ("event_id", "position"), (_event(),), indexes=(("sort_date",), ("reported_by",), ("category",)), contributor="event_id"),
     Table("quotes", (
         _s("event_id", True), _i("position", True), _s("source_file", True), _s("text", True), _a("supports", True),
     ), ("event_id", "position"), (_event(), ForeignKey("source_file", "sources", "file")),
-        indexes=(("source_file",),), search=("text",)),
+        indexes=(("source_file",),), search=("text",), contributor="event_id"),
 )
 
 BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}

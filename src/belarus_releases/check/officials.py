@@ -45,13 +45,12 @@ def _names_in(comparable: str, forms: Iterable[str]) -> bool:
 
 
 def official_problems(records: list[Loaded], people: Loaded, found: Collection[tuple[str, JsonPath]],
-                      cache: CheckCache | None = None) -> list[Problem]:
+                      cache: CheckCache) -> list[Problem]:
     """Each quote that supports an official without naming them, for records in shape and a valid people registry.
 
     Only quotes found in their source (`found`, by record id and path) are read: a quote with a typo or a bad
     character has that problem reported already, and one mistake gets one message. A record's problems come from
     the cache when neither it, nor which of its quotes were found, nor the forms of the people it names changed."""
-    cache = cache or CheckCache.off()
     forms = registered_forms(people)
     keys = [_depends_on(loaded.data, forms, found) if cache.enabled else None for loaded in records]
     known = [cache.officials(loaded.file, key) for loaded, key in zip(records, keys, strict=True)]

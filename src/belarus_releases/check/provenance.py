@@ -161,11 +161,10 @@ def _editorial_problems(people: Loaded, number: int, person: dict[str, Any]) -> 
 
 
 def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded,
-                     cache: CheckCache | None = None) -> Provenance:
+                     cache: CheckCache) -> Provenance:
     """Quotes against their source files; name forms and role evidence too when the people registry is valid.
 
     Quotes are checked against any safe file under sources/, listed or not, so that a registry mistake hides nothing."""
-    cache = cache or CheckCache.off()
     listed = [entry["file"] for entry in entries(sources, "sources")]
     cited = [file for record in records for file, _ in source_references(record.data)]
     texts, unreadable = read_sources(layout, sorted(set(listed + cited)), sources, cache)

@@ -95,12 +95,11 @@ class SourceTexts:
 
 
 def read_sources(layout: Layout, files: list[str], sources: Loaded,
-                 cache: CheckCache | None = None) -> tuple[SourceTexts, list[Problem]]:
+                 cache: CheckCache) -> tuple[SourceTexts, list[Problem]]:
     """Each source file that reads cleanly, and the problems of those that do not.
 
     Sources are read as strictly as records: a bad byte, a byte-order mark, UTF-16, an empty file or a hidden
     character is reported on the source itself, instead of as quotes that seem not to match it."""
-    cache = cache or CheckCache.off()
     texts = SourceTexts()
     problems: list[Problem] = []
     registered: dict[str, list[tuple[int, str]]] = {}

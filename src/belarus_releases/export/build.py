@@ -41,7 +41,7 @@ from belarus_releases.export.downloads import (
     table_files,
 )
 from belarus_releases.export.files import Values, write_table_values
-from belarus_releases.export.flatten import CONTRIBUTOR, flatten_values, inputs, table_values
+from belarus_releases.export.flatten import flatten_values, inputs, source_entries, table_values
 from belarus_releases.export.incremental import (
     Doubt,
     Plan,
@@ -211,13 +211,13 @@ def _from_previous(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
     """The files from the previous release's: the changed records' rows made again, the others' copied."""
     records, _, _, quote_texts = inputs(build.result.check)
     changed_records = [record for record in records if record["id"] in plan.changed]
-    changed = {name: table_values(table, changed_records, [], [], quote_texts)
-               for table in TABLES if (name := table.name) in CONTRIBUTOR}
+    changed = {table.name: table_values(table, changed_records, [], [], quote_texts)
+               for table in TABLES if table.contributor}
     build.result.rows = {table.name: int(plan.manifest["rows"][table.name]) for table in TABLES}
     previous_database = plan.previous / build.layout.database.name
     with read_only(previous_database) as previous:
-        touched = frozenset(name for name in CONTRIBUTOR
-                            if rows_differ(BY_NAME[name], previous, changed[name], plan.dropped))
+        touched = frozenset(name for name, rows in changed.items()
+                            if rows_differ(BY_NAME[name], previous, rows, plan.dropped))
         build.database.submit(incremental_job(build.layout, build.metadata, folder, previous_database, changed,
                                               plan.dropped, touched))
         problems = _splice(build, plan, folder, previous, touched, changed)
@@ -257,7 +257,7 @@ def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Probl
         problems += checked.overview
     if not problems:
         build.progress("package")
-        files = [str(entry["file"]) for entry in inputs(build.result.check)[2]]
+        files = [str(entry["file"]) for entry in source_entries(build.result.check)]
         same = _same_sources(build, files, plan)
         copy_source_texts(build.layout, files, folder, same)
         if plan is not None:  # a source linked from the previous release: its verified entry, not read again

@@ -30,7 +30,6 @@ from belarus_releases.export.database_job import (
     scratch_path,
 )
 from belarus_releases.export.files import Values
-from belarus_releases.export.flatten import CONTRIBUTOR
 from belarus_releases.export.sqlite import ScratchRows
 from belarus_releases.layout import Layout
 from belarus_releases.tables import BY_NAME, TABLES
@@ -55,7 +54,7 @@ def incremental_job(layout: Layout, metadata: dict[str, Any], folder: Path, prev
                     changed: dict[str, list[Values]], dropped: frozenset[str], touched: frozenset[str]) -> Job:
     """The work of an incremental build: the previous database's rows, less the dropped records', plus the
     changed records' new rows, which are put in the scratch database here."""
-    work = job(layout, metadata, folder, Rows(previous, dict(CONTRIBUTOR), touched))
+    work = job(layout, metadata, folder, Rows(previous, touched))
     with ScratchRows(scratch_path(work)) as store:
         for name, values in changed.items():
             store.add(BY_NAME[name], values)

@@ -25,11 +25,10 @@ PARQUET_WRITTEN = "parquet written"  # the process's word to the build that it m
 @dataclass(frozen=True)
 class Rows:
     """Where the database's rows come from: the release's JSON files (a full build), or the previous release's
-    database less the rows of the dropped records (found by each table's `contributors` column), plus the
+    database less the rows of the dropped records (found by each table's `contributor` column), plus the
     changed records' new rows, both put in the scratch database by the build (an incremental build)."""
 
     previous: Path | None = None
-    contributors: dict[str, str] = field(default_factory=dict)
     parquet: frozenset[str] = frozenset(table.name for table in TABLES)  # tables whose Parquet file is made here
 
 

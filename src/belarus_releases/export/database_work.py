@@ -103,9 +103,9 @@ def _teed(job: Job, table: Table, chunks: Iterator[list[Values]], batches: list[
 def _kept_and_changed(table: Table, rows: Rows) -> str:
     """The SELECT of a table's rows in an incremental build: the previous rows of unchanged records, and the new."""
     names = ", ".join(f'"{name}"' for name in table.column_names)
-    if table.name not in rows.contributors:  # a registry table: the registries are the same as the previous build's
+    if table.contributor is None:  # a registry table: the registries are the same as the previous build's
         return f'SELECT {names} FROM {PREVIOUS}."{table.name}"'
-    return (f'SELECT {names} FROM {PREVIOUS}."{table.name}" WHERE "{rows.contributors[table.name]}" NOT IN '
+    return (f'SELECT {names} FROM {PREVIOUS}."{table.name}" WHERE "{table.contributor}" NOT IN '
             f'(SELECT id FROM {SCRATCH}.dropped) UNION ALL SELECT {names} FROM {SCRATCH}."{table.name}"')
 
 
@@ -120,7 +120,7 @@ def write_parquet_files(job: Job) -> None:
             if table.name in job.rows.parquet:
                 schema = arrow_schema(table, job.descriptions.get(table.name))
                 previous = pq.read_table(job.rows.previous.parent / f"{table.name}.parquet")
-                kept = previous.filter(pc.invert(pc.is_in(previous[job.rows.contributors[table.name]], value_set=dropped)))
+                kept = previous.filter(pc.invert(pc.is_in(previous[table.contributor], value_set=dropped)))
                 new = [_batch(table, schema, list(_plain(table, rows)))
                        for rows in _chunks(connection, table, f'SELECT * FROM {SCRATCH}."{table.name}"')]
                 rows = pa.concat_tables([pa.Table.from_arrays(kept.columns, schema=schema),

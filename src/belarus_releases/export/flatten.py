@@ -39,8 +39,12 @@ def inputs(result: CheckResult) -> tuple[list[dict[str, Any]], list[dict[str, An
     """What the tables are made of: the records, people and sources as plain data, and the quotes as found."""
     records = [loaded.data for loaded in result.records]
     people = entries(result.people, "people") if result.people else []
-    sources = entries(result.sources, "sources") if result.sources else []
-    return records, people, sources, result.quote_texts
+    return records, people, source_entries(result), result.quote_texts
+
+
+def source_entries(result: CheckResult) -> list[dict[str, Any]]:
+    """The source registry's entries."""
+    return entries(result.sources, "sources") if result.sources else []
 
 
 def flatten_data(records: Iterable[dict[str, Any]], people: Iterable[dict[str, Any]],
@@ -181,11 +185,8 @@ RECORD_TABLES: dict[str, Callable[[dict[str, Any], QuoteTexts], Iterator[Row]]] 
     "sanctions_changes": _sanctions_changes, "event_links": _event_links, "event_former_ids": _event_former_ids,
     "prisoners_held": _prisoners_held, "quotes": _quotes,
 }
-"""The tables made from event records, each row contributed by one record: the one its CONTRIBUTOR column names."""
-
-CONTRIBUTOR = {name: {"events": "id", "event_links": "stated_in"}.get(name, "event_id") for name in RECORD_TABLES}
-"""For each table made from records, the column naming the record each row comes from (a link's two rows come
-from the record that states it), so that a record's rows can be found and replaced (export/incremental.py)."""
+"""The tables made from event records, each row contributed by one record: the one its `contributor` column names
+(tables.py)."""
 
 
 def event_row(record: dict[str, Any]) -> Row:

@@ -21,7 +21,6 @@ from typing import Any, BinaryIO
 
 from belarus_releases.export.downloads import link_or_copy
 from belarus_releases.export.files import Values, csv_lines, json_lines, stored
-from belarus_releases.export.flatten import CONTRIBUTOR
 from belarus_releases.export.incremental import Doubt
 from belarus_releases.tables import Table
 
@@ -75,7 +74,7 @@ def rows_differ(table: Table, previous: sqlite3.Connection, rows: list[Values], 
     if not records:
         return bool(rows)
     columns = ", ".join(f'"{name}"' for name in table.column_names)
-    query = (f'SELECT {columns} FROM "{table.name}" WHERE "{CONTRIBUTOR[table.name]}" IN '
+    query = (f'SELECT {columns} FROM "{table.name}" WHERE "{table.contributor}" IN '
              f'({", ".join("?" * len(records))})')
     before = previous.execute(query, sorted(records)).fetchall()
     return len(before) != len(rows) or Counter(map(_typed, before)) != Counter(map(_typed, stored(table, rows)))
@@ -117,7 +116,7 @@ def _previous_rows(table: Table, previous: sqlite3.Connection, dropped: frozense
     if not dropped:
         return count, []
     marks = ", ".join("?" * len(dropped))
-    found = f'SELECT rowid FROM "{table.name}" WHERE "{CONTRIBUTOR[table.name]}" IN ({marks}) ORDER BY rowid'
+    found = f'SELECT rowid FROM "{table.name}" WHERE "{table.contributor}" IN ({marks}) ORDER BY rowid'
     before = f'SELECT count(*) FROM "{table.name}" WHERE rowid < ?'  # a row's index in the file
     return count, [int(previous.execute(before, row).fetchone()[0])
                    for row in previous.execute(found, sorted(dropped)).fetchall()]
