@@ -1,6 +1,7 @@
 """The public site's reliability classes (README, "The public site"): no redirect leaves the site, one visitor
-query cannot take the server's memory, no CSV cell runs as a formula, bad sort parameters are the visitor's
-mistake. In process against the real build, and once against a real plain `datasette` (the plugin's path).
+query cannot take the server's memory, no CSV cell runs as a formula, bad sort parameters and other malformed
+addresses are the visitor's mistake. In process against the real build, and once against a real plain `datasette`
+(the plugin's path).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import datasette
 import httpx
 import pytest
 from datasette.app import Datasette
+from datasette.utils.asgi import Request
 
 from belarus_releases.layout import Layout
-from belarus_releases.site import workarounds
+from belarus_releases.site import plugin, workarounds
 from belarus_releases.site.formulas import inert
 from belarus_releases.site.limits import LIMITS, MAX_LENGTH, RESULT_BYTES
 from belarus_releases.site.redirects import leaves_site, refuse_off_site_redirects
@@ -294,3 +296,49 @@ def test_other_errors_keep_their_status() -> None:
     workarounds.as_bad_request(forbidden)
     workarounds.as_bad_request(server)
     assert forbidden.status == 403 and not hasattr(server, "status")
+
+
+# A mistake in an address Datasette reads without checking is the visitor's: said so, in our words, not as a 500
+
+
+THROUGH = "_through must be a JSON object naming a table, one of its columns and a value, such as " \
+          '{"table": "event_types", "column": "type", "value": "release"}'
+MISTAKES = {
+    "through not JSON": ("events", "_through=garbage", 400, THROUGH),
+    "through without its keys": ("events", "_through=" + quote('{"a": 1}'), 400, THROUGH),
+    "in, a broken list": ("events", "id__in=" + quote("[1"), 400, 'id__in takes values separated by commas (a,b) or, '
+                          'when a value holds a comma, a JSON list of texts and numbers (["a","b"])'),
+    "notin, a list of objects": ("events", "id__notin=" + quote("[{}]"), 400, "id__notin takes values separated by "
+                                 'commas (a,b) or, when a value holds a comma, a JSON list of texts and numbers (["a","b"])'),
+    "time limit": ("events", "_timelimit=abc", 400, "_timelimit must be a whole number of milliseconds"),
+    "a row with half its key": ("quotes/abc", "", 404,
+                                "a row of quotes is named by 2 values, its event_id, position, separated by commas "
+                                "(the address gives 1)"),
+}
+
+
+@pytest.mark.parametrize(("path", "query", "status", "message"), MISTAKES.values(), ids=MISTAKES.keys())
+def test_a_malformed_address_is_the_visitors_mistake_in_our_words(ds: Datasette, path: str, query: str, status: int,
+                                                                   message: str) -> None:
+    answer = get(ds, f"/{DATABASE}/{path}.json?{query}")
+    assert (answer.status_code, answer.json()["error"]) == (status, message)
+    page = get(ds, f"/{DATABASE}/{path}?{query}")
+    assert page.status_code == status and message.replace('"', "&#34;") in page.text
+
+
+WELL_FORMED = ["events?id__in=a,b", "events?id__in=" + quote('["a","b"]'), "events?_timelimit=", "events?_timelimit=900",
+               "events?_through=" + quote('{"table": "event_types", "column": "type", "value": "release"}')]
+
+
+@pytest.mark.parametrize("path", WELL_FORMED)
+def test_the_same_parameters_well_formed_are_answered(ds: Datasette, path: str) -> None:
+    assert get(ds, f"/{DATABASE}/{path}").status_code == 200
+
+
+def test_an_error_the_address_does_not_explain_stays_datasettes(ds: Datasette) -> None:
+    """A ValueError with nothing wrong in the address is a bug: Datasette's own answer (a 500), not a 400 that
+    blames the visitor."""
+    well_formed, malformed = (Request.fake(f"/{DATABASE}/events?{query}") for query in ("id__in=a,b", "_timelimit=x"))
+    assert asyncio.run(plugin.handle_exception(ds, well_formed, ValueError("a bug"))()) is None
+    assert asyncio.run(plugin.handle_exception(ds, malformed, ValueError("a bug"))()).status == 400
+    assert plugin.handle_exception(ds, malformed, RuntimeError("a bug")) is None  # not an error a mistake makes

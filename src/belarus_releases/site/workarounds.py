@@ -1,5 +1,6 @@
 """Where the site reaches into Datasette 0.65's internals: two fixes for ways a few anonymous requests could stall
-the site, formula-safe CSV (site/formulas.py), 400 for bad sort parameters, no per-cell plugin call when no
+the site, formula-safe CSV (site/formulas.py), 400 for bad sort parameters, Datasette's own error page for the
+plugin's answers to other malformed addresses (site/parameters.py), no per-cell plugin call when no
 plugin renders cells, and imposing settings on a running instance (Datasette has no public API for a plugin to
 do that).
 
@@ -22,6 +23,7 @@ from types import CodeType
 from typing import Any, NoReturn
 
 from datasette.database import Database
+from datasette.utils import await_me_maybe
 from datasette.version import __version__ as DATASETTE_VERSION
 
 from belarus_releases.site import cache
@@ -61,8 +63,7 @@ def _quiet_client_errors() -> None:
     traceback with its locals: about 250 ms of event-loop time each, so a few bad URLs a second stall the site.
     Without it, 5xx errors still print a plain traceback; 4xx ones are left to the access log.
     """
-    # Looked up, not imported at the top: importing this module before datasette.app registers it half-built.
-    default_errors: Any = importlib.import_module("datasette.handle_exception")
+    default_errors = _default_errors()
     if not hasattr(default_errors, "rich"):
         _missing("module-level `rich` in datasette.handle_exception")
     default_errors.rich = None
@@ -192,6 +193,20 @@ def as_bad_request(exception: BaseException) -> None:
     """
     if isinstance(exception, _datasette_error()) and exception.status == 500:
         exception.status = 400
+
+
+async def error_page(datasette: Any, request: Any, error: BaseException) -> Any:
+    """Datasette's own answer to `error`, as its default handle_exception hook renders it (a page, or JSON for a
+    .json address), for an error the plugin raises in place of Datasette's."""
+    return await await_me_maybe(_default_errors().handle_exception(datasette=datasette, request=request, exception=error))
+
+
+def _default_errors() -> Any:
+    # Looked up, not imported at the top: importing this module before datasette.app registers it half-built.
+    default_errors: Any = importlib.import_module("datasette.handle_exception")
+    if not callable(getattr(default_errors, "handle_exception", None)):
+        _missing("datasette.handle_exception.handle_exception, the default handle_exception hook")
+    return default_errors
 
 
 def _names(code: CodeType) -> set[str]:

@@ -11,14 +11,14 @@ plugin is one.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
 from datasette.utils import tilde_decode
 from pluggy import HookimplMarker
 
 from belarus_releases.check.metadata import unsafe_entries
-from belarus_releases.site import downloads, facets, feed, pages, rows, search, workarounds
+from belarus_releases.site import downloads, facets, feed, pages, parameters, rows, search, workarounds
 from belarus_releases.site.cache import cache_responses
 from belarus_releases.site.limits import limit_connection
 from belarus_releases.site.middleware import (
@@ -65,9 +65,21 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
 
 
 @hookimpl
-def handle_exception(exception: BaseException) -> None:
-    """A `?_sort=` or `?_sort_desc=` naming no column is the visitor's mistake: 400, not Datasette's 500."""
+def handle_exception(datasette: Any, request: Any, exception: BaseException) -> Callable[[], Awaitable[Any]] | None:
+    """A visitor's mistake is a 400, not Datasette's 500: a `?_sort=` or `?_sort_desc=` naming no column (Datasette's
+    own error, given its status), and the mistakes site/parameters.py words (answered here, on Datasette's page)."""
     workarounds.as_bad_request(exception)
+    if not isinstance(exception, parameters.EXPLAINED):
+        return None
+
+    async def answer() -> Any:
+        error = await parameters.mistake(datasette, request)
+        if error is None:
+            return None  # not the visitor's doing: Datasette's own answer stands
+        exception.__traceback__ = None  # Datasette's handler, which runs too, logs one line instead of a traceback
+        return await workarounds.error_page(datasette, request, error)
+
+    return answer
 
 
 @hookimpl

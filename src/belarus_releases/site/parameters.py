@@ -1,0 +1,88 @@
+"""The site: a visitor's own mistake in an address, in our words, where Datasette 0.65 answers a 500.
+
+Datasette reads a few parameters without checking them, so a typo in one is an internal error that shows Python's
+words ("Expecting value: line 1 column 1 (char 0)"): `?_through=` that is not its JSON object, `?col__in=[…` or
+`?col__notin=[…` that is not a JSON list of values, `?_timelimit=` that is not a whole number, and a row address
+with fewer key values than the table's primary key has columns (which SQLite refuses as a missing binding). The
+plugin's handle_exception hook asks `mistake` whether the request holds one of them; if it does, the visitor gets
+400 (404 for the row address, which names no row) with what to write instead, on Datasette's own error page.
+A request without such a mistake keeps Datasette's answer: the exception is then not the visitor's doing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from datasette.utils import tilde_decode, urlsafe_components
+from datasette.utils.asgi import BadRequest, Base400, NotFound
+
+# What Datasette raises on these mistakes: json.JSONDecodeError and int()'s error are ValueErrors; a `_through`
+# object without its keys, a KeyError or TypeError; SQLite's missing or unbindable parameter, these two.
+EXPLAINED = (ValueError, KeyError, TypeError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
+_LIST_FILTERS = ("__in", "__notin")
+_THROUGH_EXAMPLE = '{"table": "event_types", "column": "type", "value": "release"}'
+
+
+async def mistake(datasette: Any, request: Any) -> Base400 | None:
+    """The first mistake in the request's address that Datasette would fail on, as the error to answer with."""
+    for name in request.args:
+        for value in request.args.getlist(name):
+            problem = _parameter_problem(name, value)
+            if problem:
+                return BadRequest(problem)
+    return await _row_problem(datasette, request.url_vars)
+
+
+def _parameter_problem(name: str, value: str) -> str | None:
+    if name == "_through" and not _is_through(value):
+        return f"_through must be a JSON object naming a table, one of its columns and a value, such as {_THROUGH_EXAMPLE}"
+    if name.endswith(_LIST_FILTERS) and value.startswith("[") and not _is_value_list(value):
+        return (f"{name} takes values separated by commas (a,b) or, when a value holds a comma, a JSON list of texts "
+                'and numbers (["a","b"])')
+    if name == "_timelimit" and value and not _is_whole_number(value):
+        return "_timelimit must be a whole number of milliseconds"
+    return None
+
+
+def _is_whole_number(value: str) -> bool:
+    try:
+        int(value)  # what Datasette reads it with
+    except ValueError:
+        return False
+    return True
+
+
+def _is_through(value: str) -> bool:
+    found = _json(value)
+    return (isinstance(found, dict) and isinstance(found.get("table"), str) and isinstance(found.get("column"), str)
+            and isinstance(found.get("value"), str | int | float))
+
+
+def _is_value_list(value: str) -> bool:
+    found = _json(value)
+    return isinstance(found, list) and all(isinstance(item, str | int | float) for item in found)
+
+
+def _json(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
+async def _row_problem(datasette: Any, url_vars: dict[str, str]) -> Base400 | None:
+    """A row address (/database/table/key) with fewer key values than the table's primary key has columns."""
+    if "pks" not in url_vars:
+        return None
+    table = tilde_decode(url_vars["table"])
+    try:
+        keys = await datasette.get_database(tilde_decode(url_vars["database"])).primary_keys(table)
+    except Exception:  # no such database or table: Datasette says so itself
+        return None
+    given = len(urlsafe_components(url_vars["pks"]))
+    if given >= max(1, len(keys)):
+        return None
+    return NotFound(f"a row of {table} is named by {len(keys)} values, its {', '.join(keys)}, separated by commas "
+                    f"(the address gives {given})")
