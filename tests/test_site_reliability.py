@@ -312,8 +312,8 @@ MISTAKES = {
                                  'commas (a,b) or, when a value holds a comma, a JSON list of texts and numbers (["a","b"])'),
     "time limit": ("events", "_timelimit=abc", 400, "_timelimit must be a whole number of milliseconds"),
     "a row with half its key": ("quotes/abc", "", 404,
-                                "a row of quotes is named by 2 values, its event_id, position, separated by commas "
-                                "(the address gives 1)"),
+                                "a row of quotes is named by its 2 key values (event_id, position), separated by "
+                                "commas: this address gives 1"),
 }
 
 

@@ -84,5 +84,5 @@ async def _row_problem(datasette: Any, url_vars: dict[str, str]) -> Base400 | No
     given = len(urlsafe_components(url_vars["pks"]))
     if given >= max(1, len(keys)):
         return None
-    return NotFound(f"a row of {table} is named by {len(keys)} values, its {', '.join(keys)}, separated by commas "
-                    f"(the address gives {given})")
+    return NotFound(f"a row of {table} is named by its {len(keys)} key values ({', '.join(keys)}), separated by "
+                    f"commas: this address gives {given}")
