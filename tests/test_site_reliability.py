@@ -26,7 +26,7 @@ from datasette.app import Datasette
 from datasette.utils.asgi import Request
 
 from belarus_releases.layout import Layout
-from belarus_releases.site import plugin, workarounds
+from belarus_releases.site import parameters, plugin, workarounds
 from belarus_releases.site.formulas import inert
 from belarus_releases.site.limits import LIMITS, MAX_LENGTH, RESULT_BYTES
 from belarus_releases.site.redirects import leaves_site, refuse_off_site_redirects
@@ -341,4 +341,11 @@ def test_an_error_the_address_does_not_explain_stays_datasettes(ds: Datasette) -
     well_formed, malformed = (Request.fake(f"/{DATABASE}/events?{query}") for query in ("id__in=a,b", "_timelimit=x"))
     assert asyncio.run(plugin.handle_exception(ds, well_formed, ValueError("a bug"))()) is None
     assert asyncio.run(plugin.handle_exception(ds, malformed, ValueError("a bug"))()).status == 400
-    assert plugin.handle_exception(ds, malformed, RuntimeError("a bug")) is None  # not an error a mistake makes
+    assert asyncio.run(plugin.handle_exception(ds, malformed, RuntimeError("a bug"))()) is None  # no mistake makes it
+
+
+def test_a_csv_whose_query_runs_out_of_time_is_a_400_as_its_page_is(ds: Datasette) -> None:
+    """Datasette answers 400 for the page and the JSON, but let the CSV's interruption through as a 500."""
+    statuses = [get(ds, f"/{DATABASE}/events{extension}?_timelimit=-1").status_code for extension in ("", ".json", ".csv")]
+    assert statuses == [400, 400, 400]
+    assert parameters.TOO_LONG in get(ds, f"/{DATABASE}/events.csv?_timelimit=-1").text

@@ -1,5 +1,8 @@
 """The site: a visitor's own mistake in an address, in our words, where Datasette 0.65 answers a 500.
 
+A CSV address whose query runs out of time is one too: Datasette answers the same query's page and JSON with 400
+("SQL query took too long"), but lets the CSV's interruption through as a 500.
+
 Datasette reads a few parameters without checking them, so a typo in one is an internal error that shows Python's
 words ("Expecting value: line 1 column 1 (char 0)"): `?_through=` that is not its JSON object, `?col__in=[…` or
 `?col__notin=[…` that is not a JSON list of values, `?_timelimit=` that is not a whole number, and a row address
@@ -15,6 +18,7 @@ import json
 import sqlite3
 from typing import Any
 
+from datasette.database import QueryInterrupted
 from datasette.utils import tilde_decode, urlsafe_components
 from datasette.utils.asgi import BadRequest, Base400, NotFound
 
@@ -25,8 +29,16 @@ _LIST_FILTERS = ("__in", "__notin")
 _THROUGH_EXAMPLE = '{"table": "event_types", "column": "type", "value": "release"}'
 
 
-async def mistake(datasette: Any, request: Any) -> Base400 | None:
-    """The first mistake in the request's address that Datasette would fail on, as the error to answer with."""
+TOO_LONG = ("the query took longer than its time limit; ask for fewer rows (_size) or fewer columns (_col), "
+            "or filter the table first")
+
+
+async def mistake(datasette: Any, request: Any, exception: BaseException) -> Base400 | None:
+    """The visitor's mistake that explains `exception`, as the error to answer with; None when there is none."""
+    if isinstance(exception, QueryInterrupted):
+        return BadRequest(TOO_LONG)
+    if not isinstance(exception, EXPLAINED):
+        return None
     for name in request.args:
         for value in request.args.getlist(name):
             problem = _parameter_problem(name, value)

@@ -65,15 +65,13 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
 
 
 @hookimpl
-def handle_exception(datasette: Any, request: Any, exception: BaseException) -> Callable[[], Awaitable[Any]] | None:
+def handle_exception(datasette: Any, request: Any, exception: BaseException) -> Callable[[], Awaitable[Any]]:
     """A visitor's mistake is a 400, not Datasette's 500: a `?_sort=` or `?_sort_desc=` naming no column (Datasette's
     own error, given its status), and the mistakes site/parameters.py words (answered here, on Datasette's page)."""
     workarounds.as_bad_request(exception)
-    if not isinstance(exception, parameters.EXPLAINED):
-        return None
 
     async def answer() -> Any:
-        error = await parameters.mistake(datasette, request)
+        error = await parameters.mistake(datasette, request, exception)
         if error is None:
             return None  # not the visitor's doing: Datasette's own answer stands
         exception.__traceback__ = None  # Datasette's handler, which runs too, logs one line instead of a traceback
