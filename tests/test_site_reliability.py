@@ -23,7 +23,9 @@ import datasette
 import httpx
 import pytest
 from datasette.app import Datasette
+from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Request
+from markupsafe import escape
 
 from belarus_releases.layout import Layout
 from belarus_releases.site import parameters, plugin, workarounds
@@ -323,7 +325,7 @@ def test_a_malformed_address_is_the_visitors_mistake_in_our_words(ds: Datasette,
     answer = get(ds, f"/{DATABASE}/{path}.json?{query}")
     assert (answer.status_code, answer.json()["error"]) == (status, message)
     page = get(ds, f"/{DATABASE}/{path}?{query}")
-    assert page.status_code == status and message.replace('"', "&#34;") in page.text
+    assert page.status_code == status and escape(message) in page.text
 
 
 WELL_FORMED = ["events?id__in=a,b", "events?id__in=" + quote('["a","b"]'), "events?_timelimit=", "events?_timelimit=900",
@@ -335,17 +337,32 @@ def test_the_same_parameters_well_formed_are_answered(ds: Datasette, path: str) 
     assert get(ds, f"/{DATABASE}/{path}").status_code == 200
 
 
+def _answer(ds: Datasette, path: str, exception: BaseException, **route: str) -> Any:
+    """What the plugin's handle_exception hook answers for `exception` on a request to `path` routed as `route`."""
+    return asyncio.run(plugin.handle_exception(ds, Request.fake(path, url_vars=route), exception)())
+
+
 def test_an_error_the_address_does_not_explain_stays_datasettes(ds: Datasette) -> None:
-    """A ValueError with nothing wrong in the address is a bug: Datasette's own answer (a 500), not a 400 that
-    blames the visitor."""
-    well_formed, malformed = (Request.fake(f"/{DATABASE}/events?{query}") for query in ("id__in=a,b", "_timelimit=x"))
-    assert asyncio.run(plugin.handle_exception(ds, well_formed, ValueError("a bug"))()) is None
-    assert asyncio.run(plugin.handle_exception(ds, malformed, ValueError("a bug"))()).status == 400
-    assert asyncio.run(plugin.handle_exception(ds, malformed, RuntimeError("a bug"))()) is None  # no mistake makes it
+    """A ValueError with nothing wrong in the address, or where Datasette does not read what is wrong, is a bug:
+    Datasette's own answer (a 500), not a 400 that blames the visitor."""
+    table = {"database": DATABASE, "table": "events"}
+    assert _answer(ds, f"/{DATABASE}/events?_timelimit=x", ValueError("bug"), **table).status == 400
+    assert _answer(ds, f"/{DATABASE}/events?id__in=a,b", ValueError("bug"), **table) is None
+    assert _answer(ds, f"/{DATABASE}/events?_timelimit=9&_timelimit=x", ValueError("bug"), **table) is None  # 1st read
+    assert _answer(ds, "/-/search?_timelimit=x&id__in=%5B", ValueError("bug")) is None  # a route that reads neither
+    assert _answer(ds, f"/{DATABASE}/events?_timelimit=x", RuntimeError("bug"), **table) is None  # no mistake makes it
+    interrupted = QueryInterrupted(sqlite3.OperationalError("interrupted"), "select 1", {})
+    assert _answer(ds, "/-/events.atom", interrupted) is None  # the site's own query ran out of time: the site's fault
+    assert _answer(ds, f"/{DATABASE}/events.csv", interrupted, **table, format="csv").status == 400
+
+
+def test_a_key_sqlite_cannot_hold_is_a_mistake_too(ds: Datasette) -> None:
+    answer = get(ds, f"/{DATABASE}/events.json?id__in=" + quote("[99999999999999999999]"))
+    assert answer.status_code == 400 and answer.json()["error"].startswith("id__in takes values separated by commas")
 
 
 def test_a_csv_whose_query_runs_out_of_time_is_a_400_as_its_page_is(ds: Datasette) -> None:
     """Datasette answers 400 for the page and the JSON, but let the CSV's interruption through as a 500."""
     statuses = [get(ds, f"/{DATABASE}/events{extension}?_timelimit=-1").status_code for extension in ("", ".json", ".csv")]
     assert statuses == [400, 400, 400]
-    assert parameters.TOO_LONG in get(ds, f"/{DATABASE}/events.csv?_timelimit=-1").text
+    assert escape(parameters.TOO_LONG) in get(ds, f"/{DATABASE}/events.csv?_timelimit=-1").text
