@@ -12,8 +12,14 @@ import pytest
 import yaml
 
 from belarus_releases.export.flatten import flatten_data
-from belarus_releases.export.sqlite import SQLITE_TYPES, foreign_key_problems, statement_problems, write_sqlite
-from belarus_releases.tables import TABLES
+from belarus_releases.export.sqlite import (
+    SQLITE_TYPES,
+    NewDatabase,
+    foreign_key_problems,
+    statement_problems,
+    write_sqlite,
+)
+from belarus_releases.tables import BY_NAME, TABLES
 from build_support import dump, fixture_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -205,3 +211,14 @@ def test_statement_problems_compile_without_running(database: Path, db: sqlite3.
     assert set(problems) == {"bad", "bad_table"}
     assert "nope" in problems["bad"] and "nowhere" in problems["bad_table"]
     assert db.execute("select count(*) from events").fetchone()[0] == before > 0  # only compiled, never run
+
+
+@pytest.mark.parametrize("keys", [["b", "a"], ["a", "a"]], ids=["out of order", "repeated"])
+def test_rows_not_in_strict_key_order_are_refused(tmp_path: Path, keys: list[str]) -> None:
+    """A full build's rows go in as they come: out of order, they would give other bytes than an incremental build."""
+    database = NewDatabase(tmp_path / "x.db")
+    try:
+        with pytest.raises(ValueError, match="the rows of event_former_ids are not in primary-key order"):
+            database.add_rows(BY_NAME["event_former_ids"], [(key, "e") for key in keys])
+    finally:
+        database.close()

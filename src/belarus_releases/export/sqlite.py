@@ -17,6 +17,7 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,17 +33,17 @@ SCRATCH = "scratch"  # the name the scratch database of rows is attached under
 
 
 def write_sqlite(tables: dict[str, list[dict[str, Any]]], path: Path) -> Path:
-    """Create the database at `path` (which must not exist yet) holding `tables` (rows as dicts, in any order)."""
-    if path.exists():
-        raise FileExistsError(f"{path} already exists; the database is always written to a new file")
-    scratch = path.with_name(f"{path.name}.rows")
+    """Create the database at `path` (which must not exist yet) holding `tables` (rows as dicts, in any order), as
+    a full build makes it."""
+    database = NewDatabase(path)
     try:
-        with ScratchRows(scratch) as rows:
-            for table in TABLES:
-                rows.add(table, [tuple(row[name] for name in table.column_names) for row in tables.get(table.name, [])])
-        return assemble(path, scratch, {table.name: f'SELECT * FROM {SCRATCH}."{table.name}"' for table in TABLES})
-    finally:
-        scratch.unlink(missing_ok=True)
+        for table in ORDER:
+            rows = [tuple(row[name] for name in table.column_names) for row in tables.get(table.name, [])]
+            database.add_rows(table, sorted(rows, key=itemgetter(*table.key_positions)))
+    except BaseException:
+        database.close()
+        raise
+    return database.finish()
 
 
 class ScratchRows:
@@ -103,7 +104,8 @@ class NewDatabase:
         """Fill a table with rows as values in column order, already in primary-key order (lists as lists)."""
         names = ", ".join(f'"{name}"' for name in table.column_names)
         marks = ", ".join("?" * len(table.columns))
-        self.connection.executemany(f'INSERT INTO main."{table.name}" ({names}) VALUES ({marks})', stored(table, rows))
+        self.connection.executemany(f'INSERT INTO main."{table.name}" ({names}) VALUES ({marks})',
+                                    stored(table, _in_key_order(table, rows)))
 
     def add_selected(self, table: Table, source: str) -> None:
         """Fill a table with what the SELECT `source` gives, put in primary-key order."""
@@ -126,6 +128,20 @@ class NewDatabase:
     def close(self) -> None:
         """Close without finishing (after an error: the file is never published)."""
         self.connection.close()
+
+
+def _in_key_order(table: Table, rows: Iterable[Values]) -> Iterator[Values]:
+    """The rows, checked as they pass to come in strictly increasing primary-key order: the order add_selected's
+    ORDER BY gives (Python orders text by code point, SQLite by UTF-8 bytes: the same order), on which the same
+    bytes depend. Raises ValueError at the first row out of order (a repeated key included)."""
+    key = itemgetter(*table.key_positions)
+    previous: Any = None
+    for row in rows:
+        current = key(row)
+        if previous is not None and not previous < current:
+            raise ValueError(f"the rows of {table.name} are not in primary-key order: {previous!r}, then {current!r}")
+        previous = current
+        yield row
 
 
 def assemble(path: Path, scratch: Path, sources: Mapping[str, str], attach: Mapping[str, Path] | None = None) -> Path:
