@@ -67,7 +67,9 @@ def markdown_table(result: QueryResult) -> str:
     shown: dict[Any, str] = {}  # each distinct value rendered once: dates, counts and names recur down a column
 
     def cell(value: Any) -> str:
-        key = (type(value), value)  # 1 and True are equal keys, but not the same text
+        if type(value) is float:
+            return markdown_text(value)  # 0.0 and -0.0 are equal keys, but not the same text
+        key = (type(value), value)  # nor are 1 and True
         text = shown.get(key)
         if text is None:
             text = shown[key] = markdown_text(value)
