@@ -93,12 +93,14 @@ def command_run(root: Path, work: Path, command: str) -> Run:
 
 
 def repeated(times: int, prepare: Callable[[int], object], action: Callable[[], Run]) -> dict[str, Any]:
-    """The run with the median wall time of `times` runs (each after `prepare`), and every run's wall time."""
+    """The run with the median wall time of `times` runs (each after `prepare`), and every run's wall time; the first
+    failed run instead, when one failed (a run that fails fast would never be the median, and hide it)."""
     runs = []
     for attempt in range(times):
         prepare(attempt)
         runs.append(action())
-    chosen = sorted(runs, key=lambda run: run.seconds)[(len(runs) - 1) // 2]
+    failed = [run for run in runs if run.exit != 0]
+    chosen = failed[0] if failed else sorted(runs, key=lambda run: run.seconds)[(len(runs) - 1) // 2]
     result = chosen.as_json()
     if times > 1:
         result["samples"] = [round(run.seconds, 3) for run in runs]
@@ -160,6 +162,13 @@ def ratios(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _at_least_one(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, action="append",
@@ -169,7 +178,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer requests per kind (30), for a quick look")
     parser.add_argument("--requests", type=int, default=100, help="requests of each kind (default: 100)")
     parser.add_argument("--concurrency", type=int, default=10, help="requests in flight at once (default: 10)")
-    parser.add_argument("--repeat", type=int, default=3,
+    parser.add_argument("--repeat", type=_at_least_one, default=3,
                         help="runs of validate and each build; the median is kept (default 3: on a shared machine one "
                              "run can be a fifth slower or faster than the next)")
     parser.add_argument("--seed", type=int, default=0, help="the generator's seed (default: 0)")

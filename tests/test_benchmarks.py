@@ -13,7 +13,9 @@ from belarus_releases.export.assertions import size_problems
 from belarus_releases.export.flatten import flatten
 from belarus_releases.layout import Layout
 from benchmarks.generate import generate
+from benchmarks.measure import Run
 from benchmarks.report import END, START, markdown, update_readme, wall_time
+from benchmarks.run import repeated
 from benchmarks.serving import summary
 from benchmarks.targets import TARGETS, evaluate
 
@@ -83,3 +85,14 @@ def test_a_repeated_step_shows_its_median_with_the_range() -> None:
     text = markdown(results)
     assert "validate and each build run 3 times: the median, with the range" in text
     assert "| `build`, cold | 72.8 (65.1–80.2) | 118 | 933 |" in text
+
+
+def test_a_failed_run_is_reported_even_when_it_is_not_the_median() -> None:
+    def run(seconds: float, exit: int) -> Run:
+        return Run(seconds=seconds, cpu_seconds=seconds, peak_mib=1.0, exit=exit)
+
+    runs = iter([run(9.0, 0), run(0.2, 1), run(8.0, 0)])
+    reported = repeated(3, lambda _: None, lambda: next(runs))
+    assert (reported["exit"], reported["seconds"], reported["samples"]) == (1, 0.2, [9.0, 0.2, 8.0])
+    runs = iter([run(9.0, 0), run(7.0, 0), run(8.0, 0)])
+    assert repeated(3, lambda _: None, lambda: next(runs))["seconds"] == 8.0
