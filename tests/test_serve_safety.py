@@ -197,5 +197,7 @@ def test_visitor_sql_beyond_half_the_threads_is_turned_away(ds: Datasette) -> No
 def test_client_errors_print_no_traceback(ds: Datasette, capfd: pytest.CaptureFixture[str]) -> None:
     get(ds, "/no-such-page")
     get(ds, f"/{DATABASE}.json?sql=" + quote("update events set title = 'x'"))
+    get(ds, f"/{DATABASE}/events?_through=garbage")  # the visitor's mistakes site/parameters.py words
+    get(ds, f"/{DATABASE}/events.csv?_timelimit=-1")
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err

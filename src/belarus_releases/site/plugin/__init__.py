@@ -74,9 +74,9 @@ def handle_exception(datasette: Any, request: Any, exception: BaseException) -> 
         error = await parameters.mistake(datasette, request, exception)
         if error is None:
             return None  # not the visitor's doing: Datasette's own answer stands
-        # Datasette's handler, which runs too, then logs one line, not a traceback (on Python 3.11 and later,
-        # print_exc reads the exception's own traceback)
-        exception.__traceback__ = None
+        # Datasette's handler, which runs too, then logs one line, not tracebacks (on Python 3.11 and later,
+        # print_exc reads the exception's own traceback, and the chain it was raised from)
+        exception.__traceback__ = exception.__context__ = exception.__cause__ = None
         return await workarounds.error_page(datasette, request, error)
 
     return answer
