@@ -356,9 +356,12 @@ def test_an_error_the_address_does_not_explain_stays_datasettes(ds: Datasette) -
     assert _answer(ds, f"/{DATABASE}/events.csv", interrupted, **table, format="csv").status == 400
 
 
-def test_a_key_sqlite_cannot_hold_is_a_mistake_too(ds: Datasette) -> None:
+def test_a_number_sqlite_cannot_hold_is_a_mistake_too(ds: Datasette) -> None:
     answer = get(ds, f"/{DATABASE}/events.json?id__in=" + quote("[99999999999999999999]"))
     assert answer.status_code == 400 and answer.json()["error"].startswith("id__in takes values separated by commas")
+    through = quote('{"table": "event_types", "column": "type", "value": 99999999999999999999}')
+    answer = get(ds, f"/{DATABASE}/events.json?_through={through}")
+    assert (answer.status_code, answer.json()["error"]) == (400, THROUGH)
 
 
 def test_a_csv_whose_query_runs_out_of_time_is_a_400_as_its_page_is(ds: Datasette) -> None:

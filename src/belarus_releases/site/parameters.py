@@ -80,13 +80,17 @@ def _is_whole_number(value: str) -> bool:
 def _is_through(value: str) -> bool:
     found = _json(value)
     return (isinstance(found, dict) and isinstance(found.get("table"), str) and isinstance(found.get("column"), str)
-            and isinstance(found.get("value"), str | int | float))
+            and _bindable(found.get("value")))
 
 
 def _is_value_list(value: str) -> bool:
     found = _json(value)
-    return isinstance(found, list) and all(isinstance(item, str | float) or (isinstance(item, int) and item in _SQLITE_INTEGERS)
-                                           for item in found)
+    return isinstance(found, list) and all(_bindable(item) for item in found)
+
+
+def _bindable(value: Any) -> bool:
+    """A JSON value SQLite takes as a parameter: text, or a number it can hold."""
+    return isinstance(value, str | float) or (isinstance(value, int) and value in _SQLITE_INTEGERS)
 
 
 def _json(value: str) -> Any:
