@@ -271,3 +271,24 @@ def test_a_rebuild_with_nothing_changed_links_the_database_and_what_is_read_from
     edited = build_dataset(fixture_built)
     assert edited.ok and edited.release is not None
     assert not os.path.samefile(again.release / fixture_built.database.name, edited.release / fixture_built.database.name)
+
+
+def test_the_overview_and_chart_are_linked_while_the_releases_query_gives_the_same_rows(fixture_built: Layout) -> None:
+    """A change the releases query does not read (a note) leaves overview.md and the chart as they were, linked from
+    the live release; a change it reads (a release's title) makes both again."""
+    names = (fixture_built.overview.name, CHART)
+    before = fixture_built.current.resolve()
+    digest = read_manifest(before)["releases"]  # type: ignore[index]
+    with record_path(fixture_built, SMITH).open("a", encoding="utf-8") as handle:
+        handle.write(NOTE)
+    noted = build_dataset(fixture_built)
+    assert noted.ok and noted.release is not None
+    assert not os.path.samefile(before / fixture_built.database.name, noted.release / fixture_built.database.name)
+    assert all(os.path.samefile(before / name, noted.release / name) for name in names)
+    assert read_manifest(noted.release)["releases"] == digest  # type: ignore[index]
+    edit_record(fixture_built, COALE, "title: John Coale meets", "title: John Coale met")
+    retitled = build_dataset(fixture_built)
+    assert retitled.ok and retitled.release is not None
+    assert not any(os.path.samefile(noted.release / name, retitled.release / name) for name in names)
+    assert "John Coale met" in (retitled.release / fixture_built.overview.name).read_text(encoding="utf-8")
+    assert read_manifest(retitled.release)["releases"] != digest  # type: ignore[index]

@@ -219,7 +219,7 @@ def _from_previous(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
         touched = frozenset(name for name, rows in changed.items()
                             if rows_differ(BY_NAME[name], previous, rows, plan.dropped))
         build.database.submit(incremental_job(build.layout, build.metadata, folder, previous_database, changed,
-                                              plan.dropped, touched))
+                                              plan.dropped, touched, plan.manifest.get("releases")))
         problems = _splice(build, plan, folder, previous, touched, changed)
     if problems:
         return problems
@@ -262,7 +262,7 @@ def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Probl
         copy_source_texts(build.layout, files, folder, same)
         if plan is not None:  # a source linked from the previous release: its verified entry, not read again
             digests |= {name: plan.manifest["files"][name] for name in same}
-        write_manifest(folder, build.key, build.digests, build.result.rows, digests, dialects)
+        write_manifest(folder, build.key, build.digests, build.result.rows, digests, dialects, checked.releases_digest)
     return problems
 
 

@@ -51,10 +51,12 @@ def job(layout: Layout, metadata: dict[str, Any], folder: Path, rows: Rows) -> J
 
 
 def incremental_job(layout: Layout, metadata: dict[str, Any], folder: Path, previous: Path,
-                    changed: dict[str, list[Values]], dropped: frozenset[str], touched: frozenset[str]) -> Job:
+                    changed: dict[str, list[Values]], dropped: frozenset[str], touched: frozenset[str],
+                    releases: str | None = None) -> Job:
     """The work of an incremental build: the previous database's rows, less the dropped records', plus the
-    changed records' new rows, which are put in the scratch database here."""
-    work = job(layout, metadata, folder, Rows(previous, touched))
+    changed records' new rows, which are put in the scratch database here. `releases`: the previous release's
+    releases_digest, when its manifest has one."""
+    work = job(layout, metadata, folder, Rows(previous, touched, releases))
     with ScratchRows(scratch_path(work)) as store:
         for name, values in changed.items():
             store.add(BY_NAME[name], values)

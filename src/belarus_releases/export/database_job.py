@@ -30,6 +30,9 @@ class Rows:
 
     previous: Path | None = None
     parquet: frozenset[str] = frozenset(table.name for table in TABLES)  # tables whose Parquet file is made here
+    # the previous release's releases_digest (its manifest's), when known: the same query rows give the same
+    # overview.md and chart, which are then linked from it
+    releases: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class DatabaseResult:
     foreign_keys: list[Problem] = field(default_factory=list)
     queries: list[Problem] = field(default_factory=list)
     overview: list[Problem] = field(default_factory=list)
+    releases_digest: str | None = None  # of the rows of the overview's query (releases_digest), for the manifest
 
 
 def scratch_path(job: Job) -> Path:

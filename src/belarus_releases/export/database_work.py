@@ -42,7 +42,7 @@ from belarus_releases.export.database_job import (
 )
 from belarus_releases.export.downloads import CHART, link_or_copy
 from belarus_releases.export.files import Values
-from belarus_releases.export.overview import OverviewError, canned_query, run_query, write_overview
+from belarus_releases.export.overview import OverviewError, canned_query, releases_digest, run_query, write_overview
 from belarus_releases.export.parquet import arrow_schema, parquet_value, write_arrow
 from belarus_releases.export.sqlite import (
     SCRATCH,
@@ -197,20 +197,30 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
     except OverviewError as error:
         result.overview = [Problem(job.shown["metadata"], 0, 0, "metadata-invalid", str(error))]
         return result
-    write_overview(database, job.metadata, job.folder / job.overview, releases)
-    write_chart(database, job.metadata, job.folder / CHART, releases)
+    result.releases_digest = releases_digest(releases)
+    if job.rows.previous is not None and job.rows.releases == result.releases_digest:
+        _link_from_previous(job, (job.overview, CHART))  # the same rows: the same bytes
+    else:
+        write_overview(database, job.metadata, job.folder / job.overview, releases)
+        write_chart(database, job.metadata, job.folder / CHART, releases)
     return result
+
+
+def _link_from_previous(job: Job, names: tuple[str, ...]) -> None:
+    """The previous release's files of these names in this one (a chart there may not be: no release to draw)."""
+    assert job.rows.previous is not None
+    for name in names:
+        if (job.rows.previous.parent / name).exists():
+            link_or_copy(job.rows.previous.parent / name, job.folder / name)
 
 
 def _as_before(job: Job, parquet_written: Callable[[], None]) -> DatabaseResult:
     """No table's rows changed, and the build key (code, libraries, every other input) is the live release's: its
     database, overview.md and chart are this release's, byte for byte, and were checked when it was published. The
     build checks the live release's files against its manifest meanwhile, and builds in full if one differs."""
-    assert job.rows.previous is not None
     parquet_written()
-    for name in (job.database, job.overview, CHART):
-        link_or_copy(job.rows.previous.parent / name, job.folder / name)
-    return DatabaseResult()
+    _link_from_previous(job, (job.database, job.overview, CHART))
+    return DatabaseResult(releases_digest=job.rows.releases)
 
 
 def main() -> None:

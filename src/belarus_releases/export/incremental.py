@@ -169,15 +169,19 @@ def file_digest(path: Path) -> str:
 
 
 def write_manifest(folder: Path, key: str, digests: dict[str, str], rows: dict[str, int],
-                   known: dict[str, list[Any]] | None = None, dialects: dict[str, Any] | None = None) -> Path:
+                   known: dict[str, list[Any]] | None = None, dialects: dict[str, Any] | None = None,
+                   releases: str | None = None) -> Path:
     """The release's manifest: its key, record digests and rows, every other file's size and SHA-256 (`known`
     for files whose entry was taken already), and, when the package was shown valid fast, the dialect each table
-    was read with (for the next build's check of what changed: export/package_recheck.py)."""
+    was read with (for the next build's check of what changed: export/package_recheck.py) and, when known, the
+    digest of the overview query's rows (export/overview.py's releases_digest)."""
     known = known or {}
     files = {name: known.get(name) or file_entry(folder / name) for name in sorted(os.listdir(folder)) if name != MANIFEST}
     manifest = {"format": FORMAT, "key": key, "records": dict(sorted(digests.items())), "rows": rows, "files": files}
     if dialects:
         manifest["dialects"] = dialects
+    if releases:
+        manifest["releases"] = releases
     path = folder / MANIFEST
     path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8", newline="\n")
     return path

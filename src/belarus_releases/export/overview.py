@@ -8,6 +8,7 @@ step as build/current, and a contributor's pull request should not have to carry
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from pathlib import Path
@@ -48,6 +49,14 @@ def markdown_text(value: Any) -> str:
 
 QueryResult = tuple[list[str], list[tuple[Any, ...]]]
 """A query's column names and rows."""
+
+
+def releases_digest(result: QueryResult) -> str:
+    """The SHA-256 of a query's result, values with their types: overview.md and the chart are made from nothing
+    else (with the code and metadata.yml, which an incremental build has the same as the release it starts from)."""
+    header, rows = result
+    typed = [[(type(value).__name__, value) for value in row] for row in rows]
+    return hashlib.sha256(repr((header, typed)).encode("utf-8")).hexdigest()
 
 
 def run_query(database: Path, sql: str) -> QueryResult:
