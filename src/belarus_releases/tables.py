@@ -18,7 +18,9 @@ R's default na.strings.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 LOGICAL_TYPES = ("string", "integer", "date", "array")
@@ -81,6 +83,11 @@ class Table:
         """Where the primary key's columns are in a row of values (column order)."""
         names = self.column_names
         return tuple(names.index(name) for name in self.primary_key)
+
+    @property
+    def values_key(self) -> Callable[[Sequence[Any]], Any]:
+        """A row of values' primary key (column order), as rows are sorted by: one value for a one-column key."""
+        return itemgetter(*self.key_positions)
 
 
 def _s(name: str, required: bool = False) -> Column:

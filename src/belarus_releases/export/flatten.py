@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from operator import itemgetter
 from typing import Any
 
 from belarus_releases.check.dataset import CheckResult
@@ -75,7 +74,7 @@ def table_values(table: Table, records: Iterable[dict[str, Any]], people: Iterab
 
 def sort_values(table: Table, values: list[Values]) -> list[Values]:
     """Rows sorted by primary key (in place; returned for convenience)."""
-    values.sort(key=itemgetter(*table.key_positions))
+    values.sort(key=table.values_key)
     return values
 
 

@@ -17,7 +17,6 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +38,7 @@ def write_sqlite(tables: dict[str, list[dict[str, Any]]], path: Path) -> Path:
     try:
         for table in ORDER:
             rows = [tuple(row[name] for name in table.column_names) for row in tables.get(table.name, [])]
-            database.add_rows(table, sorted(rows, key=itemgetter(*table.key_positions)))
+            database.add_rows(table, sorted(rows, key=table.values_key))
     except BaseException:
         database.close()
         raise
@@ -134,7 +133,7 @@ def _in_key_order(table: Table, rows: Iterable[Values]) -> Iterator[Values]:
     """The rows, checked as they pass to come in strictly increasing primary-key order: the order add_selected's
     ORDER BY gives (Python orders text by code point, SQLite by UTF-8 bytes: the same order), on which the same
     bytes depend. Raises ValueError at the first row out of order (a repeated key included)."""
-    key = itemgetter(*table.key_positions)
+    key = table.values_key
     previous: Any = None
     for row in rows:
         current = key(row)
