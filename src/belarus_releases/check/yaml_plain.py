@@ -1,7 +1,8 @@
 """Check, read YAML fast: the data of a file that nothing is wrong with, built without positions.
 
 Most files have no problem at all, and then no position is ever asked for (a compact check drops them anyway).
-So a file is first read by one flat loop over libyaml's events that builds only the data, without a path or a
+So a file is first read by the line reader (yaml_lines.py), which takes the block layout records are written in,
+then, when it gives up, by one flat loop over libyaml's events that builds only the data, without a path or a
 position for any value; anything the reference reader (yaml_events.py) would report or refuse makes this loop give
 up (`Unusual`), and that reader then reads the file. Giving up is always safe: the reference decides. So this
 module never words a problem, and its data is the reference's whenever it finishes (tests/test_yaml_plain.py).
@@ -10,6 +11,7 @@ module never words a problem, and its data is the reference's whenever it finish
 from __future__ import annotations
 
 import unicodedata
+from contextlib import suppress
 from sys import intern
 from typing import Any
 
@@ -18,15 +20,14 @@ import yaml
 from belarus_releases.check.characters import forbidden_characters
 from belarus_releases.check.scalars import scalar_value
 from belarus_releases.check.yaml_events import MAX_DEPTH, MAX_ITEMS, SHORT
+from belarus_releases.check.yaml_lines import Unusual, lines_data
+
+__all__ = ["Unusual", "events_data", "plain_data"]
 
 _Scalar, _MappingStart, _SequenceStart = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
 _Ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 _StreamEnd, _DocumentEnd = yaml.StreamEndEvent, yaml.DocumentEndEvent
 _NO_KEY = object()  # a mapping waiting for its next key
-
-
-class Unusual(Exception):
-    """Something the reference reader reports, refuses or words: it must read this file."""
 
 
 def plain_data(text: str, loader: type) -> tuple[Any, list[str]]:
@@ -36,6 +37,13 @@ def plain_data(text: str, loader: type) -> tuple[Any, list[str]]:
     (each takes at least one character), so no count is needed."""
     if len(text) > MAX_ITEMS:
         raise Unusual
+    with suppress(Unusual):
+        return lines_data(text)
+    return events_data(text, loader)
+
+
+def events_data(text: str, loader: type) -> tuple[Any, list[str]]:
+    """What plain_data gives, read by the loop over libyaml's events alone."""
     parser = loader(text)
     texts: list[str] = []
     try:
