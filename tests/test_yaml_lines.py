@@ -52,7 +52,8 @@ LEFT = [
     "a: >-\n  b\n   c\n",  # a more indented line in folded text
     "a: >-\n  b \n",  # a space at a folded line's end
     "a: >\n  b\n", "a: |-\n  b\n", "a: >-\nb: c\n",  # other block text; an empty one
-    "a:\nb: 1\n", "a:\n", "a:\n- \n", "a:\n-\n", "a:\n- # c\n", "a: 1\n  b: 2\n", "- a\n", "a: [b,\nc]\n", "a: [b\n", "a: ['b']\n",
+    "a:\nb: 1\n", "a:\n", "a:\n- \n", "a:\n-\n", "a:\n- # c\n", "a: 1\n  b: 2\n", "- a\n", "a: [b,\nc]\n", "a: [b\n",
+    "a: ['b']\n",
     "a: 1\n\tb: 2\n", "a: 'b\n  c'\n", "a: \"b\\tc\"\n", "'a': 1\n", "a b: 1\n", "a:b\n", "a: x:\n",
     "a:\n  b: 1\n c: 2\n", "a:\n  - b\n  c: 1\n", "a:\n  -  b: 1\n", "a: 1\na: 2\n", "a: NO\n", "a: 2025-01-01\n",
     "---\na: 1\n", "a: 1\n...\n", "a: &x 1\n", "a: *x\n", "a: !t 1\n", "a: {b: c}\n", "a: [{b: c}, d]\n",
