@@ -51,6 +51,8 @@ LEFT = [
     "a: >-\n  b\n\n  c\n",  # a blank line inside folded text
     "a: >-\n  b\n   c\n",  # a more indented line in folded text
     "a: >-\n  b \n",  # a space at a folded line's end
+    "a: >-\n  b\n   \nc: d\n", "a: >-\n  b\n\n   \n", "a:\n- >-\n  x\n   \n- z\n",  # spaces past the indentation
+    "k" * 1025 + ": 1\n", "a: [{" + "k" * 1025 + ": b}]\n",  # keys longer than libyaml takes
     "a: >\n  b\n", "a: |-\n  b\n", "a: >-\nb: c\n",  # other block text; an empty one
     "a:\nb: 1\n", "a:\n", "a:\n- \n", "a:\n-\n", "a:\n- # c\n", "a: 1\n  b: 2\n", "- a\n", "a: [b,\nc]\n", "a: [b\n",
     "a: ['b']\n",
@@ -131,7 +133,7 @@ def layout(draw: st.DrawFn, column: int = 0, depth: int = 0, scalars: st.SearchS
     return lines
 
 
-EDITS = st.sampled_from(["", " ", "  ", "#c", "  #c", " #c", ":", " x: y", "\t", "- x", "- ", "-", "---", "'", "[", "]",
+EDITS = st.sampled_from(["", " ", "  ", "     ", "#c", "  #c", " #c", ":", " x: y", "\t", "- x", "- ", "-", "---", "'", "[", "]",
                          "x"])
 
 

@@ -6,7 +6,8 @@ items, one-line quoted or plain text, `[a, b]` lists of plain words, and `>-` fo
 exactly that layout, one regular expression a line, and gives up (`Unusual`) on anything else, which
 yaml_plain.py's loop over libyaml's events then reads. Giving up is always safe, so each construct is taken only
 in a form whose meaning leaves no doubt: plain text that might go on to the next line, a comment after a value,
-a tab, an empty value, a blank line inside folded text all make it give up. Its data is that loop's whenever it
+a tab, an empty value, a blank line inside folded text or with spaces past its indentation, a key of more than
+100 characters all make it give up. Its data is that loop's whenever it
 finishes (tests/test_yaml_lines.py).
 """
 
@@ -27,16 +28,17 @@ class Unusual(Exception):
 
 
 # indentation, "- " (a list item), `key:` (then spaces or the line's end), and the rest of the line
-_LINE = re.compile(r"( *)(- )?(?:([A-Za-z_][A-Za-z0-9_-]*):(?: +|\Z))?(.*)\Z")
+_KEY = r"[A-Za-z_][A-Za-z0-9_-]{0,99}"  # (libyaml refuses a key of more than 1,024 characters)
+_LINE = re.compile(rf"( *)(- )?(?:({_KEY}):(?: +|\Z))?(.*)\Z")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` ")  # what plain text may not start with (or not always)
 _WORD = r"\w(?:[\w. -]*[\w.-])?"  # an item of a flow list: `a`, `b.c`, `d e` (\w: a letter, digit or _ of any script)
 _WORDS = re.compile(rf"(?: *{_WORD} *(?:, *{_WORD} *)*| *)")  # inside the brackets of [a, b.c, d e]
-_WORD_ENTRY = re.compile(rf" *([A-Za-z_][A-Za-z0-9_-]*): +({_WORD}) *")  # in a {a: b, c: d}
+_WORD_ENTRY = re.compile(rf" *({_KEY}): +({_WORD}) *")  # in a {a: b, c: d}
 _MAPPING = re.compile(r"\{([^{}\[\]]*)\}")
 _MAPPINGS = re.compile(r"(?: *\{[^{}\[\]]*\} *,)* *\{[^{}\[\]]*\} *")  # [{...}, {...}] inside its brackets
 _SINGLE = re.compile(r"'((?:[^']|'')*)'\Z")
 _DOUBLE = re.compile(r'"([^"\\]*)"\Z')  # without escapes
-# Characters this reader leaves to libyaml: those it refuses (controls, noncharacters), the line breaks it knows
+# Characters this reader leaves to libyaml: those it refuses (controls, U+FFFE, U+FFFF), the line breaks it knows
 # besides LF (CR, NEL, LS, PS), tab and the byte-order mark.
 _NOT_TAKEN = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 
@@ -197,20 +199,27 @@ def _word_mapping(body: str, texts: list[str]) -> dict[str, Any]:
 def _folded(lines: list[str], number: int, column: int) -> tuple[str, int]:
     """The `>-` text on the lines from `number` on, further in than `column`: each line at one indentation and not
     ending in a space (else not every line break would become a space), joined by spaces. It ends at a blank line
-    or one further out; a line of text after it stands where nothing is open, which the caller refuses."""
+    or one further out; a line of text after it stands where nothing is open, which the caller refuses. A blank
+    line with spaces past the indentation is text (a line break and those spaces): Unusual."""
     parts: list[str] = []
     indent = 0
     while number < len(lines):
         line = lines[number]
         body = line.lstrip(" ")
-        depth = len(line) - len(body)
-        if not body or (parts and depth < indent):
+        if not body:
+            while number < len(lines) and not lines[number].strip(" "):  # the whole run of blank lines
+                if len(lines[number]) > indent:
+                    raise Unusual
+                number += 1
+            break
+        indentation = len(line) - len(body)
+        if parts and indentation < indent:
             break
         if not parts:
-            if depth <= column:
+            if indentation <= column:
                 raise Unusual  # no text: an empty value
-            indent = depth
-        if depth != indent or body[-1] == " ":
+            indent = indentation
+        if indentation != indent or body[-1] == " ":
             raise Unusual
         parts.append(body)
         number += 1
