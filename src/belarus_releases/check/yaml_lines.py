@@ -7,8 +7,7 @@ exactly that layout, one regular expression a line, and gives up (`Unusual`) on 
 yaml_plain.py's loop over libyaml's events then reads. Giving up is always safe, so each construct is taken only
 in a form whose meaning leaves no doubt: plain text that might go on to the next line, a comment after a value,
 a tab, an empty value, a blank line inside folded text or with spaces past its indentation, a key of more than
-100 characters all make it give up. Its data is that loop's whenever it
-finishes (tests/test_yaml_lines.py).
+100 characters all make it give up. Its data is that loop's whenever it finishes (tests/test_yaml_lines.py).
 """
 
 from __future__ import annotations
