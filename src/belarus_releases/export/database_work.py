@@ -77,8 +77,7 @@ def _full(job: Job, ready: Callable[[str], None], parquet_written: Callable[[], 
     """A full build's database: each table filled with the rows the build sent, as `ready` says it is written (the
     rows make its Parquet file too, in the chunks `write_parquet_files` reads); then `parquet_written()`, and the
     indexes and full-text search."""
-    database = NewDatabase(job.folder / job.database)
-    try:
+    with NewDatabase(job.folder / job.database) as database:
         for table in ORDER:
             ready(table.name)
             batches: list[pa.RecordBatch] | None = [] if table.name in job.rows.parquet else None
@@ -86,10 +85,7 @@ def _full(job: Job, ready: Callable[[str], None], parquet_written: Callable[[], 
             if batches is not None:
                 _write_parquet(job, table, batches)
         parquet_written()
-    except BaseException:
-        database.close()
-        raise
-    return database.finish()
+    return database.path
 
 
 def _teed(job: Job, table: Table, chunks: Iterator[list[Values]], batches: list[pa.RecordBatch] | None) -> Iterator[Values]:

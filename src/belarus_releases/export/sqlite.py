@@ -34,15 +34,11 @@ SCRATCH = "scratch"  # the name the scratch database of rows is attached under
 def write_sqlite(tables: dict[str, list[dict[str, Any]]], path: Path) -> Path:
     """Create the database at `path` (which must not exist yet) holding `tables` (rows as dicts, in any order), as
     a full build makes it."""
-    database = NewDatabase(path)
-    try:
+    with NewDatabase(path) as database:
         for table in ORDER:
             rows = [tuple(row[name] for name in table.column_names) for row in tables.get(table.name, [])]
             database.add_rows(table, sorted(rows, key=table.values_key))
-    except BaseException:
-        database.close()
-        raise
-    return database.finish()
+    return path
 
 
 class ScratchRows:
@@ -78,7 +74,8 @@ class NewDatabase:
     the same rows always give the same bytes: every table is created first (in TABLES order), then each is filled
     in the order it is given, in primary-key order, by the build's own rows (`add_rows`: a full build, as the rows
     arrive) or by a SELECT (`add_selected`: from a previous release's database); `finish` adds the indexes and
-    full-text search. `attach`: databases the SELECTs read, read-only, by alias."""
+    full-text search. `attach`: databases the SELECTs read, read-only, by alias. As a context manager, it is
+    finished when the block ends, and closed unfinished when the block raises (the file is then never published)."""
 
     def __init__(self, path: Path, attach: Mapping[str, Path] | None = None) -> None:
         if path.exists():
@@ -98,6 +95,15 @@ class NewDatabase:
         except BaseException:
             self.connection.close()
             raise
+
+    def __enter__(self) -> NewDatabase:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.finish()
+        else:
+            self.close()
 
     def add_rows(self, table: Table, rows: Iterable[Values]) -> None:
         """Fill a table with rows as values in column order, already in primary-key order (lists as lists)."""
@@ -146,14 +152,10 @@ def _in_key_order(table: Table, rows: Iterable[Values]) -> Iterator[Values]:
 def assemble(path: Path, scratch: Path, sources: Mapping[str, str], attach: Mapping[str, Path] | None = None) -> Path:
     """Create the database at `path`: every table filled from the SELECT that `sources` gives for it, in primary-key
     order; then the indexes and full-text search. `scratch` is attached as SCRATCH, the others as named."""
-    database = NewDatabase(path, {SCRATCH: scratch, **(attach or {})})
-    try:
+    with NewDatabase(path, {SCRATCH: scratch, **(attach or {})}) as database:
         for table in ORDER:
             database.add_selected(table, sources[table.name])
-    except BaseException:
-        database.close()
-        raise
-    return database.finish()
+    return path
 
 
 def ordered(table: Table, source: str) -> str:
