@@ -147,7 +147,7 @@ def _value(rest: str, column: int, lines: list[str], number: int, texts: list[st
         raw = None if match is None else match.group(1).replace("''", "'")
     elif first == '"':
         match = _DOUBLE.match(rest)
-        raw = None if match is None or forbidden_characters(match.group(1)) else match.group(1)
+        raw = None if match is None else match.group(1)
     elif rest == ">-":
         raw, number = _folded(lines, number, column)
     elif first not in _INDICATORS and ": " not in rest and " #" not in rest and rest[-1] != ":":
@@ -157,13 +157,15 @@ def _value(rest: str, column: int, lines: list[str], number: int, texts: list[st
         raw = None
     if raw is None:
         raise Unusual
-    return _scalar(raw, first, texts), number
+    return taken_scalar(raw, first, texts), number
 
 
-def _scalar(raw: str, style: str | None, texts: list[str]) -> Any:
-    """The value of a scalar, counted among the text values when it is text; Unusual when it is ambiguous."""
+def taken_scalar(raw: str, style: str | None, texts: list[str]) -> Any:
+    """The value of a scalar as written (`raw`, in `style`: None or "" when plain), added to `texts` when it is
+    text; Unusual when the reference would report it: plain text other YAML tools read differently, or a
+    double-quoted text whose escapes make a character the text checks refuse. Both fast readers' scalars."""
     value, ambiguity = scalar_value(raw, style)
-    if ambiguity:
+    if ambiguity or (style == '"' and forbidden_characters(raw)):
         raise Unusual
     if type(value) is str:
         if len(value) <= SHORT:
@@ -182,7 +184,7 @@ def _words(rest: str, texts: list[str], depth: int) -> list[Any]:
         return [_word_mapping(body, texts) for body in _MAPPING.findall(inner)]
     if not _WORDS.fullmatch(inner):
         raise Unusual
-    return [_scalar(word.strip(" "), None, texts) for word in inner.split(",")] if inner.strip(" ") else []
+    return [taken_scalar(word.strip(" "), None, texts) for word in inner.split(",")] if inner.strip(" ") else []
 
 
 def _word_mapping(body: str, texts: list[str]) -> dict[str, Any]:
@@ -191,7 +193,7 @@ def _word_mapping(body: str, texts: list[str]) -> dict[str, Any]:
         match = _WORD_ENTRY.fullmatch(entry)
         if match is None or match.group(1) in mapping:
             raise Unusual
-        mapping[intern(match.group(1))] = _scalar(match.group(2), None, texts)
+        mapping[intern(match.group(1))] = taken_scalar(match.group(2), None, texts)
     return mapping
 
 

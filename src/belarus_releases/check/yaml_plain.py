@@ -17,10 +17,8 @@ from typing import Any
 
 import yaml
 
-from belarus_releases.check.characters import forbidden_characters
-from belarus_releases.check.scalars import scalar_value
-from belarus_releases.check.yaml_events import MAX_DEPTH, MAX_ITEMS, SHORT
-from belarus_releases.check.yaml_lines import Unusual, lines_data
+from belarus_releases.check.yaml_events import MAX_DEPTH, MAX_ITEMS
+from belarus_releases.check.yaml_lines import Unusual, lines_data, taken_scalar
 
 __all__ = ["Unusual", "events_data", "plain_data"]
 
@@ -47,14 +45,14 @@ def events_data(text: str, loader: type) -> tuple[Any, list[str]]:
     parser = loader(text)
     texts: list[str] = []
     try:
-        return _data(parser.get_event, texts.append), texts
+        return _data(parser.get_event, texts), texts
     except yaml.YAMLError as error:
         raise Unusual from error
     finally:
         parser.dispose()
 
 
-def _data(next_event: Any, found_text: Any) -> Any:
+def _data(next_event: Any, texts: list[str]) -> Any:
     next_event()  # the stream's start
     if type(next_event()) is _StreamEnd:
         return None  # no document: the reference reports the empty file
@@ -71,13 +69,7 @@ def _data(next_event: Any, found_text: Any) -> Any:
             if key is _NO_KEY and type(holder) is dict:
                 key = _key(event, holder)
                 continue
-            value, ambiguity = scalar_value(event.value, event.style)
-            if ambiguity or (event.style == '"' and forbidden_characters(event.value)):
-                raise Unusual
-            if type(value) is str:
-                if len(value) <= SHORT:
-                    value = intern(value)
-                found_text(value)
+            value = taken_scalar(event.value, event.style, texts)
         elif kind is _MappingStart or kind is _SequenceStart:
             # the reference refuses a node deeper than MAX_DEPTH; giving up a level early spares a test per scalar
             if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:
