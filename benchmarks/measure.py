@@ -1,5 +1,6 @@
-"""One measurement = one fresh process: its wall time (seen from here), and its CPU time and peak memory as the
-kernel accounts them for that process alone (os.wait4), so no measurement inherits another's memory."""
+"""One measurement = one fresh process: its wall time (seen from here), its CPU time as the kernel accounts it
+(os.wait4: the process and the children it waited for), and the peak of the memory it and its children held
+together (memory.py), so no measurement inherits another's memory."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from benchmarks.memory import TreeMemory
+
 PYTHON = sys.executable
 
 
 @dataclass
 class Run:
-    """What one process cost: wall and CPU seconds, peak resident memory, how it exited, and its last output."""
+    """What one process cost: wall and CPU seconds, peak memory (of it and its children together; where that
+    cannot be sampled, of its largest process), how it exited, and its last output."""
 
     seconds: float
     cpu_seconds: float
@@ -28,6 +32,7 @@ class Run:
     exit: int
     output: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    largest_process_mib: float | None = None  # the kernel's peak: that of the largest single process
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -38,8 +43,8 @@ class Run:
 
 
 def _usage(pid: int, *, block: bool = True) -> tuple[int, float, float] | None:
-    """Reap `pid`: its exit code, CPU seconds and peak memory in MiB (ru_maxrss is KiB on Linux); None while it
-    is still running (only when not `block`)."""
+    """Reap `pid`: its exit code, CPU seconds and its largest process's peak memory in MiB (ru_maxrss is KiB on
+    Linux); None while it is still running (only when not `block`)."""
     reaped, status, usage = os.wait4(pid, 0 if block else os.WNOHANG)
     if not reaped:
         return None
@@ -65,12 +70,18 @@ def measure(command: list[str], *, cwd: Path | None = None, env: dict[str, str] 
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL)
-        code, cpu, peak = _usage(process.pid) or (-1, 0.0, 0.0)
+        with TreeMemory(process.pid) as memory:
+            code, cpu, largest = _usage(process.pid) or (-1, 0.0, 0.0)
         seconds = time.perf_counter() - start
         process.returncode = code  # reaped by wait4; tell Popen so it does not wait again
         output.seek(0)
         text = output.read().decode("utf-8", "replace")
-    return Run(seconds, cpu, peak, code, text[-2000:])
+    return _run(seconds, cpu, memory, largest, code, text[-2000:])
+
+
+def _run(seconds: float, cpu: float, memory: TreeMemory, largest: float, code: int, output: str = "") -> Run:
+    peak = memory.peak_mib
+    return Run(seconds, cpu, largest if peak is None else peak, code, output, largest_process_mib=largest)
 
 
 @dataclass
@@ -89,14 +100,15 @@ def running(command: list[str], port: int, *, env: dict[str, str] | None = None)
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
         server = Server(f"http://127.0.0.1:{port}", process)
-        try:
-            _wait_until_ready(server, log)
-            yield server
-        finally:
-            if process.returncode is None:
-                code, cpu, peak = _stop(process)
-                process.returncode = code
-                server.run = Run(time.perf_counter() - start, cpu, peak, code)
+        with TreeMemory(process.pid) as memory:
+            try:
+                _wait_until_ready(server, log)
+                yield server
+            finally:
+                if process.returncode is None:
+                    code, cpu, largest = _stop(process)
+                    process.returncode = code
+                    server.run = _run(time.perf_counter() - start, cpu, memory, largest, code)
 
 
 def _wait_until_ready(server: Server, log: IO[bytes], path: str = "/-/versions.json") -> None:

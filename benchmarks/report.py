@@ -22,7 +22,9 @@ def markdown(results: dict[str, Any]) -> str:
     load = machine.get("load_average", [])
     lines = [f"Measured {machine['date'][:10]} on {machine['cores']} cores, Python {machine['python']}"
              + (f", load average {load[0]:.1f} at the start" if load else "")
-             + f"; wall times of a fresh process each{_repeats(results)}. Command: `{results['command']}`.", "",
+             + f"; wall times of a fresh process each{_repeats(results)}; peak memory: the most that a process and "
+             "the processes it started held together (their PSS, sampled every 0.1 s). "
+             f"Command: `{results['command']}`.", "",
              "| target | records | measured | target | met |", "|---|---:|---:|---|---|"]
     for row in results["targets"]:
         met = "—" if row["met"] is None else "yes" if row["met"] else "**no**"

@@ -1,6 +1,6 @@
 """The benchmark suite's instrument, not its numbers (speed is measured by `make bench`, never asserted here):
 the generated repository is one `validate` accepts and `build` would publish, the same seed gives the same bytes,
-and the report touches only its part of the README."""
+the report touches only its part of the README, and peak memory counts every process a measured one starts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from belarus_releases.export.assertions import size_problems
 from belarus_releases.export.flatten import flatten
 from belarus_releases.layout import Layout
 from benchmarks.generate import generate
-from benchmarks.measure import Run
+from benchmarks.measure import PYTHON, Run, measure
+from benchmarks.memory import PROC
 from benchmarks.report import END, START, markdown, update_readme, wall_time
 from benchmarks.run import repeated
 from benchmarks.serving import summary
@@ -96,3 +97,15 @@ def test_a_failed_run_is_reported_even_when_it_is_not_the_median() -> None:
     assert (reported["exit"], reported["seconds"], reported["samples"]) == (1, 0.2, [9.0, 0.2, 8.0])
     runs = iter([run(9.0, 0), run(7.0, 0), run(8.0, 0)])
     assert repeated(3, lambda _: None, lambda: next(runs))["seconds"] == 8.0
+
+
+CHILD = "import time; held = b'x' * (80 << 20); time.sleep(0.6)"
+
+
+@pytest.mark.skipif(not (PROC / "self" / "smaps_rollup").exists(), reason="memory is sampled from Linux's /proc")
+def test_peak_memory_is_what_a_process_and_its_children_hold_together_not_its_largest_process() -> None:
+    parent = f"import subprocess, sys; held = b'x' * (60 << 20); subprocess.run([sys.executable, '-c', {CHILD!r}])"
+    run = measure([PYTHON, "-c", parent])
+    assert run.exit == 0
+    assert run.largest_process_mib is not None and 80 < run.largest_process_mib < 130  # the child alone
+    assert run.peak_mib > 140  # parent and child, both holding theirs
