@@ -12,6 +12,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,30 @@ def test_the_build_never_changes_what_the_check_returned(dataset: Layout, monkey
     (result, before), = checked
     assert result == before
     assert [loaded.data for loaded in result.records] == [loaded.data for loaded in before.records]
+
+
+def test_the_build_lets_the_checked_records_go_once_its_tables_are_made(dataset: Layout,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Half of a large build's memory while the database process works beside it: only the tables need them.
+    checked: list[weakref.ref[Any]] = []
+    written: list[bool] = []
+    real_write = build_module.write_table_values
+
+    def check_and_watch(layout: Layout, **options: Any) -> Any:
+        result = check_dataset(layout, **options)
+        checked.append(weakref.ref(result))
+        return result
+
+    def write_and_look(*arguments: Any) -> None:
+        written.append(checked[0]() is None)
+        real_write(*arguments)
+
+    monkeypatch.setattr(build_module, "check_dataset", check_and_watch)
+    monkeypatch.setattr(build_module, "write_table_values", write_and_look)
+    result = build_dataset(dataset)
+    assert result.ok and written and all(written)
+    assert (result.check.records, result.check.quote_texts) == ([], {})
+    assert result.check.files_checked == check_dataset(dataset).files_checked > 0
 
 
 @pytest.mark.parametrize("descriptor", ["build/current/datapackage.json", "datapackage.json"])
