@@ -51,3 +51,18 @@ def _rules_alike(root: Path) -> None:
 def test_rules_checked_on_every_core_find_the_same(repo: Layout) -> None:
     _break_quotes(repo)
     in_a_fresh_process(_rules_alike, repo.root)
+
+
+def _more_than_most(root: Path) -> None:
+    pools = recording_pools(workers, "MANY_RECORDS")
+    workers.MOST_RECORDS = 2  # the test repository's records are "too many": no rule forks its decoded records
+    spread = check_dataset(Layout(root))
+    assert pools == []
+    workers.MOST_RECORDS = 10**9
+    assert _found(check_dataset(Layout(root))) == _found(spread)
+    assert len(pools) == 2
+
+
+def test_rules_across_very_many_records_do_their_work_here(repo: Layout) -> None:
+    _break_quotes(repo)
+    in_a_fresh_process(_more_than_most, repo.root)
