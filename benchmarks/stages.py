@@ -3,9 +3,10 @@ as JSON. The runner starts this as a fresh process per measurement:
 
     python -m benchmarks.stages OUT.json build --root REPO
 
-Stages are found by the names of public functions (STAGES), wherever the toolkit's modules hold them, and each is
-timed without the time of the others it calls. A name the toolkit no longer has is left out; nothing here
-depends on how the build is put together, so the benchmark survives the build being rewritten.
+Stages are found by the names of functions (STAGES; "Class.method" for a method), wherever the toolkit's modules
+hold them, and each is timed without the time of the others it calls: what no stage names is counted in the
+stage of the function that called it. A test checks that the toolkit still has every name (a renamed function
+would otherwise move its time, unseen, into its caller's stage).
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from typing import Any
 STAGES: dict[str, tuple[str, ...]] = {
     "check": ("check_dataset", "check_record_files", "check_provenance", "crossref_problems", "official_problems",
               "load_metadata", "load_assertions"),
-    "flatten": ("flatten",),
-    "write": ("write_table_files", "write_sqlite", "write_datapackage", "write_package_zip",
-              "copy_source_texts", "write_chart", "write_overview"),
+    "flatten": ("flatten", "flatten_values"),
+    "write": ("write_table_files", "write_table_values", "splice_table", "write_sqlite", "write_datapackage",
+              "write_package_zip", "copy_source_texts", "write_chart", "write_overview", "write_manifest"),
     "verify": ("validate_package", "verified_package", "foreign_key_problems", "statement_problems", "removal_problems"),
+    # what the build waits for once it has done its own part: the database process's work overlaps the stages above
+    "database": ("DatabaseJob.parquet_written", "DatabaseJob.result"),
     # the rest of a release: the lock, the staging folder, the switch of build/current, removing old releases
     "publish": ("release", "publish", "remove_leftovers"),
 }
@@ -61,23 +64,36 @@ class Timer:
         return timed
 
 
-def instrument(timer: Timer, packages: tuple[str, ...]) -> list[str]:
-    """Wrap every STAGES function in every module of `packages` (one wrapper per function, wherever it was
-    imported to); returns the names found."""
+def stage_functions(packages: tuple[str, ...]) -> list[tuple[Any, str, str, Callable[..., Any]]]:
+    """Every place a STAGES function is held in the modules of `packages` (each imported): (the module or class,
+    the attribute, the stage name, the function)."""
     for package in packages:
         module = importlib.import_module(package)
         for info in pkgutil.walk_packages(module.__path__, package + "."):
             importlib.import_module(info.name)
-    wanted = {name for names in STAGES.values() for name in names}
-    wrappers: dict[int, Callable[..., Any]] = {}
+    found: list[tuple[Any, str, str, Callable[..., Any]]] = []
     for module in [module for name, module in sorted(sys.modules.items()) if name.startswith("belarus_releases")]:
-        for name in wanted:
-            original = getattr(module, name, None)
+        for name in {name for names in STAGES.values() for name in names}:
+            owner_name, _, attribute = name.rpartition(".")
+            owner = getattr(module, owner_name, None) if owner_name else module
+            if owner_name and getattr(owner, "__module__", None) != module.__name__:
+                continue  # a class imported from elsewhere: wrapped where it is defined
+            original = getattr(owner, attribute, None) if owner is not None else None
             # a generator function returns before its work is done: timing the call would time nothing
             if inspect.isfunction(original) and not inspect.isgeneratorfunction(original):
-                wrapper = wrappers.setdefault(id(original), timer.wrap(name, original))
-                setattr(module, name, wrapper)
-    return sorted({wrapper.__name__ for wrapper in wrappers.values()})
+                found.append((owner, attribute, name, original))
+    return found
+
+
+def instrument(timer: Timer, packages: tuple[str, ...]) -> list[str]:
+    """Wrap every STAGES function in every module of `packages` (one wrapper per function, wherever it was
+    imported to); returns the names found."""
+    wrappers: dict[int, Callable[..., Any]] = {}
+    found = stage_functions(packages)
+    for owner, attribute, name, original in found:
+        wrapper = wrappers.setdefault(id(original), timer.wrap(name, original))
+        setattr(owner, attribute, wrapper)
+    return sorted({name for _, _, name, _ in found})
 
 
 def stage_times(timer: Timer) -> dict[str, float]:

@@ -18,6 +18,7 @@ from benchmarks.memory import PROC
 from benchmarks.report import END, START, markdown, update_readme, wall_time
 from benchmarks.run import repeated
 from benchmarks.serving import summary
+from benchmarks.stages import PACKAGES, STAGES, stage_functions
 from benchmarks.targets import TARGETS, evaluate
 
 RECORDS = 30
@@ -109,3 +110,9 @@ def test_peak_memory_is_what_a_process_and_its_children_hold_together_not_its_la
     assert run.exit == 0
     assert run.largest_process_mib is not None  # the kernel's (which counts a forked child's copy of its parent)
     assert run.peak_mib > 140  # parent and child, both holding theirs: either alone holds less than 100
+
+
+def test_every_stage_the_benchmark_times_is_a_function_the_toolkit_has() -> None:
+    # a renamed function would otherwise move its time, unseen, into the stage of the function calling it
+    found = {name for _, _, name, _ in stage_functions(PACKAGES["build"])}
+    assert found == {name for names in STAGES.values() for name in names}
