@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import weakref
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -292,3 +293,29 @@ def test_the_overview_and_chart_are_linked_while_the_releases_query_gives_the_sa
     assert not any(os.path.samefile(noted.release / name, retitled.release / name) for name in names)
     assert "John Coale met" in (retitled.release / fixture_built.overview.name).read_text(encoding="utf-8")
     assert read_manifest(retitled.release)["releases"] != digest  # type: ignore[index]
+
+
+def test_an_incremental_build_lets_the_checked_records_go_before_it_waits_for_the_database(
+        fixture_built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    # once no doubt about the previous release is left, nothing needs them (a full build would)
+    checked: list[weakref.ref[Any]] = []
+    gone_while_waiting: list[bool] = []
+    real_check, real_result = build_module.check_dataset, build_module.DatabaseJob.result
+
+    def check_and_watch(layout: Layout, **options: Any) -> Any:
+        result = real_check(layout, **options)
+        checked.append(weakref.ref(result))
+        return result
+
+    def result_and_look(job: Any) -> Any:
+        gone_while_waiting.append(checked[0]() is None)
+        return real_result(job)
+
+    monkeypatch.setattr(build_module, "check_dataset", check_and_watch)
+    monkeypatch.setattr(build_module.DatabaseJob, "result", result_and_look)
+    previous = fixture_built.current.resolve()
+    edit_record(fixture_built, COALE, "title: John Coale meets", "title: John Coale met")
+    result = build_dataset(fixture_built)
+    assert result.ok, [p.to_text() for p in result.problems]
+    assert result.release and os.path.samefile(result.release / "quotes.csv", previous / "quotes.csv")  # incremental
+    assert gone_while_waiting == [True] and result.check.records == [] and result.check.files_checked > 0

@@ -162,15 +162,20 @@ def _collector_spares_the_check() -> Iterator[None]:
 
 
 def _flatten(build: _Build) -> list[Problem]:
-    """The tables made, and the check's records and quotes let go: nothing after needs them, and the memory they
-    held is then used again while the files are written and verified, beside the database process (at 100,000
-    records, the build's process then peaked at 693 MiB, not 843). The build keeps what it reports of the check
-    (its problems and counts) and the registries."""
+    """The tables made; the records are then let go (their memory used again as the files are written and
+    verified: at 100,000 records, the build's process then peaked at 693 MiB, not 843)."""
     build.tables = flatten_values(build.result.check)
-    build.result.check = replace(build.result.check, records=[], quote_texts={})
-    give_back_free_memory()
+    _let_go_of_records(build)
     build.result.rows = {name: len(rows) for name, rows in build.tables.items()}
     return list(size_problems(build.assertions, build.result.rows))
+
+
+def _let_go_of_records(build: _Build) -> None:
+    """The check's records and quotes let go, once nothing after needs them: the rest of the build runs beside the
+    database process, and together they must stay small. The build keeps what it reports of the check (its
+    problems and counts) and the registries."""
+    build.result.check = replace(build.result.check, records=[], quote_texts={})
+    give_back_free_memory()
 
 
 def _stage(build: _Build, folder: Path) -> list[Problem]:
@@ -211,12 +216,17 @@ def _incremental(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
         raise Doubt("build/current changed since the plan was made")
     with ThreadPoolExecutor(1) as pool:
         verified = pool.submit(verify, plan)
-        problems = _from_previous(build, plan, folder)
+
+        def settled() -> None:  # no doubt left: a full build (which needs the records) can no longer be asked for
+            verified.result()
+            _let_go_of_records(build)
+
+        problems = _from_previous(build, plan, folder, settled)
         verified.result()
     return problems
 
 
-def _from_previous(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
+def _from_previous(build: _Build, plan: Plan, folder: Path, settled: Callable[[], None]) -> list[Problem]:
     """The files from the previous release's: the changed records' rows made again, the others' copied."""
     records, _, _, quote_texts = inputs(build.result.check)
     changed_records = [record for record in records if record["id"] in plan.changed]
@@ -237,7 +247,7 @@ def _from_previous(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
             continue
         for extension in ("csv", "json", "parquet"):
             link_or_copy(plan.previous / f"{table.name}.{extension}", folder / f"{table.name}.{extension}")
-    return _finish(build, folder, plan)
+    return _finish(build, folder, plan, settled)
 
 
 def _splice(build: _Build, plan: Plan, folder: Path, previous: sqlite3.Connection, touched: frozenset[str],
@@ -250,16 +260,19 @@ def _splice(build: _Build, plan: Plan, folder: Path, previous: sqlite3.Connectio
     return list(size_problems(build.assertions, build.result.rows))
 
 
-def _finish(build: _Build, folder: Path, plan: Plan | None = None) -> list[Problem]:
+def _finish(build: _Build, folder: Path, plan: Plan | None = None,
+            settled: Callable[[], None] = lambda: None) -> list[Problem]:
     """Everything after the table files: the descriptor, the verification, the downloads and the manifest. The
     zip is compressed in threads while the package is checked, and the digests of the files made so far are
-    taken while the database process works."""
+    taken while the database process works. `settled` is told when nothing is left to doubt about the previous
+    release, before the wait for the database process."""
     package = PackageZip(folder, plan.previous if plan else None, PACKAGE_ZIP)
     try:
         invalid, dialects = _verified(build, folder, plan, package)
         digests = _digests_so_far(folder, plan)
     finally:
         package.close()
+    settled()
     checked = build.database.result()
     problems = checked.foreign_keys + checked.queries + invalid
     if not problems:
