@@ -228,10 +228,7 @@ def _incremental(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
 
 def _from_previous(build: _Build, plan: Plan, folder: Path, settled: Callable[[], None]) -> list[Problem]:
     """The files from the previous release's: the changed records' rows made again, the others' copied."""
-    records, _, _, quote_texts = inputs(build.result.check)
-    changed_records = [record for record in records if record["id"] in plan.changed]
-    changed = {table.name: table_values(table, changed_records, [], [], quote_texts)
-               for table in TABLES if table.contributor}
+    changed = _changed_rows(build.result.check, plan)
     build.result.rows = {table.name: int(plan.manifest["rows"][table.name]) for table in TABLES}
     previous_database = plan.previous / build.layout.database.name
     with read_only(previous_database) as previous:
@@ -248,6 +245,13 @@ def _from_previous(build: _Build, plan: Plan, folder: Path, settled: Callable[[]
         for extension in ("csv", "json", "parquet"):
             link_or_copy(plan.previous / f"{table.name}.{extension}", folder / f"{table.name}.{extension}")
     return _finish(build, folder, plan, settled)
+
+
+def _changed_rows(check: CheckResult, plan: Plan) -> dict[str, list[Values]]:
+    """The rows of the changed records, by table (made here, so that nothing of the records outlives the call)."""
+    records, _, _, quote_texts = inputs(check)
+    changed_records = [record for record in records if record["id"] in plan.changed]
+    return {table.name: table_values(table, changed_records, [], [], quote_texts) for table in TABLES if table.contributor}
 
 
 def _splice(build: _Build, plan: Plan, folder: Path, previous: sqlite3.Connection, touched: frozenset[str],
