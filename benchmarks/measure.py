@@ -72,7 +72,7 @@ def measure(command: list[str], *, cwd: Path | None = None, env: dict[str, str] 
                                    stdin=subprocess.DEVNULL)
         with TreeMemory(process.pid) as memory:
             code, cpu, largest = _usage(process.pid) or (-1, 0.0, 0.0)
-        seconds = time.perf_counter() - start
+            seconds = time.perf_counter() - start  # not counting the end of a sample under way
         process.returncode = code  # reaped by wait4; tell Popen so it does not wait again
         output.seek(0)
         text = output.read().decode("utf-8", "replace")
@@ -100,7 +100,8 @@ def running(command: list[str], port: int, *, env: dict[str, str] | None = None)
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
         server = Server(f"http://127.0.0.1:{port}", process)
-        with TreeMemory(process.pid) as memory:
+        # seldom: the sampling thread shares this process with the load client, whose latencies are measured
+        with TreeMemory(process.pid, every=1.0) as memory:
             try:
                 _wait_until_ready(server, log)
                 yield server

@@ -3,10 +3,10 @@ as JSON. The runner starts this as a fresh process per measurement:
 
     python -m benchmarks.stages OUT.json build --root REPO
 
-Stages are found by the names of functions (STAGES; "Class.method" for a method), wherever the toolkit's modules
-hold them, and each is timed without the time of the others it calls: what no stage names is counted in the
-stage of the function that called it. A test checks that the toolkit still has every name (a renamed function
-would otherwise move its time, unseen, into its caller's stage).
+Stages are found by the names of the functions `validate` and `build` call (STAGES; "Class.method" for a method),
+wherever the toolkit's modules hold them, and each is timed without the time of the others it calls: what no
+stage names is counted in the stage of the function that called it. A test checks that the toolkit still has
+every name (a renamed function would otherwise move its time, unseen, into its caller's stage).
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from typing import Any
 STAGES: dict[str, tuple[str, ...]] = {
     "check": ("check_dataset", "check_record_files", "check_provenance", "crossref_problems", "official_problems",
               "load_metadata", "load_assertions"),
-    "flatten": ("flatten", "flatten_values"),
-    "write": ("write_table_files", "write_table_values", "splice_table", "write_sqlite", "write_datapackage",
-              "write_package_zip", "copy_source_texts", "write_chart", "write_overview", "write_manifest"),
-    "verify": ("validate_package", "verified_package", "foreign_key_problems", "statement_problems", "removal_problems"),
-    # what the build waits for once it has done its own part: the database process's work overlaps the stages above
+    "flatten": ("flatten_values",),
+    "write": ("write_table_values", "splice_table", "write_datapackage", "copy_source_texts", "write_manifest"),
+    "verify": ("verified_package", "removal_problems"),
+    # The database process's work (the database, its checks, the Parquet files, overview.md, the chart) runs in
+    # another process, beside the stages above: what is timed here is how long the build then waits for it.
     "database": ("DatabaseJob.parquet_written", "DatabaseJob.result"),
     # the rest of a release: the lock, the staging folder, the switch of build/current, removing old releases
     "publish": ("release", "publish", "remove_leftovers"),

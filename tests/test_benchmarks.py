@@ -110,6 +110,8 @@ def test_peak_memory_is_what_a_process_and_its_children_hold_together_not_its_la
     assert run.exit == 0
     assert run.largest_process_mib is not None  # the kernel's (which counts a forked child's copy of its parent)
     assert run.peak_mib > 140  # parent and child, both holding theirs: either alone holds less than 100
+    ended_at_once = measure(["true"])  # too short for a sample: the kernel's figure, not nothing
+    assert ended_at_once.exit == 0 and ended_at_once.peak_mib > 0
 
 
 def test_every_stage_the_benchmark_times_is_a_function_the_toolkit_has() -> None:

@@ -56,7 +56,8 @@ def official_problems(records: list[Loaded], people: Loaded, found: Collection[t
     known = [cache.officials(loaded.file, key) for loaded, key in zip(records, keys, strict=True)]
     pending = [number for number, problems in enumerate(known) if problems is None]
     # many records unknown to the cache (a first check): on every core, the workers inheriting what they read
-    fresh = on_every_core(lambda number: tuple(_record_problems(records[number], forms, found)), pending)
+    fresh = on_every_core(lambda number: tuple(_record_problems(records[number], forms, found)), pending,
+                          records=len(records))
     for number, problems in zip(pending, fresh, strict=True):
         known[number] = problems
         cache.put_officials(records[number].file, keys[number], problems)

@@ -90,7 +90,8 @@ def _quote_checks(records: list[Loaded], texts: SourceTexts, cache: CheckCache) 
     fresh = [number for number, known in enumerate(before) if known is None]
     for file in {file for number in fresh for file, _ in source_references(records[number].data) if file in texts}:
         texts.text(file)  # made here, before any fork, so that workers share them
-    spread = dict(zip(fresh, on_every_core(lambda number: _checked_quotes(records[number], texts, ()), fresh), strict=True))
+    spread = dict(zip(fresh, on_every_core(lambda number: _checked_quotes(records[number], texts, ()), fresh,
+                                           records=len(records)), strict=True))
     return [spread[number] if number in spread else _checked_quotes(record, texts, before[number] or ())
             for number, record in enumerate(records)]
 

@@ -59,19 +59,20 @@ def in_workers(work: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R
 
 _shared: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 MANY_RECORDS = 200  # from this many records on, a rule across records spreads its per-record work (on_every_core)
-# ... and up to this many. The rules run once the records are decoded: each worker then copies every page it
-# touches of a process that big (a tenth of a second to fork it, copy-on-write faults after). Measured on two
-# cores: at 10,000 records the pools took 0.3-0.4 s off the check; at 100,000 they took nothing off, and their
-# copies were 160 MiB of the build's peak memory (1,046 MiB, against 885 MiB without them).
+# ... while the process holds fewer records than this. The rules run once the records are decoded: each worker
+# then copies every page it touches of a process that big (a tenth of a second to fork it, copy-on-write faults
+# after). Measured on two cores: at 10,000 records the pools took 0.3-0.4 s off the check; at 100,000 they took
+# nothing off, and their copies were 160 MiB of the build's peak memory (1,046 MiB, against 885 MiB without them).
 MOST_RECORDS = 50_000
 
 
-def on_every_core(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """`[work(item) for item in items]`, for MANY_RECORDS to MOST_RECORDS items chunk by chunk in forked processes
-    that inherit `work` and what it refers to instead of being sent a pickled copy (a large dataset's records and
-    source texts: tens of megabytes); here for fewer or more, or when no pool can be used (see in_workers)."""
+def on_every_core(work: Callable[[T], R], items: Sequence[T], *, records: int) -> list[R]:
+    """`[work(item) for item in items]`, from MANY_RECORDS items on chunk by chunk in forked processes that inherit
+    `work` and what it refers to instead of being sent a pickled copy (a large dataset's records and source texts:
+    tens of megabytes), while this process holds fewer than MOST_RECORDS `records`; here for fewer items, more
+    records, or when no pool can be used (see in_workers)."""
     global _shared
-    if MANY_RECORDS <= len(items) < MOST_RECORDS:
+    if len(items) >= MANY_RECORDS and records < MOST_RECORDS:
         _shared = (work, items)
         try:
             spread = in_workers(_shared_work, range(len(items)))

@@ -72,8 +72,8 @@ STEPS = ("check", *(table.name for table in ORDER), "validate", "database", "pac
 
 @dataclass
 class BuildResult:
-    """What `build_dataset` did: the check it ran (its records and quotes let go once the tables are made), every
-    problem, rows per table, and the release it published."""
+    """What `build_dataset` did: the check it ran (without its records and quotes, which a build that got as far as
+    making its tables lets go), every problem, rows per table, and the release it published."""
 
     check: CheckResult
     problems: list[Problem] = field(default_factory=list)
