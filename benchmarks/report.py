@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchmarks.memory import SAMPLE_SECONDS
+
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 STEPS = (("validate", "`validate`"), ("build", "`build`, cold"), ("rebuild_unchanged", "`build` again, nothing changed"),
          ("rebuild_one_changed", "`build` again, one record's summary changed"))
@@ -23,7 +25,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [f"Measured {machine['date'][:10]} on {machine['cores']} cores, Python {machine['python']}"
              + (f", load average {load[0]:.1f} at the start" if load else "")
              + f"; wall times of a fresh process each{_repeats(results)}; peak memory: the most that a process and "
-             "the processes it started held together (their PSS, sampled every 0.1 s). "
+             f"the processes it started held together (their PSS, sampled every {SAMPLE_SECONDS:g} s). "
              f"Command: `{results['command']}`.", "",
              "| target | records | measured | target | met |", "|---|---:|---:|---|---|"]
     for row in results["targets"]:
