@@ -109,6 +109,33 @@ def test_indexes_on_facet_and_sort_columns(db: sqlite3.Connection) -> None:
     assert {("sort_date", "id"), ("year",), ("release_status",)} <= set(next(t for t in TABLES if t.name == "events").indexes)
 
 
+def test_a_table_is_indexed_as_soon_as_it_is_filled(tables: dict[str, list[dict[str, Any]]], tmp_path: Path) -> None:
+    """So that a full build's database process indexes each table while the build still writes the next ones."""
+    def made(database: NewDatabase) -> set[str]:
+        return {row[0] for row in database.connection.execute("select name from sqlite_master where type = 'index' "
+                                                             "or name like '%_fts'")}
+
+    events = BY_NAME["events"]
+    database = NewDatabase(tmp_path / "x.db")
+    try:
+        assert made(database) >= {"sqlite_autoindex_events_1"}  # only the primary keys' own
+        database.add_rows(events, sorted((tuple(map(row.get, events.column_names)) for row in tables["events"]),
+                                         key=events.values_key))
+        assert {f"idx_events_{'_'.join(columns)}" for columns in events.indexes} | {"events_fts"} <= made(database)
+        assert not any(name.startswith(("idx_quotes", "quotes_fts")) for name in made(database))
+    finally:
+        database.close()
+
+
+def test_a_table_never_filled_is_indexed_when_finished(tmp_path: Path) -> None:
+    with NewDatabase(tmp_path / "x.db") as database:
+        pass
+    with sqlite3.connect(database.path) as db:
+        assert "quotes_fts" in {row[0] for row in db.execute("select name from sqlite_master")}
+        indexed = {row[1] for row in db.execute('PRAGMA index_list("events")')}
+    assert {f"idx_events_{'_'.join(columns)}" for columns in BY_NAME["events"].indexes} <= indexed
+
+
 def search(db: sqlite3.Connection, table: str, query: str, column: str) -> list[Any]:
     sql = f'select "{table}"."{column}" from "{table}_fts" join "{table}" on "{table}".rowid = "{table}_fts".rowid ' \
           f'where "{table}_fts" match ? order by 1'

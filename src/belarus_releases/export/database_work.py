@@ -75,8 +75,8 @@ def pickled_rows(path: Path) -> Iterator[list[Values]]:
 
 def _full(job: Job, ready: Callable[[str], None], parquet_written: Callable[[], None]) -> Path:
     """A full build's database: each table filled with the rows the build sent, as `ready` says it is written (the
-    rows make its Parquet file too, in the chunks `write_parquet_files` reads); then `parquet_written()`, and the
-    indexes and full-text search."""
+    rows make its Parquet file too, in the chunks `write_parquet_files` reads), then indexed; then
+    `parquet_written()`."""
     with NewDatabase(job.folder / job.database) as database:
         for table in ORDER:
             ready(table.name)

@@ -73,9 +73,11 @@ class NewDatabase:
     """The database being made at `path` (which must not exist yet), in one way whichever way its rows come, so that
     the same rows always give the same bytes: every table is created first (in TABLES order), then each is filled
     in the order it is given, in primary-key order, by the build's own rows (`add_rows`: a full build, as the rows
-    arrive) or by a SELECT (`add_selected`: from a previous release's database); `finish` adds the indexes and
-    full-text search. `attach`: databases the SELECTs read, read-only, by alias. As a context manager, it is
-    finished when the block ends, and closed unfinished when the block raises (the file is then never published)."""
+    arrive) or by a SELECT (`add_selected`: from a previous release's database), each followed at once by its
+    indexes and full-text search (a full build's database process then makes them while the build still writes the
+    next tables' files: at 100,000 records, 3.6 s no longer left for after the last). `attach`: databases the
+    SELECTs read, read-only, by alias. As a context manager, it is finished when the block ends, and closed
+    unfinished when the block raises (the file is then never published)."""
 
     def __init__(self, path: Path, attach: Mapping[str, Path] | None = None) -> None:
         if path.exists():
@@ -89,6 +91,7 @@ class NewDatabase:
             self.connection.execute("PRAGMA synchronous = OFF")  # the whole file is fsynced before it is moved
             self.aliases = _attach(self.connection, attach or {})
             self.db = sqlite_utils.Database(self.connection)
+            self.indexed: set[str] = set()
             self.connection.execute("BEGIN")  # the tables and their rows: one transaction
             for table in TABLES:
                 _create(self.db, table)
@@ -111,20 +114,31 @@ class NewDatabase:
         marks = ", ".join("?" * len(table.columns))
         self.connection.executemany(f'INSERT INTO main."{table.name}" ({names}) VALUES ({marks})',
                                     stored(table, _in_key_order(table, rows)))
+        self._indexed(table)
 
     def add_selected(self, table: Table, source: str) -> None:
         """Fill a table with what the SELECT `source` gives, put in primary-key order."""
         names = ", ".join(f'"{name}"' for name in table.column_names)
         self.connection.execute(f'INSERT INTO main."{table.name}" ({names}) {ordered(table, source)}')
+        self._indexed(table)
+
+    def _indexed(self, table: Table) -> None:
+        """The table's indexes and full-text search, once it is filled; each table's rows then indexes are a
+        transaction of their own (sqlite-utils makes the full-text search in a script, which commits first)."""
+        self.connection.execute("COMMIT")
+        _index(self.db, table)
+        self.indexed.add(table.name)
+        self.connection.execute("BEGIN")
 
     def finish(self) -> Path:
-        """Commit the rows, then add the indexes and full-text search; the database is then complete and closed."""
+        """Commit, and index any table left empty; the database is then complete and closed."""
         try:
             self.connection.execute("COMMIT")
             for alias in self.aliases:
                 self.connection.execute(f'DETACH DATABASE "{alias}"')
             for table in TABLES:
-                _index(self.db, table)
+                if table.name not in self.indexed:
+                    _index(self.db, table)
             self.connection.execute("PRAGMA journal_mode = DELETE")
         finally:
             self.connection.close()
@@ -151,7 +165,7 @@ def _in_key_order(table: Table, rows: Iterable[Values]) -> Iterator[Values]:
 
 def assemble(path: Path, scratch: Path, sources: Mapping[str, str], attach: Mapping[str, Path] | None = None) -> Path:
     """Create the database at `path`: every table filled from the SELECT that `sources` gives for it, in primary-key
-    order; then the indexes and full-text search. `scratch` is attached as SCRATCH, the others as named."""
+    order, with its indexes and full-text search. `scratch` is attached as SCRATCH, the others as named."""
     with NewDatabase(path, {SCRATCH: scratch, **(attach or {})}) as database:
         for table in ORDER:
             database.add_selected(table, sources[table.name])
