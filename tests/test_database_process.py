@@ -34,7 +34,7 @@ def test_a_database_process_that_dies_is_an_error(tmp_path: Path) -> None:
     try:
         assert database.process is not None
         database.submit(_job(tmp_path))
-        database.process.kill()
+        database.process.popen.kill()
         with pytest.raises(RuntimeError, match="exit code"):
             database.result()
     finally:
@@ -46,8 +46,8 @@ def test_closing_after_the_process_died_unread_raises_nothing(tmp_path: Path) ->
     error again (it would hide the one that says the process died)."""
     database = DatabaseJob()
     assert database.process is not None
-    database.process.kill()
-    database.process.wait()
+    database.process.popen.kill()
+    database.process.popen.wait()
     database.submit(_job(tmp_path))  # the pipe is broken: kept in the buffer
     with pytest.raises(RuntimeError, match="exit code"):
         database.result()

@@ -1,22 +1,18 @@
 """Export, the database process: the database and what is read from it, made beside the other outputs.
 
-export/database_work.py does the work; this module runs it in a second Python process, on the second core,
-while the build writes the CSV and JSON files, and tells it each table whose JSON file is written. A fresh
-process (not a fork) holds only what it makes, never a copy of the build's records, so that a 100,000-record
-build stays small in both. Exceptions in it are raised in the build as if they had happened there; a process
-that dies without an answer is an error too. With SEPARATE_PROCESS false, or where no Python executable is
-known, the same work runs in the build's own process when its result is asked for: the same bytes and problems.
+export/database_work.py does the work; this module runs it in a second Python process (export/side_process.py),
+on the second core, while the build writes the CSV and JSON files, and tells it each table whose JSON file is
+written. Exceptions in it are raised in the build as if they had happened there; a process that dies without an
+answer is an error too. With SEPARATE_PROCESS false, or where no Python executable is known, the same work runs in
+the build's own process when its result is asked for: the same bytes and problems.
 """
 
 from __future__ import annotations
 
 import pickle
-import subprocess
-import sys
 from collections.abc import Sequence
-from contextlib import suppress
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from belarus_releases.check.metadata import database_name, table_metadata
 from belarus_releases.export.database_job import (
@@ -30,6 +26,7 @@ from belarus_releases.export.database_job import (
     scratch_path,
 )
 from belarus_releases.export.files import Values
+from belarus_releases.export.side_process import SideProcess, can_start
 from belarus_releases.export.sqlite import ScratchRows
 from belarus_releases.layout import Layout
 from belarus_releases.tables import BY_NAME, TABLES
@@ -71,7 +68,7 @@ class DatabaseJob:
 
     def __init__(self) -> None:
         self.work: Job | None = None
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: SideProcess | None = None
         self.outcome: DatabaseResult | None = None
         self.restart()
 
@@ -79,12 +76,13 @@ class DatabaseJob:
         """A fresh process, with no work yet (after a build that changed its plan)."""
         self.close()
         self.work, self.outcome = None, None
-        if SEPARATE_PROCESS and sys.executable:
-            self.process = subprocess.Popen([sys.executable, "-c", RUN], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        if SEPARATE_PROCESS and can_start():
+            self.process = SideProcess(RUN, "the database process")
 
     def submit(self, work: Job) -> None:
         self.work = work
-        self._send(work)  # small (the rows are in files): the pipe takes it without waiting
+        if self.process is not None:
+            self.process.send(work)  # small (the rows are in files)
 
     def ready(self, name: str, rows: Sequence[Values] | None = None) -> None:
         """Tell it that <name>.json is written; in a full build, with the rows it was written from, pickled into a
@@ -95,17 +93,7 @@ class DatabaseJob:
                 for start in range(0, len(rows), LINES):
                     pickle.dump(list(rows[start:start + LINES]), handle, pickle.HIGHEST_PROTOCOL)
         if self.process is not None:
-            self._send(name)
-
-    def _send(self, message: Any) -> None:
-        stdin: IO[bytes] | None = self.process.stdin if self.process else None
-        if stdin is None:
-            return
-        try:
-            pickle.dump(message, stdin)
-            stdin.flush()
-        except BrokenPipeError:  # it stopped early, with an error: the next answer raises it
-            pass
+            self.process.send(name)
 
     def parquet_written(self) -> None:
         """Return once the Parquet files are written (in this process: once everything is)."""
@@ -116,36 +104,19 @@ class DatabaseJob:
 
             self.outcome = database_outputs(self.work, lambda _: None, lambda: None)
             return
-        self._answer(PARQUET_WRITTEN)
+        self.process.answer(PARQUET_WRITTEN)
 
     def result(self) -> DatabaseResult:
         if self.outcome is None:
-            outcome = self._answer("ok")
+            assert self.process is not None, "in this process, parquet_written made the outcome"
+            outcome = self.process.answer("ok")
             assert isinstance(outcome, DatabaseResult)
             self.outcome = outcome
         return self.outcome
 
-    def _answer(self, expected: str) -> Any:
-        assert self.process is not None and self.process.stdout is not None
-        try:
-            kind, value = pickle.load(self.process.stdout)
-        except EOFError:  # it died without a word (killed, or out of memory)
-            raise RuntimeError(f"the database process ended with exit code {self.process.wait()}") from None
-        if kind == "error":
-            raise value
-        if kind != expected:
-            raise RuntimeError(f"the database process said {kind!r} where {expected!r} was expected")
-        return value
-
     def close(self) -> None:
         if self.process is not None:
-            if self.process.poll() is None:
-                self.process.kill()
-            self.process.wait()
-            for stream in (self.process.stdin, self.process.stdout):
-                if stream:
-                    with suppress(BrokenPipeError):  # what the build had written to a process that died early
-                        stream.close()
+            self.process.close()
             self.process = None
         if self.work is not None:
             scratch_path(self.work).unlink(missing_ok=True)

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import pickle
 import sqlite3
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -45,6 +43,7 @@ from belarus_releases.export.downloads import CHART, link_or_copy
 from belarus_releases.export.files import Values
 from belarus_releases.export.overview import OverviewError, canned_query, releases_digest, run_query, write_overview
 from belarus_releases.export.parquet import arrow_schema, parquet_value, write_arrow
+from belarus_releases.export.side_process import answering
 from belarus_releases.export.sqlite import (
     SCRATCH,
     NewDatabase,
@@ -223,17 +222,7 @@ def _as_before(job: Job, parquet_written: Callable[[], None]) -> DatabaseResult:
 def main() -> None:
     """The database process: a pickled Job on stdin, then each name `ready` waits for; on stdout, PARQUET_WRITTEN
     when the Parquet files are, then the outcome."""
-    stdin = sys.stdin.buffer
-    stdout: BinaryIO = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answer
-
-    def send(message: tuple[str, Any]) -> None:
-        try:
-            pickle.dump(message, stdout)
-            stdout.flush()
-        except BrokenPipeError:  # the build is gone (killed): nobody to tell
-            os._exit(1)
-
+    stdin, send = answering()
     # NewDatabase's (a tenth of a second): imported now, while the build still checks, rather than when the job comes
     importlib.import_module("sqlite_utils")
     try:

@@ -1,0 +1,83 @@
+"""Export, a process beside the build: a fresh Python that runs one module's `main`, is told its work in pickled
+messages on its stdin, and answers with pickled (kind, value) pairs on its stdout.
+
+A fresh process (not a fork) holds only what it makes, never a copy of the build's records, so that a large build
+stays small in both; it starts while the build is busy, and works on the other core. The database process
+(export/database.py) and the package's verifier (export/package_verifier.py) are such processes.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Callable
+from contextlib import suppress
+from typing import IO, Any, BinaryIO
+
+
+def can_start() -> bool:
+    """Whether a fresh Python can be started here (an embedded interpreter may not know its executable)."""
+    return bool(sys.executable)
+
+
+class SideProcess:
+    """A fresh Python running `code`, with no work yet. `name` says what it is in errors ("the database process")."""
+
+    def __init__(self, code: str, name: str) -> None:
+        self.name = name
+        self.popen: subprocess.Popen[bytes] = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                                                               stdout=subprocess.PIPE)
+
+    def send(self, message: Any) -> None:
+        """Pickle `message` to it (a small one: the pipe takes it without waiting)."""
+        stdin: IO[bytes] | None = self.popen.stdin
+        if stdin is None:
+            return
+        try:
+            pickle.dump(message, stdin)
+            stdin.flush()
+        except BrokenPipeError:  # it stopped early: its next answer says how
+            pass
+
+    def answer(self, expected: str) -> Any:
+        """The value of its next answer, which must be of kind `expected`; an exception it sent is raised here, as
+        if it had happened in the build. RuntimeError when it ended without an answer (killed, or out of memory)."""
+        assert self.popen.stdout is not None
+        try:
+            kind, value = pickle.load(self.popen.stdout)
+        except EOFError:
+            raise RuntimeError(f"{self.name} ended with exit code {self.popen.wait()}") from None
+        if kind == "error":
+            raise value
+        if kind != expected:
+            raise RuntimeError(f"{self.name} said {kind!r} where {expected!r} was expected")
+        return value
+
+    def close(self) -> None:
+        """Stop it if it still runs, and wait for it."""
+        if self.popen.poll() is None:
+            self.popen.kill()
+        self.popen.wait()
+        for stream in (self.popen.stdin, self.popen.stdout):
+            if stream:
+                with suppress(BrokenPipeError):  # what the build had written to a process that died early
+                    stream.close()
+
+
+def answering() -> tuple[BinaryIO, Callable[[tuple[str, Any]], None]]:
+    """In the side process: its stdin, and how it answers. Its stdout is kept for answers only (anything a library
+    prints goes to stderr); an answer nobody reads any more (the build was killed) ends the process."""
+    stdin = sys.stdin.buffer
+    stdout: BinaryIO = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+
+    def send(message: tuple[str, Any]) -> None:
+        try:
+            pickle.dump(message, stdout)
+            stdout.flush()
+        except BrokenPipeError:  # the build is gone: nobody to tell
+            os._exit(1)
+
+    return stdin, send
