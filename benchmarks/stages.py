@@ -28,7 +28,7 @@ STAGES: dict[str, tuple[str, ...]] = {
               "load_metadata", "load_assertions"),
     "flatten": ("flatten_values",),
     "write": ("write_table_values", "splice_table", "write_datapackage", "copy_source_texts", "write_manifest"),
-    "verify": ("verified_package", "removal_problems"),
+    "verify": ("verified_package", "PackageVerifier.verified", "removal_problems"),
     # The database process's work (the database, its checks, the Parquet files, overview.md, the chart) runs in
     # another process, beside the stages above: what is timed here is how long the build then waits for it.
     "database": ("DatabaseJob.parquet_written", "DatabaseJob.result"),

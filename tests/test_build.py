@@ -23,12 +23,13 @@ from belarus_releases.check.dataset import check_dataset
 from belarus_releases.cli import cli
 from belarus_releases.export import build as build_module
 from belarus_releases.export import database as database_module
-from belarus_releases.export import database_work
+from belarus_releases.export import database_work, package_verifier
+from belarus_releases.export import datapackage as datapackage_module
 from belarus_releases.export import flatten as flatten_module
 from belarus_releases.export.build import BuildResult, build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES, Table
-from build_support import dump, edit_record, nothing_built, published, snapshot
+from build_support import copy_repository, dump, edit_record, nothing_built, published, snapshot
 
 SMITH = "2025-02-12-smith-visits-minsk"
 BAD_QUOTE = ("Смит увёз с собой трёх", "Смит увёз с собой пятерых")
@@ -162,6 +163,23 @@ def test_two_builds_give_identical_bytes_and_dump(built: Layout) -> None:
         if not name.endswith(".db"):
             assert first[name] == second[name], name
     assert dump(built.database) == first_dump
+
+
+def test_a_full_build_has_its_package_checked_beside_it_with_the_same_outcome(
+        dataset: Layout, fixture_template: Layout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verifier beside the build (export/package_verifier.py) checks the package, not the build; without it, the
+    build checks it itself and publishes the same bytes."""
+    def not_here(*_: Any, **__: Any) -> Any:
+        raise AssertionError("the build checked the package itself")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(build_module, "verified_package", not_here)
+        patched.setattr(datapackage_module, "verified_package", not_here)
+        assert build_dataset(dataset).ok
+    alone = copy_repository(fixture_template, tmp_path / "alone", with_build=False)
+    monkeypatch.setattr(package_verifier, "MOST_RECORDS", 0)
+    assert build_dataset(alone).ok
+    assert published(alone) == published(dataset)
 
 
 @pytest.mark.skipif(shutil.which("sqlite3") is None, reason="the sqlite3 command-line shell is not installed")

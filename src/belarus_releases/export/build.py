@@ -8,7 +8,8 @@ checked and every canned query is compiled. Only then does export/publish.py mak
 with one rename of build/current. A failed build leaves build/current as it was; nothing outside build/ is written.
 
 This process writes the CSV and JSON files, while a second one makes the database and everything read from it
-(export/database.py); the zip's members are compressed in threads while the package is checked
+(export/database.py), and in a full build a third checks each table as soon as it is written
+(export/package_verifier.py); the zip's members are compressed in threads while the package is checked
 (export/package_zip.py). When only a few records changed since the live release, the files are made from that
 release's (export/incremental.py), with the same bytes as a full build: unchanged files are linked, their zip
 entries copied, and the package is checked against that release's (export/package_recheck.py).
@@ -56,6 +57,7 @@ from belarus_releases.export.incremental import (
     write_manifest,
 )
 from belarus_releases.export.package_check import Dialects
+from belarus_releases.export.package_verifier import PackageVerifier
 from belarus_releases.export.package_zip import PackageZip
 from belarus_releases.export.publish import release
 from belarus_releases.export.splice import rows_differ, splice_table
@@ -107,6 +109,7 @@ class _Build:
     event_ids: list[str]
     plan: Plan | None = None
     tables: dict[str, list[Values]] | None = None
+    verifier: PackageVerifier | None = None  # in a full build: checks each table as soon as it is written
 
 
 def build_dataset(layout: Layout, *, allow_removals: bool = False, cache: bool = False,
@@ -139,11 +142,16 @@ def _checked_and_built(layout: Layout, database: DatabaseJob, allow_removals: bo
         event_ids = [str(loaded.data["id"]) for loaded in result.check.records]
         build = _Build(layout, result, metadata, assertions, allow_removals, progress, database, key,
                        digests, sources, event_ids, plan(layout, key, digests))
-        if build.plan is None:  # a full build: the tables are checked against assertions.yml before build/ is touched
-            result.problems = _flatten(build)
-            if result.problems:
-                return result
-        result.problems, result.release = release(layout, partial(_stage, build))
+        try:
+            if build.plan is None:  # a full build: the tables are checked against assertions.yml before build/ is touched
+                build.verifier = PackageVerifier.started(len(event_ids))  # its start overlaps the flattening
+                result.problems = _flatten(build)
+                if result.problems:
+                    return result
+            result.problems, result.release = release(layout, partial(_stage, build))
+        finally:
+            if build.verifier is not None:
+                build.verifier.close()
     return result
 
 
@@ -199,14 +207,25 @@ def _stage(build: _Build, folder: Path) -> list[Problem]:
 
 
 def _full(build: _Build, tables: dict[str, list[Values]], folder: Path) -> list[Problem]:
+    descriptor = _descriptor_written(build, folder)
     build.database.submit(job(build.layout, build.metadata, folder, Rows()))
+    if build.verifier is not None:
+        build.verifier.submit(descriptor, folder)
     for table in ORDER:
         build.progress(table.name)
         rows = tables.pop(table.name)  # dropped once written: the dict is the build's own
         write_table_values(table, rows, folder)
         build.database.ready(table.name, rows)
+        if build.verifier is not None:
+            build.verifier.written(table.name)
         del rows
     return _finish(build, folder)
+
+
+def _descriptor_written(build: _Build, folder: Path) -> Path:
+    """datapackage.json, first: it depends on no table (the package's verifier reads it while the tables are written)."""
+    descriptor = datapackage_descriptor(build.layout, build.metadata, folder=build.layout.current)
+    return write_datapackage(descriptor, folder / DATAPACKAGE)
 
 
 def _incremental(build: _Build, plan: Plan, folder: Path) -> list[Problem]:
@@ -244,6 +263,7 @@ def _from_previous(build: _Build, plan: Plan, folder: Path, settled: Callable[[]
             continue
         for extension in ("csv", "json", "parquet"):
             link_or_copy(plan.previous / f"{table.name}.{extension}", folder / f"{table.name}.{extension}")
+    _descriptor_written(build, folder)
     return _finish(build, folder, plan, settled)
 
 
@@ -294,16 +314,17 @@ def _finish(build: _Build, folder: Path, plan: Plan | None = None,
 
 def _verified(build: _Build, folder: Path, plan: Plan | None,
               package: PackageZip) -> tuple[list[Problem], Dialects | None]:
-    """The descriptor written and the package checked (with the zip's CSV and JSON members compressed meanwhile),
-    then, once the database process has written the Parquet files, the zip."""
-    layout = build.layout
-    descriptor = datapackage_descriptor(layout, build.metadata, folder=layout.current)
-    write_datapackage(descriptor, folder / DATAPACKAGE)
+    """The package checked (with the zip's CSV and JSON members compressed meanwhile), then, once the database
+    process has written the Parquet files, the zip."""
     package.add([DATAPACKAGE, *table_files(("csv", "json"))])
     build.progress("validate")
-    verdict = verified_package(folder / DATAPACKAGE, folder, shown_in=f"{layout.relative(layout.current)}/",
-                               previous=plan.previous if plan else None,
-                               dialects=plan.manifest.get("dialects") if plan else None)
+    shown_in = f"{build.layout.relative(build.layout.current)}/"
+    if build.verifier is not None:
+        verdict = build.verifier.verified(folder / DATAPACKAGE, folder, shown_in=shown_in)
+    else:
+        verdict = verified_package(folder / DATAPACKAGE, folder, shown_in=shown_in,
+                                   previous=plan.previous if plan else None,
+                                   dialects=plan.manifest.get("dialects") if plan else None)
     build.progress("database")
     build.database.parquet_written()
     package.add(table_files(("parquet",)))

@@ -75,21 +75,45 @@ def fast_verdict(descriptor: Path, basepath: Path) -> Dialects | None:
 
 
 def _check_package(descriptor: Path, basepath: Path) -> Dialects:
-    from frictionless import Package  # imported here: frictionless takes about a second to import
+    check = PackageCheck(descriptor, basepath)
+    for name in check.types:
+        check.table(name)
+    return check.verdict()
 
-    package = Package(str(descriptor), basepath=str(basepath))
-    package.to_descriptor(validate=True)  # what Package.validate checks first; raises when invalid
-    types = {resource.name: {field.name: field_type(field.to_descriptor()) for field in resource.schema.fields}
-             for resource in package.resources}
-    keys: dict[Target, set[Key]] = {}  # the key values of each (table, fields) that a foreign key refers to
-    wanted: list[tuple[Target, set[Key]]] = []  # the values each foreign key refers to
-    targets = _reference_targets(package, types)
-    dialects: Dialects = {}
-    for resource in package.resources:
-        columns, dialects[resource.name], path = _opened(resource, types[resource.name])
-        wanted.extend(check_rows(columns, path, dialects[resource.name], targets.get(resource.name, set()), keys))
-    references_resolve(wanted, keys)
-    return dialects
+
+class PackageCheck:
+    """The verdict reached a table at a time, so that each table can be checked as soon as it is written
+    (export/package_verifier.py): the descriptor first, then `table` for each, then `verdict`. Each step raises
+    NotShown (or any exception) when the package is not shown valid."""
+
+    def __init__(self, descriptor: Path, basepath: Path) -> None:
+        from frictionless import Package  # imported here: frictionless takes about a second to import
+
+        self.package = Package(str(descriptor), basepath=str(basepath))
+        self.package.to_descriptor(validate=True)  # what Package.validate checks first; raises when invalid
+        self.types = {resource.name: {field.name: field_type(field.to_descriptor()) for field in resource.schema.fields}
+                      for resource in self.package.resources}
+        if len(self.types) != len(self.package.resources):
+            raise NotShown("two resources with one name")
+        self.targets = _reference_targets(self.package, self.types)
+        self.keys: dict[Target, set[Key]] = {}  # the key values of each (table, fields) that a foreign key refers to
+        self.wanted: list[tuple[Target, set[Key]]] = []  # the values each foreign key refers to
+        self.dialects: Dialects = {}
+
+    def table(self, name: str) -> None:
+        """Check the rows of the table `name`, which is written by now."""
+        if name not in self.types or name in self.dialects:
+            raise NotShown(f"no table {name} to check, or checked twice")
+        resource = self.package.get_resource(name)
+        columns, self.dialects[name], path = _opened(resource, self.types[name])
+        self.wanted.extend(check_rows(columns, path, self.dialects[name], self.targets.get(name, set()), self.keys))
+
+    def verdict(self) -> Dialects:
+        """The dialect each table was read with, once every table is checked and every foreign key resolves."""
+        if set(self.dialects) != set(self.types):
+            raise NotShown("a table was not checked")
+        references_resolve(self.wanted, self.keys)
+        return self.dialects
 
 
 def references_resolve(wanted: list[tuple[Target, set[Key]]], keys: dict[Target, set[Key]]) -> None:
