@@ -23,7 +23,7 @@ from belarus_releases.check.dataset import check_dataset
 from belarus_releases.cli import cli
 from belarus_releases.export import build as build_module
 from belarus_releases.export import database as database_module
-from belarus_releases.export import database_work, package_verifier
+from belarus_releases.export import database_work, package_verifier, release_files
 from belarus_releases.export import datapackage as datapackage_module
 from belarus_releases.export import flatten as flatten_module
 from belarus_releases.export.build import BuildResult, build_dataset
@@ -173,13 +173,31 @@ def test_a_full_build_has_its_package_checked_beside_it_with_the_same_outcome(
         raise AssertionError("the build checked the package itself")
 
     with monkeypatch.context() as patched:
-        patched.setattr(build_module, "verified_package", not_here)
+        patched.setattr(release_files, "verified_package", not_here)
         patched.setattr(datapackage_module, "verified_package", not_here)
         assert build_dataset(dataset).ok
     alone = copy_repository(fixture_template, tmp_path / "alone", with_build=False)
     monkeypatch.setattr(package_verifier, "MOST_RECORDS", 0)
     assert build_dataset(alone).ok
     assert published(alone) == published(dataset)
+
+
+def test_a_full_build_zips_and_hands_on_each_table_as_soon_as_it_is_written(
+        dataset: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    """So that the zip's threads and the processes beside the build work while it writes the next tables."""
+    events: list[str] = []
+    real_write, real_add = build_module.write_table_values, build_module.PackageZip.add
+    monkeypatch.setattr(build_module, "write_table_values",
+                        lambda table, *rest: (events.append(f"write {table.name}"), real_write(table, *rest))[1])
+    monkeypatch.setattr(build_module.PackageZip, "add",
+                        lambda zipped, names: (events.append(f"zip {names[0]}"), real_add(zipped, names))[1])
+    monkeypatch.setattr(package_verifier.PackageVerifier, "written",
+                        lambda verifier, table: (events.append(f"verify {table}"), verifier._send(table))[1])
+    assert build_dataset(dataset).ok
+    first, second = build_module.ORDER[0].name, build_module.ORDER[1].name
+    assert events[:6] == [f"write {first}", f"verify {first}", f"zip {first}.csv",
+                          f"write {second}", f"verify {second}", f"zip {second}.csv"]
+    assert events[-2:] == ["zip datapackage.json", f"zip {TABLES[0].name}.parquet"]  # the rest; the Parquet files once written
 
 
 @pytest.mark.skipif(shutil.which("sqlite3") is None, reason="the sqlite3 command-line shell is not installed")
@@ -334,7 +352,7 @@ def test_a_bug_in_a_writer_is_one_located_problem_and_changes_nothing(built: Lay
     def broken(*_: object, **__: object) -> None:
         raise KeyError("boom")
 
-    monkeypatch.setattr(build_module, "write_datapackage", broken)
+    monkeypatch.setattr(release_files, "write_datapackage", broken)
     result = CliRunner().invoke(cli, ["build", "--root", str(built.root)])
     assert result.exit_code == 1 and "Traceback" not in result.output and "boom" not in result.output
     assert result.output.startswith("build:0:0: [internal-error] the build failed while writing its outputs (KeyError); "
