@@ -188,6 +188,19 @@ def test_a_previous_release_changed_after_it_was_published_gives_a_full_build(fi
     assert len(restarts) == 2  # the process's start, and its start again for the full build
 
 
+def test_a_source_document_gone_from_the_previous_release_gives_a_full_build(fixture_built: Layout) -> None:
+    """The sources are linked from the previous release only once it is known sound: a copy gone from it is a
+    doubt about that release (a full build), not a failed link."""
+    layout = fixture_built
+    previous = layout.current.resolve()
+    gone = sorted(previous.glob("*.txt"))[0]
+    expected = gone.read_bytes()
+    gone.unlink()
+    result = build_dataset(layout)
+    assert result.ok, [p.to_text() for p in result.problems]
+    assert result.release and (result.release / gone.name).read_bytes() == expected
+
+
 @pytest.mark.parametrize("cache", [False, True])
 def test_the_manifest_digests_are_those_of_the_record_files(repo: Layout, cache: bool) -> None:
     """The check says which bytes it read; the manifest records their SHA-256, as reading the files again would."""

@@ -3,18 +3,24 @@ build tells it each table written; whatever becomes of it, the build's verdict i
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import pickle
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from belarus_releases.export import package_verifier
-from belarus_releases.export.database import ORDER
+from belarus_releases.export.database import ORDER, DatabaseJob
 from belarus_releases.export.datapackage import verified_package
 from belarus_releases.export.package_check import fast_verdict
 from belarus_releases.export.package_verifier import DONE, BuildGone, PackageVerifier, _told, verdict_of
+from belarus_releases.export.side_process import SideProcess
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES
 from test_package_check import BROKEN, _changed
@@ -49,7 +55,8 @@ def test_a_broken_table_or_one_never_told_is_not_shown_valid(written: Path, tmp_
         assert verdict_of(_telling(folder, WRITTEN_ORDER)) is None, list(BROKEN)[number]
     assert verdict_of(_telling(written, WRITTEN_ORDER[:-1])) is None
     assert verdict_of(_telling(written, [*WRITTEN_ORDER, "events"])) is None  # a table told twice
-    assert verdict_of(iter([DONE])) is None  # told nothing of the package
+    with pytest.raises(TypeError):  # told nothing of the package: a bug, not a verdict (the build checks it itself)
+        verdict_of(iter([DONE]))
 
 
 def test_a_build_that_stops_telling_ends_the_verifier_and_is_no_verdict() -> None:
@@ -60,9 +67,9 @@ def test_a_build_that_stops_telling_ends_the_verifier_and_is_no_verdict() -> Non
 
 
 def _verified_beside(written: Path, before_the_end: str = "") -> tuple[list[object], object]:
-    verifier = PackageVerifier()
+    verifier = PackageVerifier.started(1)
+    assert verifier is not None and verifier.process is not None
     try:
-        assert verifier.process is not None
         verifier.submit(written / "datapackage.json", written)
         for table in WRITTEN_ORDER:
             verifier.written(table)
@@ -85,7 +92,7 @@ def test_a_verifier_that_dies_leaves_the_verdict_to_the_build(written: Path, mon
         asked.append(arguments)
         return verified_package(*arguments, **keywords)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("belarus_releases.export.datapackage.verified_package", the_build_checks)
+    monkeypatch.setattr(package_verifier, "verified_package", the_build_checks)
     assert _verified_beside(written, "kill") == ([], fast_verdict(written / "datapackage.json", written))
     assert asked, "the build did not check the package itself"
 
@@ -105,3 +112,40 @@ def test_only_a_build_of_fewer_records_than_the_bound_starts_one(monkeypatch: py
     assert verifier is not None and verifier.process is not None
     verifier.close()
     assert verifier.process is None
+
+
+def _wait_until_ignoring_ctrl_c(pid: int) -> None:
+    """Until the process ignores SIGINT (/proc's SigIgn mask) or a minute has passed, whichever comes first."""
+    for _ in range(600):
+        ignored = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("SigIgn"))
+        if int(ignored.split()[1], 16) & (1 << (signal.SIGINT - 1)):
+            return
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads a process's signal mask from /proc")
+def test_ctrl_c_in_the_terminal_is_left_to_the_build(written: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """The verifier shares the build's terminal: Ctrl-C there must not print its traceback (the build stops it)."""
+    verifier = PackageVerifier.started(1)
+    assert verifier is not None and verifier.process is not None
+    try:
+        _wait_until_ignoring_ctrl_c(verifier.process.popen.pid)  # past its start-up, where Python's own handler is
+        os.kill(verifier.process.popen.pid, signal.SIGINT)
+        verifier.submit(written / "datapackage.json", written)
+        for table in WRITTEN_ORDER:
+            verifier.written(table)
+        assert verifier.verified(written / "datapackage.json", written, shown_in="") == (
+            [], fast_verdict(written / "datapackage.json", written))
+    finally:
+        verifier.close()
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_process_that_cannot_start_leaves_the_work_to_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_process(*_: object, **__: object) -> None:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    assert SideProcess.started("pass", "a process") is None
+    assert PackageVerifier.started(1) is None
+    assert DatabaseJob().process is None

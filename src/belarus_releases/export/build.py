@@ -8,8 +8,8 @@ checked and every canned query is compiled. Only then does export/publish.py mak
 with one rename of build/current. A failed build leaves build/current as it was; nothing outside build/ is written.
 
 This process writes each table's CSV and JSON files, while a second one makes the database and everything read
-from it (export/database.py), in a full build a third checks each table as soon as it is written
-(export/package_verifier.py), and the zip's members are compressed in threads (export/package_zip.py); then
+from it (export/database.py), in a full build of fewer than 50,000 records a third checks each table as soon as it
+is written (export/package_verifier.py), and the zip's members are compressed in threads (export/package_zip.py); then
 export/release_files.py writes the rest of the release and takes the verdict. When only a few records changed
 since the live release, the files are made from that release's (export/incremental.py), with the same bytes as a
 full build: unchanged files are linked, their zip entries copied, and the package is checked against that

@@ -26,7 +26,7 @@ from belarus_releases.export.database_job import (
     scratch_path,
 )
 from belarus_releases.export.files import Values
-from belarus_releases.export.side_process import SideProcess, can_start
+from belarus_releases.export.side_process import SideProcess
 from belarus_releases.export.sqlite import ScratchRows
 from belarus_releases.layout import Layout
 from belarus_releases.tables import BY_NAME, TABLES
@@ -76,8 +76,8 @@ class DatabaseJob:
         """A fresh process, with no work yet (after a build that changed its plan)."""
         self.close()
         self.work, self.outcome = None, None
-        if SEPARATE_PROCESS and can_start():
-            self.process = SideProcess(RUN, "the database process")
+        if SEPARATE_PROCESS:
+            self.process = SideProcess.started(RUN, "the database process")
 
     def submit(self, work: Job) -> None:
         self.work = work

@@ -75,7 +75,7 @@ def pickled_rows(path: Path) -> Iterator[list[Values]]:
 def _full(job: Job, ready: Callable[[str], None], parquet_written: Callable[[], None]) -> Path:
     """A full build's database: each table filled with the rows the build sent, as `ready` says it is written (the
     rows make its Parquet file too, in the chunks `write_parquet_files` reads), then indexed; then
-    `parquet_written()`."""
+    `parquet_written()` (the last table is indexed before it, the database's other steps after)."""
     with NewDatabase(job.folder / job.database) as database:
         for table in ORDER:
             ready(table.name)
@@ -83,6 +83,7 @@ def _full(job: Job, ready: Callable[[str], None], parquet_written: Callable[[], 
             database.add_rows(table, _teed(job, table, pickled_rows(rows_path(job.folder, table.name)), batches))
             if batches is not None:
                 _write_parquet(job, table, batches)
+            database.index()  # now, not once the next table's rows come
         parquet_written()
     return database.path
 

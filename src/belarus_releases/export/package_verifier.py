@@ -13,13 +13,15 @@ Measured at 10,000 records on two cores: the build used to write the tables' fil
 from __future__ import annotations
 
 import importlib
+import os
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
-from belarus_releases.export.package_check import Dialects, PackageCheck
-from belarus_releases.export.side_process import SideProcess, answering, can_start
+from belarus_releases.export.datapackage import frictionless_problems, verified_package
+from belarus_releases.export.package_check import Dialects, NotShown, PackageCheck
+from belarus_releases.export.side_process import SideProcess, answering
 from belarus_releases.problems import Problem
 
 SEPARATE_PROCESS = True
@@ -32,15 +34,18 @@ ANSWER = "verdict"
 class PackageVerifier:
     """The process, started with no work; then told where the package is, each table written, and the end."""
 
-    def __init__(self) -> None:
-        self.process: SideProcess | None = SideProcess(RUN, "the package's verifier")
+    def __init__(self, process: SideProcess) -> None:
+        self.process: SideProcess | None = process
 
     @classmethod
     def started(cls, records: int) -> PackageVerifier | None:
         """A verifier for a build of `records` records; None where no process can be started, or for MOST_RECORDS
         records or more, whose build must stay under 1 GB with its database process: the build then checks the
         package itself."""
-        return cls() if SEPARATE_PROCESS and records < MOST_RECORDS and can_start() else None
+        if not SEPARATE_PROCESS or records >= MOST_RECORDS:
+            return None
+        process = SideProcess.started(RUN, "the package's verifier")
+        return None if process is None else cls(process)
 
     def submit(self, descriptor: Path, basepath: Path) -> None:
         """The package's descriptor, written by now, and the folder its paths are relative to."""
@@ -52,8 +57,6 @@ class PackageVerifier:
 
     def verified(self, descriptor: Path, basepath: Path, *, shown_in: str) -> tuple[list[Problem], Dialects | None]:
         """As datapackage.verified_package: the package's problems, and the dialects when it was shown valid fast."""
-        from belarus_releases.export.datapackage import frictionless_problems, verified_package
-
         self._send(DONE)
         try:
             dialects: Dialects | None = self.process.answer(ANSWER) if self.process else None
@@ -84,16 +87,17 @@ class BuildGone(BaseException):
 
 def verdict_of(told: Iterator[object]) -> Dialects | None:
     """The fast verdict on the package that `told` tells of (the descriptor's path and the base path, then each table's
-    name as it is written): the dialect of each table, or None when it is not shown valid."""
-    where = next(told, None)
+    name as it is written): the dialect of each table, or None when it is not shown valid. Any other exception (a
+    bug here) is raised: the verifier then ends without an answer, and the build checks the package itself."""
+    from frictionless import FrictionlessException  # imported by main before the build tells anything
+
+    descriptor, basepath = cast(tuple[Path, Path], next(told))  # as PackageVerifier.submit sends them
     try:
-        if not isinstance(where, tuple):
-            raise TypeError(f"told {where!r} where the package's paths were expected")
-        check = PackageCheck(*where)
+        check = PackageCheck(descriptor, basepath)
         for table in told:
             check.table(str(table))
         return check.verdict()
-    except Exception:  # NotShown, FrictionlessException, an unreadable file: Frictionless will say what it is
+    except (NotShown, FrictionlessException, OSError, ValueError):  # what fast_verdict takes for "not shown"
         for _ in told:  # every table is told all the same
             pass
         return None
@@ -115,3 +119,5 @@ def main() -> None:
         send((ANSWER, verdict_of(_told(stdin))))
     except BuildGone:
         return
+    except Exception:  # a bug here, not a verdict: no answer, and the build checks the package itself
+        os._exit(1)

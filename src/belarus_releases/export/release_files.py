@@ -1,10 +1,10 @@
 """Export, a release's files besides its tables: datapackage.json, the source documents, the package's verdict,
 the zip, and the manifest; the build (export/build.py) has written or linked every table's files before.
 
-The descriptor is written first (it depends on no table, and the package's verifier reads it while the tables are
-written). Once the last table is written, the source documents are copied and the zip's members compressed (in
-threads) while the processes beside the build finish their work, and the digests of the files made so far are
-taken before the build waits for the database process.
+The descriptor is written before the tables (it depends on none of them, and the package's verifier reads it while
+they are written). A full build starts compressing each table's zip members as soon as its files are written, and
+copies the source documents while the processes beside it finish; the digests of the files made so far are taken
+before the build waits for the database process's answer.
 """
 
 from __future__ import annotations
@@ -32,14 +32,16 @@ def descriptor_written(build: Build, folder: Path) -> Path:
 def finish(build: Build, folder: Path, package: PackageZip, plan: Plan | None = None,
            settled: Callable[[], None] = lambda: None) -> list[Problem]:
     """Everything after the table files: the source documents, the verification, the downloads and the manifest.
-    The sources are copied and the zip's members compressed (in threads) while the processes beside the build work,
-    and the digests of the files made so far are taken before the wait for the database process. `settled` is told
-    when nothing is left to doubt about the previous release, before that wait."""
+    `settled` is told when nothing is left to doubt about the previous release, before the wait for the database
+    process."""
     package.add([DATAPACKAGE, *table_files(("csv", "json"))])
-    digests = copied_sources(build, folder, plan)  # copied even if the build then fails: staging is removed
+    # a full build copies the sources while the processes beside it work (into staging: gone if the build fails)
+    digests = copied_sources(build, folder, None) if plan is None else {}
     invalid, dialects = verified(build, folder, plan, package)
     digests |= digests_so_far(folder, plan)
     settled()
+    if plan is not None:  # linked from the previous release once it is known sound (a damaged one is a Doubt first)
+        digests |= copied_sources(build, folder, plan)
     checked = build.database.result()
     problems = checked.foreign_keys + checked.queries + invalid
     if not problems:

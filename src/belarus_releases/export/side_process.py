@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,18 +18,25 @@ from contextlib import suppress
 from typing import IO, Any, BinaryIO
 
 
-def can_start() -> bool:
-    """Whether a fresh Python can be started here (an embedded interpreter may not know its executable)."""
-    return bool(sys.executable)
-
-
 class SideProcess:
     """A fresh Python running `code`, with no work yet. `name` says what it is in errors ("the database process")."""
 
     def __init__(self, code: str, name: str) -> None:
+        """Raises OSError when no process can be started (no memory, too many open files)."""
         self.name = name
-        self.popen: subprocess.Popen[bytes] = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                                                               stdout=subprocess.PIPE)
+        # -P: a module in the current folder is never imported in place of a library's
+        self.popen: subprocess.Popen[bytes] = subprocess.Popen([sys.executable, "-P", "-c", code],
+                                                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    @classmethod
+    def started(cls, code: str, name: str) -> SideProcess | None:
+        """The process, or None where none can be started here: the build then does its work itself."""
+        if not sys.executable:  # an embedded interpreter may not know its executable
+            return None
+        try:
+            return cls(code, name)
+        except OSError:
+            return None
 
     def send(self, message: Any) -> None:
         """Pickle `message` to it (a small one: the pipe takes it without waiting)."""
@@ -68,7 +76,9 @@ class SideProcess:
 
 def answering() -> tuple[BinaryIO, Callable[[tuple[str, Any]], None]]:
     """In the side process: its stdin, and how it answers. Its stdout is kept for answers only (anything a library
-    prints goes to stderr); an answer nobody reads any more (the build was killed) ends the process."""
+    prints goes to stderr); an answer nobody reads any more (the build was killed) ends the process. Ctrl-C in the
+    terminal is the build's to handle (it stops its side processes): here it would only print a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     stdin = sys.stdin.buffer
     stdout: BinaryIO = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)

@@ -73,11 +73,11 @@ class NewDatabase:
     """The database being made at `path` (which must not exist yet), in one way whichever way its rows come, so that
     the same rows always give the same bytes: every table is created first (in TABLES order), then each is filled
     in the order it is given, in primary-key order, by the build's own rows (`add_rows`: a full build, as the rows
-    arrive) or by a SELECT (`add_selected`: from a previous release's database), each followed at once by its
-    indexes and full-text search (a full build's database process then makes them while the build still writes the
-    next tables' files: at 100,000 records, 3.6 s no longer left for after the last). `attach`: databases the
-    SELECTs read, read-only, by alias. As a context manager, it is finished when the block ends, and closed
-    unfinished when the block raises (the file is then never published)."""
+    arrive) or by a SELECT (`add_selected`: from a previous release's database), each given its indexes and
+    full-text search before the next is filled (`index`: a full build's database process then makes them while
+    the build still writes the next tables' files; at 100,000 records, 3.6 s no longer left for after the last).
+    `attach`: databases the SELECTs read, read-only, by alias. As a context manager, it is finished when the block
+    ends, and closed unfinished when the block raises (the file is then never published)."""
 
     def __init__(self, path: Path, attach: Mapping[str, Path] | None = None) -> None:
         if path.exists():
@@ -92,6 +92,7 @@ class NewDatabase:
             self.aliases = _attach(self.connection, attach or {})
             self.db = sqlite_utils.Database(self.connection)
             self.indexed: set[str] = set()
+            self.unindexed: Table | None = None
             self.connection.execute("BEGIN")  # the tables and their rows: one transaction
             for table in TABLES:
                 _create(self.db, table)
@@ -110,29 +111,40 @@ class NewDatabase:
 
     def add_rows(self, table: Table, rows: Iterable[Values]) -> None:
         """Fill a table with rows as values in column order, already in primary-key order (lists as lists)."""
+        self._filling(table)
         names = ", ".join(f'"{name}"' for name in table.column_names)
         marks = ", ".join("?" * len(table.columns))
         self.connection.executemany(f'INSERT INTO main."{table.name}" ({names}) VALUES ({marks})',
                                     stored(table, _in_key_order(table, rows)))
-        self._indexed(table)
 
     def add_selected(self, table: Table, source: str) -> None:
         """Fill a table with what the SELECT `source` gives, put in primary-key order."""
+        self._filling(table)
         names = ", ".join(f'"{name}"' for name in table.column_names)
         self.connection.execute(f'INSERT INTO main."{table.name}" ({names}) {ordered(table, source)}')
-        self._indexed(table)
 
-    def _indexed(self, table: Table) -> None:
-        """The table's indexes and full-text search, once it is filled; each table's rows then indexes are a
-        transaction of their own (sqlite-utils makes the full-text search in a script, which commits first)."""
+    def _filling(self, table: Table) -> None:
+        self.index()  # the table filled before, if not yet: whichever way rows come, the same steps in the same order
+        self.unindexed = table
+
+    def index(self) -> None:
+        """Give the table filled last its indexes and full-text search, if it has not had them yet (the next table
+        filled, or `finish`, does it otherwise). Each table's rows, then its indexes, are a transaction of their own:
+        sqlite-utils 3 commits before the script that makes the full-text search (4 does not), so committing here
+        makes every version allowed take the same steps."""
+        if self.unindexed is None:
+            return
         self.connection.execute("COMMIT")
-        _index(self.db, table)
-        self.indexed.add(table.name)
+        _index(self.db, self.unindexed)
+        self.indexed.add(self.unindexed.name)
+        self.unindexed = None
         self.connection.execute("BEGIN")
 
     def finish(self) -> Path:
-        """Commit, and index any table left empty; the database is then complete and closed."""
+        """Index the table filled last, commit, and index any table left empty; the database is then complete and
+        closed."""
         try:
+            self.index()
             self.connection.execute("COMMIT")
             for alias in self.aliases:
                 self.connection.execute(f'DETACH DATABASE "{alias}"')
