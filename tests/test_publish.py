@@ -286,3 +286,37 @@ def test_outputs_of_builds_before_releases_are_removed_once_a_release_is_live(tm
         (layout.build / name).write_text("from before\n", encoding="utf-8")
     assert release(layout, staged(contents("A"))) == ([], live_release(layout))
     assert sorted(os.listdir(layout.build)) == [".lock", "current", "notes.txt", "releases"]
+
+
+def test_a_full_build_makes_its_files_durable_before_it_publishes(fixture_dataset: Layout,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """As each file is final (publish fsyncs every file again, and then finds little left to write)."""
+    synced: list[str] = []
+    before_publishing: list[str] = []
+    real_fsync, real_publish = os.fsync, publish_module.publish
+
+    def fsync(descriptor: int) -> None:
+        synced.append(os.path.basename(os.readlink(f"/proc/self/fd/{descriptor}")))
+        real_fsync(descriptor)
+
+    def publish(layout: Layout, staging: Path) -> Path:
+        before_publishing.extend(synced)
+        return real_publish(layout, staging)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(publish_module, "publish", publish)
+    assert build_dataset(fixture_dataset).ok
+    final = {"datapackage.json", "belarus-releases.zip", "events.csv", "quotes.json", "events.parquet"}
+    assert final <= set(before_publishing)
+    assert any(name.endswith(".txt") for name in before_publishing)  # the source documents
+    assert "belarus-releases.db" not in before_publishing  # the database process's: synced when published
+
+
+def test_a_file_that_cannot_be_made_durable_early_is_an_error(tmp_path: Path) -> None:
+    syncing = publish_module.EarlySync()
+    try:
+        syncing.add([tmp_path / "gone.csv"])
+        with pytest.raises(FileNotFoundError):
+            syncing.wait()
+    finally:
+        syncing.close()

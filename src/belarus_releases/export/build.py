@@ -39,7 +39,7 @@ from belarus_releases.export.flatten import flatten_values, inputs, table_values
 from belarus_releases.export.incremental import Doubt, Plan, build_key, input_digests, plan, record_digests, verify
 from belarus_releases.export.package_verifier import PackageVerifier
 from belarus_releases.export.package_zip import PackageZip
-from belarus_releases.export.publish import release
+from belarus_releases.export.publish import EarlySync, release
 from belarus_releases.export.release_files import descriptor_written, finish
 from belarus_releases.export.splice import rows_differ, splice_table
 from belarus_releases.export.sqlite import read_only
@@ -153,7 +153,7 @@ def _full(build: Build, tables: dict[str, list[Values]], folder: Path) -> list[P
     build.database.submit(job(build.layout, build.metadata, folder, Rows()))
     if build.verifier is not None:
         build.verifier.submit(descriptor, folder)
-    with closing(PackageZip(folder, None, PACKAGE_ZIP)) as package:
+    with closing(PackageZip(folder, None, PACKAGE_ZIP)) as package, closing(EarlySync()) as syncing:
         for table in ORDER:
             build.progress(table.name)
             rows = tables.pop(table.name)  # dropped once written: the dict is the build's own
@@ -161,9 +161,11 @@ def _full(build: Build, tables: dict[str, list[Values]], folder: Path) -> list[P
             build.database.ready(table.name, rows)
             if build.verifier is not None:
                 build.verifier.written(table.name)
-            package.add([f"{table.name}.csv", f"{table.name}.json"])
+            written = [f"{table.name}.csv", f"{table.name}.json"]
+            package.add(written)
+            syncing.add([folder / name for name in written])
             del rows
-        return finish(build, folder, package)
+        return finish(build, folder, package, syncing=syncing)
 
 
 def _incremental(build: Build, plan: Plan, folder: Path) -> list[Problem]:

@@ -26,8 +26,8 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -235,6 +235,31 @@ def _remove(path: Path) -> None:
             os.unlink(path)
     except OSError:
         pass
+
+
+class EarlySync:
+    """Files of a staging folder made durable in threads as soon as they are final, while the build works on (fsync
+    lets go of the GIL). `publish` fsyncs every file again, and then finds little left to write: the system keeps
+    hundreds of megabytes unwritten for half a minute, so that at 100,000 records the release's 800 MB were written
+    out only there. Close it in any case."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(FSYNC_THREADS)
+        self.started: dict[Path, Future[None]] = {}
+
+    def add(self, paths: Iterable[Path]) -> None:
+        """Start making these files durable (each once)."""
+        for path in paths:
+            if path not in self.started:
+                self.started[path] = self.pool.submit(_fsync, path)
+
+    def wait(self) -> None:
+        """Return once every file added is durable; raises the first error (a failed fsync fails the build)."""
+        for done in self.started.values():
+            done.result()
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
 
 
 def _fsync_all(paths: list[Path]) -> None:

@@ -20,6 +20,7 @@ from belarus_releases.export.flatten import source_entries
 from belarus_releases.export.incremental import Plan, file_entry, same_file, write_manifest
 from belarus_releases.export.package_check import Dialects
 from belarus_releases.export.package_zip import PackageZip
+from belarus_releases.export.publish import EarlySync
 from belarus_releases.problems import Problem
 
 
@@ -30,10 +31,10 @@ def descriptor_written(build: Build, folder: Path) -> Path:
 
 
 def finish(build: Build, folder: Path, package: PackageZip, plan: Plan | None = None,
-           settled: Callable[[], None] = lambda: None) -> list[Problem]:
+           settled: Callable[[], None] = lambda: None, syncing: EarlySync | None = None) -> list[Problem]:
     """Everything after the table files: the source documents, the verification, the downloads and the manifest.
     `settled` is told when nothing is left to doubt about the previous release, before the wait for the database
-    process."""
+    process; `syncing` (a full build's) is given every file final by then."""
     package.add([DATAPACKAGE, *table_files(("csv", "json"))])
     # a full build copies the sources while the processes beside it work (into staging: gone if the build fails)
     digests = copied_sources(build, folder, None) if plan is None else {}
@@ -42,7 +43,11 @@ def finish(build: Build, folder: Path, package: PackageZip, plan: Plan | None = 
     settled()
     if plan is not None:  # linked from the previous release once it is known sound (a damaged one is a Doubt first)
         digests |= copied_sources(build, folder, plan)
+    if syncing is not None:  # the files final by now: those with their digests taken (not the database process's)
+        syncing.add([folder / name for name in digests])
     checked = build.database.result()
+    if syncing is not None:
+        syncing.wait()
     problems = checked.foreign_keys + checked.queries + invalid
     if not problems:
         problems += checked.overview
