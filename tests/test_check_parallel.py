@@ -118,6 +118,34 @@ def test_a_pool_that_fails_leaves_the_work_to_this_process(repo: Layout) -> None
     in_a_fresh_process(_failing_pool, repo.root)
 
 
+def _doubled(chunk: list[int]) -> list[int]:
+    return [2 * item for item in chunk]
+
+
+def _meanwhile_once(_: Path) -> None:
+    children: list[int] = []
+
+    def meanwhile() -> None:
+        children.append(len(multiprocessing.active_children()))
+
+    assert workers.in_workers(_doubled, [1, 2, 3], meanwhile) == [2, 4, 6]
+    assert len(children) == 1 and children[0] > 0, "it ran before the workers were started"
+    with pytest.raises(ZeroDivisionError):  # its own error is its caller's, not a pool's failure to be hidden
+        workers.in_workers(_doubled, [1], lambda: print(1 / 0))
+
+    def broken(*_: object, **__: object) -> None:
+        raise OSError("no memory to fork")
+
+    workers.ProcessPoolExecutor = broken  # type: ignore[assignment,misc]
+    children.clear()
+    assert workers.in_workers(_doubled, [1, 2, 3], meanwhile) is None
+    assert children == [0]
+
+
+def test_meanwhile_runs_once_while_the_workers_work_or_before_there_are_none(tmp_path: Path) -> None:
+    in_a_fresh_process(_meanwhile_once, tmp_path)
+
+
 def test_chunks_keep_every_item_in_order() -> None:
     for count in (1, 2, 7, 200, 1001):
         items = list(range(count))
@@ -133,7 +161,9 @@ def test_a_process_running_other_threads_is_not_forked(monkeypatch: pytest.Monke
     helper.start()
     try:
         assert not workers.can_fork()
-        assert workers.in_workers(len, [[1]]) is None
+        ran: list[str] = []
+        assert workers.in_workers(len, [[1]], lambda: ran.append("meanwhile")) is None
+        assert ran == ["meanwhile"]
     finally:
         stop.set()
         helper.join()

@@ -187,6 +187,24 @@ def test_an_uncited_source_file_is_reported(dataset: Layout) -> None:
         "cite it from a record or remove it"]
 
 
+def test_quotes_are_looked_for_in_a_cited_file_the_registry_does_not_list(dataset: Layout) -> None:
+    """The listed sources are read before the records; a file only a record names is read with them all the same."""
+    loaded = next(_records(dataset))
+    cited = loaded.data["sources"][0]["file"]
+    registry = dataset.source_registry
+    lines = registry.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = lines.index(f"  - file: {cited}\n")
+    end = next((number for number in range(start + 1, len(lines)) if lines[number].startswith("  - ")), len(lines))
+    registry.write_text("".join(lines[:start] + lines[end:]), encoding="utf-8")
+    unlisted = check_dataset(dataset).problems
+    assert unlisted and not any(problem.type == "quote-not-found" for problem in unlisted)
+    path: JsonPath = ("sources", 0, "quotes", 0, "text")
+    word = max(loaded.data["sources"][0]["quotes"][0]["text"].split(), key=len)
+    _replace_at(dataset, loaded, path, word, word[:2] + ("ы" if word[2] != "ы" else "а") + word[3:])
+    assert {problem.message.split(":")[0] for problem in check_dataset(dataset).problems
+            if problem.type == "quote-not-found"} == {f"the quote does not occur in sources/{cited}"}
+
+
 def test_quotes_are_compared_after_normalising_marks_space_and_unicode() -> None:
     assert normalise("«Наш  человек»\n") == normalise('"Наш человек"') == normalise("“Наш\tчеловек”")
     assert normalise("й") == normalise("и\u0306")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -24,7 +24,7 @@ from belarus_releases.check.files import input_file_problem, record_files, schem
 from belarus_releases.check.metadata import load_metadata
 from belarus_releases.check.officials import official_problems
 from belarus_releases.check.per_file import Compact, FileCheck, check_compact, check_file, guarded, internal_error, restore
-from belarus_releases.check.provenance import Provenance, check_provenance
+from belarus_releases.check.provenance import Provenance, SourcesRead, check_provenance, read_listed
 from belarus_releases.check.schema import schema_verdict
 from belarus_releases.check.workers import in_workers
 from belarus_releases.check.yaml_reader import NO_POSITIONS, Loaded
@@ -60,19 +60,22 @@ class CheckResult:
         return not self.problems
 
 
-def check_record_files(layout: Layout, names: list[str], now: int = 0) -> list[Compact]:
+def check_record_files(layout: Layout, names: list[str], now: int = 0,
+                       meanwhile: Callable[[bool], None] = lambda _: None) -> list[Compact]:
     """Every record file read and validated, compact, in the order of `names`: the per-file work, done here in one
     place so that it can be spread over processes or skipped for files that did not change. (`now`: when the check
     started, for cache.stat_key.)
 
     From MANY_FILES on, the files are spread over the cores, in one pool for all of them; each result comes back
     compact (no positions: a rule that later asks where something stands has the file read again). Below, a pool
-    would cost more than it saves."""
+    would cost more than it saves. `meanwhile(True)` runs here while the workers work, `meanwhile(False)` before
+    the files are checked here."""
     if len(names) < MANY_FILES:
+        meanwhile(False)
         return _check_compact(layout, now, names)
     with suppress(Exception):  # compiled once, before the workers are forked (each file reports a broken schema)
         schema_verdict(layout.schema("record"))
-    spread = in_workers(partial(_check_compact, layout, now), names)
+    spread = in_workers(partial(_check_compact, layout, now), names, lambda: meanwhile(True))
     return _check_compact(layout, now, names) if spread is None else spread
 
 
@@ -122,7 +125,16 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
     if unusable:  # nothing can be validated without its schema: say what is missing, once
         result.problems = sorted(set(result.problems) | set(unusable.values()))
         return result
-    for checked, digest in _record_checks(layout, names, store):
+    sources_read: list[SourcesRead | None] = []
+
+    def registries_and_sources(many: bool) -> None:  # nothing of it needs the records: while they are checked
+        result.people = _check_registry(layout, result, layout.people, "people", store)
+        result.sources = _check_registry(layout, result, layout.source_registry, "sources", store)
+        people, sources = result.people, result.sources
+        sources_read.append(guarded(sources.file, lambda: read_listed(layout, people, sources, store, texts_made=many),
+                                    lambda _: None))  # then read again by the rule, which says what failed
+
+    for checked, digest in _record_checks(layout, names, store, registries_and_sources):
         result.files_checked += 1
         if digest is not None:
             result.digests[checked.loaded.file] = digest
@@ -131,9 +143,8 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
         # date, a typo'd field name, a bad quote) leave it usable, so that one run reports every problem.
         if checked.in_shape:
             result.records.append(checked.loaded)
-    result.people = _check_registry(layout, result, layout.people, "people", store)
-    result.sources = _check_registry(layout, result, layout.source_registry, "sources", store)
     people, sources = result.people, result.sources
+    assert people is not None and sources is not None and sources_read, "check_record_files runs `meanwhile` once"
     complete = len(result.records) == len(names)
     record_ids = [name.rpartition("/")[2].removesuffix(".yml") for name in names]  # a name is ID.yml (files.py)
     # The rules across records decode every record's data (millions of objects, no reference cycle) and make
@@ -144,7 +155,8 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
                                                                            complete=complete, record_ids=record_ids),
                                    _alone)
         give_back_free_memory()  # the records' marshalled bytes, freed as the rules above decoded them
-        provenance = guarded(sources.file, lambda: check_provenance(layout, result.records, people, sources, store),
+        provenance = guarded(sources.file,
+                             lambda: check_provenance(layout, result.records, people, sources, store, sources_read[0]),
                              lambda problem: Provenance([problem], {}))
         result.problems += provenance.problems
         result.quote_texts = provenance.spans
@@ -163,14 +175,15 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
     return result
 
 
-def _record_checks(layout: Layout, names: list[str], cache: CheckCache) -> Iterator[tuple[FileCheck, bytes | None]]:
+def _record_checks(layout: Layout, names: list[str], cache: CheckCache,
+                   meanwhile: Callable[[bool], None]) -> Iterator[tuple[FileCheck, bytes | None]]:
     """Each record file checked, in the order of `names`, holding no positions (a rule that needs one reads the
     file again): from the cache when its bytes were checked before, else read and validated now; with the
-    SHA-256 of those bytes (None when they were not all read)."""
+    SHA-256 of those bytes (None when they were not all read). `meanwhile`: as check_record_files's."""
     root = str(layout.root)
     found = {name: entry for name in names if (entry := cache.known(name, os.path.join(root, name))) is not None}
     checked = {fresh.file: fresh for fresh in check_record_files(layout, [name for name in names if name not in found],
-                                                                 cache.now)}
+                                                                 cache.now, meanwhile)}
     # Records' data is millions of objects that hold no reference cycle: the collector need not walk them as
     # they are made.
     with no_garbage_collection():

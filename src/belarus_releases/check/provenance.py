@@ -161,14 +161,46 @@ def _editorial_problems(people: Loaded, number: int, person: dict[str, Any]) -> 
                      "must render one of them: copy it from the name or variants")
 
 
+@dataclass(frozen=True)
+class SourcesRead:
+    """What provenance needs of the sources before any record: the listed documents read (each text made too when
+    `read_listed` was told many records will need them), the problems of those that do not read, and the people
+    registry's name problems (None unless both registries are valid and every listed source reads)."""
+
+    listed: list[str]
+    texts: SourceTexts
+    unreadable: list[Problem]
+    names: list[Problem] | None
+
+
+def read_listed(layout: Layout, people: Loaded, sources: Loaded, cache: CheckCache, *, texts_made: bool) -> SourcesRead:
+    """The listed sources read, and the name forms looked for in them: none of it depends on the records, so the
+    check does it while its workers check the record files."""
+    listed = [entry["file"] for entry in entries(sources, "sources")]
+    texts, unreadable = read_sources(layout, sorted(set(listed)), sources, cache)
+    if texts_made:
+        for file in listed:
+            if file in texts:
+                texts.text(file)
+    names = None
+    # name forms are looked for in every listed source: both registries must be valid and every source readable
+    if people.data and sources.data and not unreadable:
+        names = _cached_people_problems(layout, people, [file for file in listed if file in texts], texts, cache)
+    return SourcesRead(listed, texts, unreadable, names)
+
+
 def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded,
-                     cache: CheckCache) -> Provenance:
+                     cache: CheckCache, read: SourcesRead | None = None) -> Provenance:
     """Quotes against their source files; name forms and role evidence too when the people registry is valid.
+    `read`: what read_listed gave for these registries, when it ran before.
 
     Quotes are checked against any safe file under sources/, listed or not, so that a registry mistake hides nothing."""
-    listed = [entry["file"] for entry in entries(sources, "sources")]
-    cited = [file for record in records for file, _ in source_references(record.data)]
-    texts, unreadable = read_sources(layout, sorted(set(listed + cited)), sources, cache)
+    read = read or read_listed(layout, people, sources, cache, texts_made=False)
+    unlisted = sorted({file for record in records for file, _ in source_references(record.data)} - set(read.listed))
+    texts, unreadable = read.texts, list(read.unreadable)
+    if unlisted:  # a mistake in the registry, reported with it: rare
+        more, more_unreadable = read_sources(layout, unlisted, sources, cache)
+        texts, unreadable = texts.joined(more), unreadable + more_unreadable
     spans: dict[tuple[str, JsonPath], str] = {}
     paths: dict[JsonPath, JsonPath] = {}
     problems = list(unreadable)
@@ -181,9 +213,8 @@ def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sour
             if span is not None:
                 # one tuple for each path, however many records have it: hundreds of thousands of quotes
                 spans[(record_id, paths.setdefault(path, path))] = quote["text"] if span is True else str(span)
-    # name forms are looked for in every listed source: both registries must be valid and every source readable
-    if people.data and sources.data and not unreadable:
-        problems.extend(_cached_people_problems(layout, people, [file for file in listed if file in texts], texts, cache))
+    if read.names is not None and not unreadable:
+        problems.extend(read.names)
     return Provenance(problems, spans)
 
 

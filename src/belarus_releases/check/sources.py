@@ -86,6 +86,15 @@ class SourceTexts:
     def __contains__(self, file: object) -> bool:
         return file in self.digests
 
+    def joined(self, more: SourceTexts) -> SourceTexts:
+        """These documents and `more`'s, as a new set (neither is changed)."""
+        joined = SourceTexts()
+        for part in (more, self):
+            joined.digests.update(part.digests)
+            joined._read.update(part._read)
+            joined._texts.update(part._texts)
+        return joined
+
     def text(self, file: str) -> SourceText:
         if file not in self._texts:
             raw, text = self._read[file]

@@ -14,8 +14,9 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -41,20 +42,29 @@ def chunks(items: Sequence[T], workers: int) -> list[list[T]]:
     return [list(items[start:start + size]) for start in range(0, len(items), size)]
 
 
-def in_workers(work: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R] | None:
+def in_workers(work: Callable[[list[T]], list[R]], items: Sequence[T],
+               meanwhile: Callable[[], None] = lambda: None) -> list[R] | None:
     """`work` done on `items` chunk by chunk in forked processes, the results joined in the order of `items`;
-    None when no pool can be used here, or the pool failed (the caller then does the work itself)."""
+    None when no pool can be used here, or the pool failed (the caller then does the work itself). `meanwhile` is
+    run here once in any case: while the workers work (this process would only wait), or before None is returned."""
     if not can_fork():
+        meanwhile()
         return None
     workers = min(cores(), len(items))
-    try:
-        # gc.freeze in each worker: the collector then never walks what the worker inherited, which would copy
-        # every page of the parent's heap that holds an object (each one's header is written to)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=gc.freeze) as pool:
-            return [result for chunk in pool.map(work, chunks(items, workers)) for result in chunk]
-    except Exception:  # a worker killed, no memory to fork, a result that cannot be pickled: do it in-process
-        return None
+    with ExitStack() as pool_open:
+        try:
+            # gc.freeze in each worker: the collector then never walks what the worker inherited, which would copy
+            # every page of the parent's heap that holds an object (each one's header is written to)
+            pool = pool_open.enter_context(ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=gc.freeze))
+            pending: Iterator[list[R]] | None = pool.map(work, chunks(items, workers))  # forked and started now
+        except Exception:  # no memory to fork: do it in-process
+            pending = None
+        meanwhile()  # outside the handlers: its errors are its own, not the pool's
+        try:
+            return None if pending is None else [result for chunk in pending for result in chunk]
+        except Exception:  # a worker killed, a result that cannot be pickled: do it in-process
+            return None
 
 
 _shared: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
