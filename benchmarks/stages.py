@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 STAGES: dict[str, tuple[str, ...]] = {
-    "check": ("check_dataset", "check_record_files", "check_provenance", "crossref_problems", "official_problems",
+    "check": ("check_dataset", "check_provenance", "crossref_problems", "official_problems",
               "load_metadata", "load_assertions"),
     "flatten": ("flatten_values",),
     "write": ("write_table_values", "splice_table", "write_datapackage", "copy_source_texts", "write_manifest"),

@@ -164,10 +164,10 @@ def test_a_file_that_changes_while_it_is_checked_is_not_kept(mini: Layout, check
     spy = check_module.check_record_files
 
     def saving_meanwhile(layout: Layout, names: list[str], *rest: Any) -> Any:
-        found = spy(layout, names, *rest)
+        found = list(spy(layout, names, *rest))
         with (mini.root / BASE_TARGET).open("a", encoding="utf-8") as file:  # an editor saves as the check reads
             file.write("# saved\n")
-        return found
+        return iter(found)
 
     monkeypatch.setattr(check_module, "check_record_files", saving_meanwhile)
     check_dataset(mini, cache=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import pickle
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from types import ModuleType
@@ -47,14 +47,19 @@ def recording_pools(module: ModuleType = dataset, threshold: str = "MANY_FILES")
     records what each returned (None: not used)."""
     assert workers.can_fork(), "a fresh process on Linux with two cores forks"
     returned: list[object] = []
-    real = workers.in_workers
+    real = workers._pooled
 
-    def recording(*args: Any) -> object:
-        returned.append(real(*args))
-        return returned[-1]
+    def recording(*args: Any) -> Iterator[object]:
+        try:
+            results = list(real(*args))
+        except workers._NoPool:
+            returned.append(None)
+            raise
+        returned.append(results)
+        yield from results
 
     setattr(module, threshold, 0)
-    module.in_workers = recording  # type: ignore[attr-defined]
+    workers._pooled = recording  # type: ignore[assignment]
     return returned
 
 
@@ -86,7 +91,7 @@ def _spread_alike(root: Path) -> None:
     serial = _serial(layout)
     pools = recording_pools()
     names, _ = record_files(layout)
-    _assert_same(layout, check_record_files(layout, names), serial)
+    _assert_same(layout, list(check_record_files(layout, names)), serial)
     assert pools and pools[0] is not None, "the pool was not used"
     spread = check_dataset(layout)
     assert spread.problems == reference.problems and not spread.ok
@@ -109,7 +114,7 @@ def _failing_pool(root: Path) -> None:
 
     workers.ProcessPoolExecutor = broken  # type: ignore[assignment,misc]
     names, _ = record_files(layout)
-    fast = check_record_files(layout, names)
+    fast = list(check_record_files(layout, names))
     assert pools == [None]
     _assert_same(layout, fast, _serial(layout))
 
@@ -140,6 +145,28 @@ def _meanwhile_once(_: Path) -> None:
     children.clear()
     assert workers.in_workers(_doubled, [1, 2, 3], meanwhile) is None
     assert children == [0]
+
+
+def _streamed(_: Path) -> None:
+    """Each result is given as soon as its chunk is done, and a pool that fails midway leaves the rest to this process."""
+    items = list(range(1000))
+    given = workers.each_in_workers(_doubled, items)
+    assert next(given) == 0 and len(multiprocessing.active_children()) > 0  # the workers still at work
+    assert list(given) == [2 * item for item in items[1:]]
+    real = workers._pooled
+
+    def failing_midway(*args: Any) -> Iterator[object]:
+        pooled = real(*args)
+        yield next(pooled)
+        pooled.close()
+        raise workers._NoPool
+
+    workers._pooled = failing_midway  # type: ignore[assignment]
+    assert list(workers.each_in_workers(_doubled, items)) == [2 * item for item in items]
+
+
+def test_results_come_as_their_chunk_is_done_and_the_rest_here_if_the_pool_fails(tmp_path: Path) -> None:
+    in_a_fresh_process(_streamed, tmp_path)
 
 
 def test_meanwhile_runs_once_while_the_workers_work_or_before_there_are_none(tmp_path: Path) -> None:

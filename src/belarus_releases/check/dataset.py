@@ -8,6 +8,7 @@ No exception escapes: anything unexpected becomes an `internal-error` problem on
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -26,7 +27,7 @@ from belarus_releases.check.officials import official_problems
 from belarus_releases.check.per_file import Compact, FileCheck, check_compact, check_file, guarded, internal_error, restore
 from belarus_releases.check.provenance import Provenance, SourcesRead, check_provenance, read_listed
 from belarus_releases.check.schema import schema_verdict
-from belarus_releases.check.workers import in_workers
+from belarus_releases.check.workers import each_in_workers
 from belarus_releases.check.yaml_reader import NO_POSITIONS, Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.problems import JsonPath, Problem
@@ -61,10 +62,10 @@ class CheckResult:
 
 
 def check_record_files(layout: Layout, names: list[str], now: int = 0,
-                       meanwhile: Callable[[bool], None] = lambda _: None) -> list[Compact]:
-    """Every record file read and validated, compact, in the order of `names`: the per-file work, done here in one
-    place so that it can be spread over processes or skipped for files that did not change. (`now`: when the check
-    started, for cache.stat_key.)
+                       meanwhile: Callable[[bool], None] = lambda _: None) -> Iterator[Compact]:
+    """Every record file read and validated, compact, in the order of `names`, each as soon as it is: the per-file
+    work, done here in one place so that it can be spread over processes or skipped for files that did not change.
+    (`now`: when the check started, for cache.stat_key.) Nothing starts before the first is asked for.
 
     From MANY_FILES on, the files are spread over the cores, in one pool for all of them; each result comes back
     compact (no positions: a rule that later asks where something stands has the file read again). Below, a pool
@@ -72,11 +73,11 @@ def check_record_files(layout: Layout, names: list[str], now: int = 0,
     the files are checked here."""
     if len(names) < MANY_FILES:
         meanwhile(False)
-        return _check_compact(layout, now, names)
+        yield from _check_compact(layout, now, names)
+        return
     with suppress(Exception):  # compiled once, before the workers are forked (each file reports a broken schema)
         schema_verdict(layout.schema("record"))
-    spread = in_workers(partial(_check_compact, layout, now), names, lambda: meanwhile(True))
-    return _check_compact(layout, now, names) if spread is None else spread
+    yield from each_in_workers(partial(_check_compact, layout, now), names, lambda: meanwhile(True))
 
 
 def _check_compact(layout: Layout, now: int, names: list[str]) -> list[Compact]:
@@ -182,18 +183,22 @@ def _record_checks(layout: Layout, names: list[str], cache: CheckCache,
     SHA-256 of those bytes (None when they were not all read). `meanwhile`: as check_record_files's."""
     root = str(layout.root)
     found = {name: entry for name in names if (entry := cache.known(name, os.path.join(root, name))) is not None}
-    checked = {fresh.file: fresh for fresh in check_record_files(layout, [name for name in names if name not in found],
-                                                                 cache.now, meanwhile)}
+    checked = check_record_files(layout, [name for name in names if name not in found], cache.now, meanwhile)
+    first = next(checked, None)  # the workers started, and `meanwhile` run, before any record is given
+    fresh = itertools.chain(() if first is None else (first,), checked)
     # Records' data is millions of objects that hold no reference cycle: the collector need not walk them as
     # they are made.
     with no_garbage_collection():
         for name in names:
-            if name in checked:
-                fresh = checked.pop(name)
-                yield _kept(cache, fresh, layout), fresh.digest
-            else:
+            if name in found:
                 entry = found.pop(name)
                 yield _from_cache(layout, name, entry), entry.digest
+            else:
+                # decoded now, while the workers check the next files: every rule across records reads it
+                checked_now = next(fresh)
+                yield _kept(cache, checked_now, layout, lazy=False), checked_now.digest
+    for _ in fresh:  # none is left: this ends the pool now (its threads would keep the rules' pools from forking)
+        raise RuntimeError("the per-file check gave more results than it was given files")
 
 
 def _kept(cache: CheckCache, fresh: Compact, layout: Layout, *, lazy: bool = True) -> FileCheck:

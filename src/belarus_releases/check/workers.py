@@ -42,14 +42,38 @@ def chunks(items: Sequence[T], workers: int) -> list[list[T]]:
     return [list(items[start:start + size]) for start in range(0, len(items), size)]
 
 
+class _NoPool(Exception):
+    """No pool can be used here, or the pool failed: the caller does the work itself."""
+
+
 def in_workers(work: Callable[[list[T]], list[R]], items: Sequence[T],
                meanwhile: Callable[[], None] = lambda: None) -> list[R] | None:
     """`work` done on `items` chunk by chunk in forked processes, the results joined in the order of `items`;
     None when no pool can be used here, or the pool failed (the caller then does the work itself). `meanwhile` is
     run here once in any case: while the workers work (this process would only wait), or before None is returned."""
+    try:
+        return list(_pooled(work, items, meanwhile))
+    except _NoPool:
+        return None
+
+
+def each_in_workers(work: Callable[[list[T]], list[R]], items: Sequence[T],
+                    meanwhile: Callable[[], None] = lambda: None) -> Iterator[R]:
+    """What `work` gives for `items`, in their order, each as soon as its chunk is done: by forked workers, or here
+    from the first item they did not give when no pool can be used or it failed. `meanwhile`: as in_workers's."""
+    given = 0
+    try:
+        for result in _pooled(work, items, meanwhile):
+            given += 1
+            yield result
+    except _NoPool:
+        yield from work(list(items[given:]))
+
+
+def _pooled(work: Callable[[list[T]], list[R]], items: Sequence[T], meanwhile: Callable[[], None]) -> Iterator[R]:
     if not can_fork():
         meanwhile()
-        return None
+        raise _NoPool
     workers = min(cores(), len(items))
     with ExitStack() as pool_open:
         try:
@@ -58,13 +82,16 @@ def in_workers(work: Callable[[list[T]], list[R]], items: Sequence[T],
             pool = pool_open.enter_context(ProcessPoolExecutor(
                 max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=gc.freeze))
             pending: Iterator[list[R]] | None = pool.map(work, chunks(items, workers))  # forked and started now
-        except Exception:  # no memory to fork: do it in-process
+        except Exception:  # no memory to fork
             pending = None
         meanwhile()  # outside the handlers: its errors are its own, not the pool's
+        if pending is None:
+            raise _NoPool
         try:
-            return None if pending is None else [result for chunk in pending for result in chunk]
-        except Exception:  # a worker killed, a result that cannot be pickled: do it in-process
-            return None
+            for chunk in pending:
+                yield from chunk
+        except Exception:  # a worker killed, a result that cannot be pickled
+            raise _NoPool from None
 
 
 _shared: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
