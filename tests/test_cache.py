@@ -167,7 +167,7 @@ def test_a_file_that_changes_while_it_is_checked_is_not_kept(mini: Layout, check
         found = list(spy(layout, names, *rest))
         with (mini.root / BASE_TARGET).open("a", encoding="utf-8") as file:  # an editor saves as the check reads
             file.write("# saved\n")
-        return iter(found)
+        return (checked for checked in found)
 
     monkeypatch.setattr(check_module, "check_record_files", saving_meanwhile)
     check_dataset(mini, cache=True)

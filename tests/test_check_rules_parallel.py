@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from belarus_releases.check import workers
+from belarus_releases.check import dataset, workers
 from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.check.yaml_reader import load_file
 from belarus_releases.layout import Layout
@@ -66,3 +66,25 @@ def _more_than_most(root: Path) -> None:
 def test_rules_across_very_many_records_do_their_work_here(repo: Layout) -> None:
     _break_quotes(repo)
     in_a_fresh_process(_more_than_most, repo.root)
+
+
+def _every_pool_forks(root: Path) -> None:
+    """The per-file pool gives its results as they come: it must be over (its threads gone) before the rules ask
+    whether they may fork, or they would quietly work on one core."""
+    answers: list[bool] = []
+    able = workers.can_fork
+
+    def asked() -> bool:
+        answers.append(able())
+        return answers[-1]
+
+    dataset.MANY_FILES = 0
+    workers.MANY_RECORDS = 0
+    workers.can_fork = asked  # type: ignore[assignment]
+    assert check_dataset(Layout(root)).problems
+    assert answers == [True, True, True]  # the record files, the quotes, the officials
+
+
+def test_the_rules_fork_after_the_record_files_pool_is_over(repo: Layout) -> None:
+    _break_quotes(repo)
+    in_a_fresh_process(_every_pool_forks, repo.root)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from belarus_releases.check import dataset as check_dataset_module
 from belarus_releases.check.dataset import check_dataset
 from belarus_releases.check.numbers import numbers_in
 from belarus_releases.check.provenance import normalise, occurs_as_word
@@ -267,3 +269,29 @@ def test_a_name_form_is_found_only_as_whole_words(words: str, text: str, expecte
 def test_the_word_search_finds_what_the_word_pattern_finds(words: str, text: str) -> None:
     pattern = rf"(?<!\w){re.escape(words)}(?!\w)"
     assert occurs_as_word(words, text) is (re.search(pattern, text) is not None)
+
+
+def test_sources_read_again_by_the_rule_when_reading_them_early_failed(dataset: Layout,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = check_dataset(dataset)
+
+    def failing(*_: object, **__: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(check_dataset_module, "read_listed", failing)
+    assert check_dataset(dataset) == reference
+
+
+def test_a_record_whose_data_cannot_be_decoded_is_one_located_problem(dataset: Layout,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    first = sorted(dataset.records.glob("*.yml"))[0]
+    real = check_dataset_module.restore
+
+    def failing(compact: Any, root: Path) -> Any:
+        if compact.file == dataset.relative(first):
+            raise MemoryError
+        return real(compact, root)
+
+    monkeypatch.setattr(check_dataset_module, "restore", failing)
+    problems = check_dataset(dataset).problems
+    assert [(p.file, p.type) for p in problems if p.type == "internal-error"] == [(dataset.relative(first), "internal-error")]

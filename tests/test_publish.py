@@ -320,3 +320,19 @@ def test_a_file_that_cannot_be_made_durable_early_is_an_error(tmp_path: Path) ->
             syncing.wait()
     finally:
         syncing.close()
+
+
+def test_a_failed_fsync_names_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(_: int) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    (tmp_path / "events.csv").write_text("id\n", encoding="utf-8")
+    monkeypatch.setattr(os, "fsync", failing)
+    syncing = publish_module.EarlySync()
+    try:
+        syncing.add([tmp_path / "events.csv"])
+        with pytest.raises(OSError) as raised:
+            syncing.wait()
+    finally:
+        syncing.close()
+    assert (raised.value.errno, raised.value.filename) == (errno.EIO, str(tmp_path / "events.csv"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -62,15 +62,15 @@ class CheckResult:
 
 
 def check_record_files(layout: Layout, names: list[str], now: int = 0,
-                       meanwhile: Callable[[bool], None] = lambda _: None) -> Iterator[Compact]:
+                       meanwhile: Callable[[bool], None] = lambda _: None) -> Generator[Compact, None, None]:
     """Every record file read and validated, compact, in the order of `names`, each as soon as it is: the per-file
     work, done here in one place so that it can be spread over processes or skipped for files that did not change.
     (`now`: when the check started, for cache.stat_key.) Nothing starts before the first is asked for.
 
     From MANY_FILES on, the files are spread over the cores, in one pool for all of them; each result comes back
     compact (no positions: a rule that later asks where something stands has the file read again). Below, a pool
-    would cost more than it saves. `meanwhile(True)` runs here while the workers work, `meanwhile(False)` before
-    the files are checked here."""
+    would cost more than it saves. `meanwhile` runs here once: told True for many files (while the workers work,
+    where there are workers), False for few, before they are checked here."""
     if len(names) < MANY_FILES:
         meanwhile(False)
         yield from _check_compact(layout, now, names)
@@ -95,7 +95,7 @@ def _check_registry(layout: Layout, result: CheckResult, path: Path, schema: str
         result.problems.append(unusable)
         return Loaded(relative)
     entry = cache.known(relative, os.path.join(layout.root, relative))
-    checked = (_kept(cache, check_compact(layout, relative, schema, cache.now), layout, lazy=False) if entry is None
+    checked = (_kept(cache, check_compact(layout, relative, schema, cache.now), layout) if entry is None
                else _from_cache(layout, relative, entry))
     result.files_checked += 1
     result.problems.extend(checked.problems)
@@ -144,18 +144,18 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
         # date, a typo'd field name, a bad quote) leave it usable, so that one run reports every problem.
         if checked.in_shape:
             result.records.append(checked.loaded)
+    give_back_free_memory()  # the records' marshalled bytes, freed as they were decoded
     people, sources = result.people, result.sources
     assert people is not None and sources is not None and sources_read, "check_record_files runs `meanwhile` once"
     complete = len(result.records) == len(names)
     record_ids = [name.rpartition("/")[2].removesuffix(".yml") for name in names]  # a name is ID.yml (files.py)
-    # The rules across records decode every record's data (millions of objects, no reference cycle) and make
+    # The rules across records read every record's data (millions of objects, no reference cycle) and make
     # little garbage: with the collector on, its full collections would walk all of it again and again (a fifth
     # of a warm check of 100,000 records).
     with no_garbage_collection():
         result.problems += guarded(sources.file, lambda: crossref_problems(layout, result.records, people, sources,
                                                                            complete=complete, record_ids=record_ids),
                                    _alone)
-        give_back_free_memory()  # the records' marshalled bytes, freed as the rules above decoded them
         provenance = guarded(sources.file,
                              lambda: check_provenance(layout, result.records, people, sources, store, sources_read[0]),
                              lambda problem: Provenance([problem], {}))
@@ -184,26 +184,35 @@ def _record_checks(layout: Layout, names: list[str], cache: CheckCache,
     root = str(layout.root)
     found = {name: entry for name in names if (entry := cache.known(name, os.path.join(root, name))) is not None}
     checked = check_record_files(layout, [name for name in names if name not in found], cache.now, meanwhile)
-    first = next(checked, None)  # the workers started, and `meanwhile` run, before any record is given
-    fresh = itertools.chain(() if first is None else (first,), checked)
-    # Records' data is millions of objects that hold no reference cycle: the collector need not walk them as
-    # they are made.
-    with no_garbage_collection():
-        for name in names:
-            if name in found:
-                entry = found.pop(name)
-                yield _from_cache(layout, name, entry), entry.digest
-            else:
+    try:
+        first = next(checked, None)  # the workers started, and `meanwhile` run, before any record is given
+        fresh = itertools.chain(() if first is None else (first,), checked)
+        # Records' data is millions of objects that hold no reference cycle: the collector need not walk them as
+        # they are made.
+        with no_garbage_collection():
+            for name in names:
+                if name in found:
+                    entry = found.pop(name)
+                    yield _from_cache(layout, name, entry), entry.digest
+                    continue
+                compact = next(fresh, None)
+                if compact is None or compact.file != name:
+                    raise RuntimeError(f"the per-file check gave {compact and compact.file!r} for {name!r}")
                 # decoded now, while the workers check the next files: every rule across records reads it
-                checked_now = next(fresh)
-                yield _kept(cache, checked_now, layout, lazy=False), checked_now.digest
-    for _ in fresh:  # none is left: this ends the pool now (its threads would keep the rules' pools from forking)
-        raise RuntimeError("the per-file check gave more results than it was given files")
+                yield guarded(name, partial(_kept, cache, compact, layout), _unusable), compact.digest
+        for _ in fresh:  # none is left: this ends the pool now (its threads would keep the rules' pools from forking)
+            raise RuntimeError("the per-file check gave more results than it was given files")
+    finally:
+        checked.close()  # on an error, too: the workers stop at once, not after every file
 
 
-def _kept(cache: CheckCache, fresh: Compact, layout: Layout, *, lazy: bool = True) -> FileCheck:
-    """A file checked now, restored (its data decoded when first read), and kept in the cache."""
-    restored = restore(fresh, layout.root, lazy=lazy)
+def _unusable(problem: Problem) -> FileCheck:
+    return FileCheck(Loaded(problem.file), (problem,))
+
+
+def _kept(cache: CheckCache, fresh: Compact, layout: Layout) -> FileCheck:
+    """A file checked now, restored (its data decoded), and kept in the cache."""
+    restored = restore(fresh, layout.root)
     cache.put(fresh.digest, fresh.stat, (fresh.in_shape, fresh.read_problems, fresh.problems, restored.loaded), fresh.file)
     return restored
 

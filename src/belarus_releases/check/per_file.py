@@ -14,7 +14,7 @@ import marshal
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -88,15 +88,11 @@ def check_compact(layout: Layout, relative: str, schema: str, now: int) -> Compa
     return guarded(relative, stage, lambda problem: Compact(relative, False, (), stored([problem]), None, None, None))
 
 
-def restore(compact: Compact, root: Path, *, lazy: bool = False) -> FileCheck:
+def restore(compact: Compact, root: Path) -> FileCheck:
     """A compact check as a FileCheck holding no positions: a rule that asks where something stands has the file
-    read again from under `root` (Loaded.position). `lazy`: its data is decoded when first read (Stored)."""
-    problems = restored(compact.read_problems)
-    if lazy:
-        loaded: Loaded = Stored(compact.file, compact.blob, problems, root)
-    else:
-        data = None if compact.blob is None else decoded(compact.blob)
-        loaded = Loaded(compact.file, data, NO_POSITIONS, NO_POSITIONS, NO_POSITIONS, problems, root)
+    read again from under `root` (Loaded.position)."""
+    data = None if compact.blob is None else decoded(compact.blob)
+    loaded = Loaded(compact.file, data, NO_POSITIONS, NO_POSITIONS, NO_POSITIONS, restored(compact.read_problems), root)
     return FileCheck(loaded, restored(compact.problems), compact.in_shape)
 
 
@@ -105,35 +101,6 @@ def decoded(blob: bytes) -> Any:
     started by their making would walk every object the process holds (decoding took twice as long with it)."""
     with no_garbage_collection():
         return marshal.loads(blob)
-
-
-class Stored(Loaded):
-    """A Loaded whose data stays marshalled until it is first read, then is kept (and the bytes dropped): restoring
-    thousands of records costs little, and a stage that needs no record's data (its results cached) decodes none.
-    Equal to a Loaded with the same fields. Not for dataclasses.replace (its __init__ takes the bytes)."""
-
-    def __init__(self, file: str, blob: bytes | None, problems: tuple[Problem, ...], root: Path) -> None:
-        # not the dataclass's __init__: it would set `data`, hiding the property below
-        for name, value in (("file", file), ("values", NO_POSITIONS), ("keys", NO_POSITIONS), ("ends", NO_POSITIONS),
-                            ("problems", problems), ("root", root), ("_blob", blob)):
-            object.__setattr__(self, name, value)
-
-    @cached_property
-    def data(self) -> Any:
-        blob: bytes | None = self.__dict__["_blob"]
-        object.__setattr__(self, "_blob", None)
-        return None if blob is None else decoded(blob)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Loaded):
-            return NotImplemented
-        return _compared(self) == _compared(other)
-
-    __hash__ = None  # type: ignore[assignment]  # as Loaded's: its data is a dict
-
-
-def _compared(loaded: Loaded) -> tuple[Any, ...]:
-    return loaded.file, loaded.data, loaded.values, loaded.keys, loaded.ends, loaded.problems
 
 
 @lru_cache(maxsize=16)

@@ -3,8 +3,8 @@
 Processes rather than threads, since the work is Python code. They are forked (Linux only): a forked worker starts
 at once with everything imported and every schema compiled. Forking a process that runs other threads can
 deadlock a worker, so a process with other threads (a server, a test runner's helper) is not forked. Whenever
-a pool cannot be used or fails, the caller is told so (None) and does the work itself: results never depend on
-the path taken.
+a pool cannot be used or fails, the work is done in this process (by the caller, told so by None, or by
+each_in_workers itself): results never depend on the path taken.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -75,14 +74,18 @@ def _pooled(work: Callable[[list[T]], list[R]], items: Sequence[T], meanwhile: C
         meanwhile()
         raise _NoPool
     workers = min(cores(), len(items))
-    with ExitStack() as pool_open:
+    try:
+        # gc.freeze in each worker: the collector then never walks what the worker inherited, which would copy
+        # every page of the parent's heap that holds an object (each one's header is written to)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=gc.freeze)
+    except Exception:  # no memory to fork
+        meanwhile()
+        raise _NoPool from None
+    try:
         try:
-            # gc.freeze in each worker: the collector then never walks what the worker inherited, which would copy
-            # every page of the parent's heap that holds an object (each one's header is written to)
-            pool = pool_open.enter_context(ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=gc.freeze))
-            pending: Iterator[list[R]] | None = pool.map(work, chunks(items, workers))  # forked and started now
-        except Exception:  # no memory to fork
+            pending = pool.map(work, chunks(items, workers))  # forked and started now
+        except Exception:
             pending = None
         meanwhile()  # outside the handlers: its errors are its own, not the pool's
         if pending is None:
@@ -92,6 +95,8 @@ def _pooled(work: Callable[[list[T]], list[R]], items: Sequence[T], meanwhile: C
                 yield from chunk
         except Exception:  # a worker killed, a result that cannot be pickled
             raise _NoPool from None
+    finally:  # at the end, or at an error or a consumer that stops early: the chunks not started never are
+        pool.shutdown(cancel_futures=True)
 
 
 _shared: tuple[Callable[[Any], Any], Sequence[Any]] | None = None

@@ -43,7 +43,7 @@ def finish(build: Build, folder: Path, package: PackageZip, plan: Plan | None = 
     settled()
     if plan is not None:  # linked from the previous release once it is known sound (a damaged one is a Doubt first)
         digests |= copied_sources(build, folder, plan)
-    if syncing is not None:  # the files final by now: those with their digests taken (not the database process's)
+    if syncing is not None:  # the files final by now, those with their digests taken (not the database or overview)
         syncing.add([folder / name for name in digests])
     checked = build.database.result()
     if syncing is not None:
