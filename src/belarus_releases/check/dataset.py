@@ -24,7 +24,16 @@ from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.files import input_file_problem, record_files, schema_file_problems
 from belarus_releases.check.metadata import load_metadata
 from belarus_releases.check.officials import official_problems
-from belarus_releases.check.per_file import Compact, FileCheck, check_compact, check_file, guarded, internal_error, restore
+from belarus_releases.check.per_file import (
+    Compact,
+    FileCheck,
+    check_compact,
+    check_file,
+    failed_check,
+    guarded,
+    internal_error,
+    restore,
+)
 from belarus_releases.check.provenance import Provenance, SourcesRead, check_provenance, read_listed
 from belarus_releases.check.schema import schema_verdict
 from belarus_releases.check.workers import each_in_workers
@@ -199,15 +208,11 @@ def _record_checks(layout: Layout, names: list[str], cache: CheckCache,
                 if compact is None or compact.file != name:
                     raise RuntimeError(f"the per-file check gave {compact and compact.file!r} for {name!r}")
                 # decoded now, while the workers check the next files: every rule across records reads it
-                yield guarded(name, partial(_kept, cache, compact, layout), _unusable), compact.digest
+                yield guarded(name, partial(_kept, cache, compact, layout), failed_check), compact.digest
         for _ in fresh:  # none is left: this ends the pool now (its threads would keep the rules' pools from forking)
             raise RuntimeError("the per-file check gave more results than it was given files")
     finally:
         checked.close()  # on an error, too: the workers stop at once, not after every file
-
-
-def _unusable(problem: Problem) -> FileCheck:
-    return FileCheck(Loaded(problem.file), (problem,))
 
 
 def _kept(cache: CheckCache, fresh: Compact, layout: Layout) -> FileCheck:

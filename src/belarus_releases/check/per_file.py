@@ -68,7 +68,12 @@ def check_file(layout: Layout, relative: str, schema: str) -> FileCheck:
 
     A file the checker fails on comes back without data, so no later rule reads it."""
     return guarded(relative, lambda: _validated(layout, read_file(os.path.join(layout.root, relative)), relative, schema),
-                   lambda problem: FileCheck(Loaded(relative), (problem,)))
+                   failed_check)
+
+
+def failed_check(problem: Problem) -> FileCheck:
+    """A file the checker failed on: its one problem, and no data, so that no later rule reads it."""
+    return FileCheck(Loaded(problem.file), (problem,))
 
 
 def check_compact(layout: Layout, relative: str, schema: str, now: int) -> Compact:
