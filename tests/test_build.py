@@ -23,7 +23,7 @@ from belarus_releases.check.dataset import check_dataset
 from belarus_releases.cli import cli
 from belarus_releases.export import build as build_module
 from belarus_releases.export import database as database_module
-from belarus_releases.export import database_work, package_verifier, release_files
+from belarus_releases.export import database_work, datapackage, package_verifier, release_files
 from belarus_releases.export import flatten as flatten_module
 from belarus_releases.export.build import BuildResult, build_dataset
 from belarus_releases.layout import Layout
@@ -173,7 +173,8 @@ def test_a_full_build_has_its_package_checked_beside_it_with_the_same_outcome(
 
     with monkeypatch.context() as patched:
         patched.setattr(release_files, "verified_package", not_here)
-        patched.setattr(package_verifier, "verified_package", not_here)
+        patched.setattr(package_verifier, "fast_verdict", not_here)
+        patched.setattr(datapackage, "fast_verdict", not_here)
         assert build_dataset(dataset).ok
     alone = copy_repository(fixture_template, tmp_path / "alone", with_build=False)
     monkeypatch.setattr(package_verifier, "MOST_RECORDS", 0)

@@ -12,6 +12,7 @@ Data Package v2 is not used because frictionless-py does not implement it (frict
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,18 +112,21 @@ def validate_package(descriptor_path: Path, basepath: Path, *, shown_in: str = "
 
 
 def verified_package(descriptor_path: Path, basepath: Path, *, shown_in: str = "", previous: Path | None = None,
-                     dialects: Dialects | None = None) -> tuple[list[Problem], Dialects | None]:
+                     dialects: Dialects | None = None,
+                     fast: Callable[[Path, Path], Dialects | None] | None = None) -> tuple[list[Problem], Dialects | None]:
     """The problems of the written package, and the CSV dialect of each table when it was shown valid fast.
 
     A package that export/package_check.py shows valid has no error for Frictionless to find (tests compare
     both), so Frictionless itself runs only for the others: for the verdict and the words of every error. With
     `previous`, a release shown valid whose tables were read with `dialects`, a package that differs from it only in
-    some tables' rows is shown valid by checking what differs (export/package_recheck.py)."""
+    some tables' rows is shown valid by checking what differs (export/package_recheck.py). `fast`: how the fast
+    verdict is reached, fast_verdict by default (export/package_verifier.py gives the one it reached beside the
+    build)."""
     if previous is not None and dialects:
         again = shown_valid_again(descriptor_path, basepath, previous, dialects)
         if again is not None:
             return [], again
-    found = fast_verdict(descriptor_path, basepath)
+    found = (fast or fast_verdict)(descriptor_path, basepath)
     if found is not None:
         return [], found
     return frictionless_problems(descriptor_path, basepath, shown_in=shown_in), None

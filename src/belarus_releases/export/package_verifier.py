@@ -16,11 +16,12 @@ import importlib
 import os
 import pickle
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from belarus_releases.export.datapackage import frictionless_problems, verified_package
-from belarus_releases.export.package_check import Dialects, NotShown, PackageCheck
+from belarus_releases.export.datapackage import verified_package
+from belarus_releases.export.package_check import Dialects, NotShown, PackageCheck, fast_verdict
 from belarus_releases.export.side_process import SideProcess, answering
 from belarus_releases.problems import Problem
 
@@ -58,17 +59,13 @@ class PackageVerifier:
     def verified(self, descriptor: Path, basepath: Path, *, shown_in: str) -> tuple[list[Problem], Dialects | None]:
         """As datapackage.verified_package: the package's problems, and the dialects when it was shown valid fast."""
         self._send(DONE)
-        try:
-            dialects: Dialects | None = self.process.answer(ANSWER) if self.process else None
-            answered = self.process is not None
-        except RuntimeError:  # it ended without an answer
-            dialects, answered = None, False
+        fast = fast_verdict  # reached here, when it ends without an answer
+        if self.process is not None:
+            with suppress(RuntimeError):
+                answer: Dialects | None = self.process.answer(ANSWER)
+                fast = lambda *_: answer  # noqa: E731  # the verdict it reached
         self.close()
-        if dialects is not None:
-            return [], dialects
-        if answered:  # not shown valid: Frictionless says why
-            return frictionless_problems(descriptor, basepath, shown_in=shown_in), None
-        return verified_package(descriptor, basepath, shown_in=shown_in)  # the whole check, here
+        return verified_package(descriptor, basepath, shown_in=shown_in, fast=fast)
 
     def _send(self, message: object) -> None:
         if self.process is not None:
