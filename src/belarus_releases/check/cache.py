@@ -18,7 +18,6 @@ read-only checkout) is left alone. Writes are atomic: a reader sees the old file
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import time
@@ -28,9 +27,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from belarus_releases.check import yaml_reader
-from belarus_releases.check.cache_files import CACHE_FILE, checker_key, no_garbage_collection, read_entries, write_entries
+from belarus_releases.check.cache_files import CACHE_FILE, checker_key, read_entries, write_entries
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout
+from belarus_releases.memory import lasting_objects, no_garbage_collection
 from belarus_releases.problems import Problem
 
 StoredProblem = tuple[str, int, int, str, str]
@@ -113,12 +113,8 @@ class CheckCache:
             key = checker_key(layout)
         except OSError:  # a schema went missing since it was checked: no cache for a checker we cannot name
             return cls.off()
-        with no_garbage_collection():
+        with lasting_objects():  # what was found before: plain data that lives as long as the check
             found = read_entries(layout.cache / CACHE_FILE, key)
-            # Objects that hold no reference cycle and live as long as the check: without this the collector
-            # walks them all, again and again. (It also leaves alone what else the process holds now: module
-            # state, and any cycle not yet collected, a few bytes.)
-            gc.freeze()
         return cls(layout.cache, key, found)
 
     @property

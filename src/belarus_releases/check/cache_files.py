@@ -3,9 +3,7 @@ written atomically and read only when whole, undamaged, and written by the same 
 
 from __future__ import annotations
 
-import ctypes
 import functools
-import gc
 import hashlib
 import importlib.metadata
 import itertools
@@ -16,8 +14,8 @@ import sys
 import tempfile
 import unicodedata
 import zlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -111,34 +109,6 @@ def _read_frame(file: BinaryIO, limit: int) -> Any:
         return marshal.loads(payload)
     except Exception as error:  # bad marshal data, whatever marshal calls it: the cache is only ever a shortcut
         raise _Damaged from error
-
-
-@contextmanager
-def no_garbage_collection() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def give_back_free_memory() -> None:
-    """Return the C heap's free pages to the system (glibc's malloc_trim; nothing elsewhere). Bytes and large objects
-    freed by a stage (100,000 records' marshalled data, once decoded) leave holes that Python's small-object
-    allocator never fills, so the process would go on holding them: a fifth of a check's memory, for 3 ms."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim() -> Any:
-    try:
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
 
 
 def checker_key(layout: Layout) -> bytes:

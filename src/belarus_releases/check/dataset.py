@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from belarus_releases.check.cache import CheckCache, RecordEntry, restored
-from belarus_releases.check.cache_files import give_back_free_memory, no_garbage_collection
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.files import input_file_problem, record_files, schema_file_problems
 from belarus_releases.check.metadata import load_metadata
@@ -39,6 +38,7 @@ from belarus_releases.check.schema import schema_verdict
 from belarus_releases.check.workers import each_in_workers
 from belarus_releases.check.yaml_reader import NO_POSITIONS, Loaded
 from belarus_releases.layout import Layout
+from belarus_releases.memory import give_back_free_memory, lasting_objects
 from belarus_releases.problems import JsonPath, Problem
 
 __all__ = ["CheckResult", "FileCheck", "capped", "check_dataset", "check_file", "check_record_files", "guarded",
@@ -158,10 +158,9 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
     assert people is not None and sources is not None and sources_read, "check_record_files runs `meanwhile` once"
     complete = len(result.records) == len(names)
     record_ids = [name.rpartition("/")[2].removesuffix(".yml") for name in names]  # a name is ID.yml (files.py)
-    # The rules across records read every record's data (millions of objects, no reference cycle) and make
-    # little garbage: with the collector on, its full collections would walk all of it again and again (a fifth
-    # of a warm check of 100,000 records).
-    with no_garbage_collection():
+    # The rules across records read every record's data and make little garbage, but what they find (the quotes'
+    # texts) lives on: memory.py says why the collector is kept off both
+    with lasting_objects():
         result.problems += guarded(sources.file, lambda: crossref_problems(layout, result.records, people, sources,
                                                                            complete=complete, record_ids=record_ids),
                                    _alone)
@@ -196,9 +195,7 @@ def _record_checks(layout: Layout, names: list[str], cache: CheckCache,
     try:
         first = next(checked, None)  # the workers started, and `meanwhile` run, before any record is given
         fresh = itertools.chain(() if first is None else (first,), checked)
-        # Records' data is millions of objects that hold no reference cycle: the collector need not walk them as
-        # they are made.
-        with no_garbage_collection():
+        with lasting_objects():  # the records' data: millions of objects, kept as long as the check (memory.py)
             for name in names:
                 if name in found:
                     entry = found.pop(name)

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from belarus_releases.check.cache import Stat, StoredProblem, restored, stat_key, stored
-from belarus_releases.check.cache_files import no_garbage_collection
 from belarus_releases.check.schema import schema_validator, schema_verdict, validate_loaded
 from belarus_releases.check.yaml_reader import NO_POSITIONS, Loaded, load_read, read_file
 from belarus_releases.layout import Layout
+from belarus_releases.memory import no_garbage_collection
 from belarus_releases.problems import Problem
 
 T = TypeVar("T")

@@ -18,17 +18,15 @@ release's (export/package_recheck.py).
 
 from __future__ import annotations
 
-import gc
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from belarus_releases.check.cache_files import give_back_free_memory
 from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.export.assertions import removal_problems, size_problems
 from belarus_releases.export.build_state import Build, BuildResult, Progress
@@ -44,6 +42,7 @@ from belarus_releases.export.release_files import descriptor_written, finish
 from belarus_releases.export.splice import rows_differ, splice_table
 from belarus_releases.export.sqlite import read_only
 from belarus_releases.layout import Layout
+from belarus_releases.memory import give_back_free_memory, lasting_objects
 from belarus_releases.problems import Problem
 from belarus_releases.tables import BY_NAME, TABLES
 
@@ -77,43 +76,29 @@ def _checked_and_built(layout: Layout, database: DatabaseJob, allow_removals: bo
     metadata, assertions = result.check.metadata, result.check.assertions
     if not result.ok or metadata is None or assertions is None:
         return result
-    with _collector_spares_the_check():
-        sources = input_digests(layout)
-        key, digests = build_key(sources), record_digests(layout, result.check)
-        event_ids = [str(loaded.data["id"]) for loaded in result.check.records]
-        build = Build(layout, result, metadata, assertions, allow_removals, progress, database, key,
-                       digests, sources, event_ids, plan(layout, key, digests))
-        try:
-            if build.plan is None:  # a full build: the tables are checked against assertions.yml before build/ is touched
-                build.verifier = PackageVerifier.started(len(event_ids))  # its start overlaps the flattening
-                result.problems = _flatten(build)
-                if result.problems:
-                    return result
-            result.problems, result.release = release(layout, partial(_stage, build))
-        finally:
-            if build.verifier is not None:
-                build.verifier.close()
-    return result
-
-
-@contextmanager
-def _collector_spares_the_check() -> Iterator[None]:
-    """Python's cycle collector leaves the objects that exist now (the check's records) alone for the block: they
-    live as long as the build, and each full collection would walk them all again (a third of flattening 10,000
-    records; more for 100,000). What the build makes is collected as usual."""
-    frozen_before = gc.get_freeze_count()
-    gc.freeze()
+    sources = input_digests(layout)
+    key, digests = build_key(sources), record_digests(layout, result.check)
+    event_ids = [str(loaded.data["id"]) for loaded in result.check.records]
+    build = Build(layout, result, metadata, assertions, allow_removals, progress, database, key,
+                   digests, sources, event_ids, plan(layout, key, digests))
     try:
-        yield
+        if build.plan is None:  # a full build: the tables are checked against assertions.yml before build/ is touched
+            build.verifier = PackageVerifier.started(len(event_ids))  # its start overlaps the flattening
+            result.problems = _flatten(build)
+            if result.problems:
+                return result
+        result.problems, result.release = release(layout, partial(_stage, build))
     finally:
-        if not frozen_before:  # someone else's freeze is theirs to undo
-            gc.unfreeze()
+        if build.verifier is not None:
+            build.verifier.close()
+    return result
 
 
 def _flatten(build: Build) -> list[Problem]:
     """The tables made; the records are then let go (their memory used again as the files are written and
     verified: at 100,000 records, the build's process then peaked at 693 MiB, not 843)."""
-    build.tables = flatten_values(build.result.check)
+    with lasting_objects():  # the rows live until written
+        build.tables = flatten_values(build.result.check)
     _let_go_of_records(build)
     build.result.rows = {name: len(rows) for name, rows in build.tables.items()}
     return list(size_problems(build.assertions, build.result.rows))

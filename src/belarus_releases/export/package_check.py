@@ -26,6 +26,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from belarus_releases.memory import no_garbage_collection
+
 CHUNK = 8192  # rows checked at once: the cells of one chunk are held, never those of a whole table
 CANONICAL = {
     "integer": re.compile(r"0|-?[1-9][0-9]*"),
@@ -69,14 +71,21 @@ def shown_valid(descriptor: Path, basepath: Path) -> bool:
 def fast_verdict(descriptor: Path, basepath: Path) -> Dialects | None:
     """The dialect each table was read with when the package is shown valid; None when it is not."""
     try:
-        return _check_package(descriptor, basepath)
+        return checked_package(descriptor, basepath)
     except Exception:  # NotShown, FrictionlessException, an unreadable file: Frictionless will say what it is
         return None
 
 
-def _check_package(descriptor: Path, basepath: Path) -> Dialects:
-    check = PackageCheck(descriptor, basepath)
-    for name in check.types:
+def checked_package(descriptor: Path, basepath: Path, tables: Iterable[str] | None = None) -> Dialects:
+    """The dialects when the package is shown valid, each table checked as `tables` names it (by default every
+    table, in the descriptor's order); raises NotShown (or any exception) when it is not. The collector is off
+    meanwhile: the keys of every table are held until the verdict, and dropped before the block ends (memory.py)."""
+    with no_garbage_collection():
+        return _verdict(PackageCheck(descriptor, basepath), tables)
+
+
+def _verdict(check: PackageCheck, tables: Iterable[str] | None) -> Dialects:
+    for name in check.types if tables is None else tables:
         check.table(name)
     return check.verdict()
 

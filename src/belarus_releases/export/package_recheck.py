@@ -34,6 +34,7 @@ from belarus_releases.export.package_check import (
     references_resolve,
 )
 from belarus_releases.layout import is_plain_file_name
+from belarus_releases.memory import no_garbage_collection
 
 HEAD_BYTES = 100_000  # frictionless's settings.DEFAULT_BUFFER_SIZE: the bytes it reads to detect an undeclared encoding
 HEAD_LINES = 100  # its CSV parser's SAMPLE_SIZE: the lines it gives csv.Sniffer (tests/test_package_check.py checks both)
@@ -44,7 +45,8 @@ def shown_valid_again(descriptor: Path, folder: Path, previous: Path, dialects: 
     """The dialects of the package in `folder` (the previous release's, in `previous`, recorded as `dialects`) when
     it is shown valid from what changed; None when it is not (then check it in full)."""
     try:
-        return _recheck(descriptor, folder, previous, dialects)
+        with no_garbage_collection():  # as for the full check (package_check.checked_package)
+            return _recheck(descriptor, folder, previous, dialects)
     except Exception:  # NotShown, an unreadable file, a descriptor not as expected: the full check will say
         return None
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from belarus_releases.export.datapackage import verified_package
-from belarus_releases.export.package_check import Dialects, NotShown, PackageCheck, fast_verdict
+from belarus_releases.export.package_check import Dialects, NotShown, checked_package, fast_verdict
 from belarus_releases.export.side_process import SideProcess, answering
 from belarus_releases.problems import Problem
 
@@ -90,10 +90,7 @@ def verdict_of(told: Iterator[object]) -> Dialects | None:
 
     descriptor, basepath = cast(tuple[Path, Path], next(told))  # as PackageVerifier.submit sends them
     try:
-        check = PackageCheck(descriptor, basepath)
-        for table in told:
-            check.table(str(table))
-        return check.verdict()
+        return checked_package(descriptor, basepath, (str(table) for table in told))
     except (NotShown, FrictionlessException, OSError, ValueError):  # what fast_verdict takes for "not shown"
         for _ in told:  # every table is told all the same
             pass

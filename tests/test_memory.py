@@ -1,0 +1,106 @@
+"""memory.py: the collector kept off the plain data a stage makes, and back on after it."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from belarus_releases.check.dataset import check_dataset
+from belarus_releases.export import build as build_module
+from belarus_releases.export.build import build_dataset
+from belarus_releases.export.files import Values
+from belarus_releases.export.package_check import PackageCheck, fast_verdict
+from belarus_releases.layout import Layout
+from belarus_releases.memory import lasting_objects, no_garbage_collection
+from belarus_releases.tables import TABLES, Table
+
+
+def collectable(value: object) -> bool:
+    """Whether the collector would walk `value` (gc.get_objects leaves out what gc.freeze put aside)."""
+    return any(found is value for found in gc.get_objects())
+
+
+@pytest.fixture(autouse=True)
+def collector_as_found() -> Iterator[None]:
+    enabled = gc.isenabled()
+    yield
+    gc.unfreeze()
+    (gc.enable if enabled else gc.disable)()
+
+
+def test_the_collector_is_off_in_the_block_and_on_again_after_it() -> None:
+    gc.enable()
+    with no_garbage_collection():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off() -> None:
+    gc.disable()
+    with no_garbage_collection():
+        pass
+    assert not gc.isenabled()
+    with lasting_objects():
+        pass
+    assert not gc.isenabled()
+
+
+def test_what_a_lasting_block_makes_is_never_walked_by_the_collector() -> None:
+    gc.enable()
+    with lasting_objects():
+        assert not gc.isenabled()
+        made = [[number] for number in range(1000)]
+    assert gc.isenabled() and not collectable(made) and not collectable(made[0])
+    with no_garbage_collection():  # this one only pauses the collector
+        plain = [[1]]
+    assert collectable(plain)
+
+
+def test_a_lasting_block_that_fails_sets_nothing_aside() -> None:
+    gc.enable()
+    made: list[list[int]] = []
+    with pytest.raises(ValueError), lasting_objects():
+        made.append([1])
+        raise ValueError
+    assert gc.isenabled() and collectable(made)
+
+
+def test_the_check_sets_its_records_and_found_quotes_aside(real: Layout) -> None:
+    gc.enable()
+    result = check_dataset(real)
+    assert result.ok and result.records and result.quote_texts
+    assert not collectable(result.records[0].data) and not collectable(result.quote_texts)
+    assert gc.isenabled()
+
+
+def test_the_build_sets_the_rows_aside_until_they_are_written(fixture_dataset: Layout,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    gc.enable()
+    set_aside: list[bool] = []
+    real_write = build_module.write_table_values
+
+    def look_then_write(table: Table, rows: Sequence[Values], folder: Path) -> list[Path]:
+        set_aside.append(gc.isenabled() and not collectable(rows))
+        return real_write(table, rows, folder)
+
+    monkeypatch.setattr(build_module, "write_table_values", look_then_write)
+    assert build_dataset(fixture_dataset).ok
+    assert len(set_aside) == len(TABLES) and all(set_aside)
+
+
+def test_the_package_is_checked_with_the_collector_off(fixture_built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    gc.enable()
+    collecting: list[bool] = []
+    real_table = PackageCheck.table
+
+    def look_then_check(check: PackageCheck, name: str) -> None:
+        collecting.append(gc.isenabled())
+        real_table(check, name)
+
+    monkeypatch.setattr(PackageCheck, "table", look_then_check)
+    current = fixture_built.current
+    assert fast_verdict(current / "datapackage.json", current) is not None
+    assert len(collecting) == len(TABLES) and not any(collecting) and gc.isenabled()
