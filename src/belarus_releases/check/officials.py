@@ -11,7 +11,8 @@ Names are compared as whole words after `normalise` and case folding, so "Лук
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
+from functools import partial
 from typing import Any
 
 from belarus_releases.check.cache import CheckCache
@@ -55,12 +56,14 @@ def official_problems(records: list[Loaded], people: Loaded, found: Collection[t
     keys = [_depends_on(loaded.data, forms, found) if cache.enabled else None for loaded in records]
     known = [cache.officials(loaded.file, key) for loaded, key in zip(records, keys, strict=True)]
     pending = [number for number, problems in enumerate(known) if problems is None]
-    # many records unknown to the cache (a first check): on every core, the workers inheriting what they read
-    fresh = on_every_core(lambda number: tuple(_record_problems(records[number], forms, found)), pending,
-                          records=len(records))
-    for number, problems in zip(pending, fresh, strict=True):
+    # many records unknown to the cache (a first check): on every core, given what they need of each record
+    unnamed = on_every_core(partial(_unnamed, forms), pending, lambda number: _pairs(records[number].data, forms, found))
+    for number, reasons in zip(pending, unnamed, strict=True):
+        loaded = records[number]
+        problems = tuple(at(loaded.file, loaded.position(where), "official-not-named", message)
+                         for where, message in reasons)
         known[number] = problems
-        cache.put_officials(records[number].file, keys[number], problems)
+        cache.put_officials(loaded.file, keys[number], problems)
     return [problem for problems in known for problem in problems or ()]
 
 
@@ -71,25 +74,39 @@ def _depends_on(record: dict[str, Any], forms: dict[str, list[str]], found: Coll
     return [people, [(record["id"], path) in found for path, _, _ in quotes(record)]]
 
 
-def _record_problems(loaded: Loaded, forms: dict[str, list[str]], found: Collection[tuple[str, JsonPath]]) -> Iterator[Problem]:
-    record: dict[str, Any] = loaded.data
-    comparable = functools.cache(_comparable)  # a quote supporting several officials is made comparable once
+Pair = tuple[JsonPath, str, str | None, str, int, str]
+"""A quote and an official it supports, as plain data: where the supports entry is, the quote's text, the person's
+id (None for an official the sources do not name), their as_written, the official's number and fact."""
+
+
+def _pairs(record: dict[str, Any], forms: dict[str, list[str]], found: Collection[tuple[str, JsonPath]]) -> tuple[Pair, ...]:
+    """Each quote that supports an official the rule reads, with that official, in order. Only quotes found in their
+    source (`found`): a quote with a typo or a bad character has that problem reported already, and one mistake
+    gets one message."""
+    pairs: list[Pair] = []
     for number, official in enumerate(record.get("officials", [])):
         if official.get("basis") or ("person" in official) == ("unnamed" in official):  # both: reported by rules.py
             continue
-        if "person" in official:
-            if official["person"] not in forms:  # an unknown person is reported as unknown-person
-                continue
-            words, missing = forms[official["person"]], "no registered form of the name occurs in it"
-        else:
-            written = official["as_written"]
-            words, missing = [_comparable(written)], f"the words of as_written, '{written}', are not in it"
+        if "person" in official and official["person"] not in forms:  # reported as unknown-person
+            continue
         fact = f"officials.{official_key(official)}"
-        for path, _, quote in quotes(record):
-            if fact not in quote["supports"] or (record["id"], path) not in found:
-                continue
-            if not _names_in(comparable(quote["text"]), words):
-                where = loaded.position((*path, "supports", quote["supports"].index(fact)))
-                yield at(loaded.file, where, "official-not-named",
-                         f"this quote supports '{fact}' but does not name them ({missing}); quote the sentence that "
-                         f"names them, or say in officials.{number}.basis how this quote identifies them")
+        pairs.extend(((*path, "supports", quote["supports"].index(fact)), quote["text"], official.get("person"),
+                      official.get("as_written", ""), number, fact)
+                     for path, _, quote in quotes(record)
+                     if fact in quote["supports"] and (record["id"], path) in found)
+    return tuple(pairs)
+
+
+def _unnamed(forms: dict[str, list[str]], pairs: tuple[Pair, ...]) -> tuple[tuple[JsonPath, str], ...]:
+    """Where (the supports entry) and why each quote does not name the official it supports."""
+    comparable = functools.cache(_comparable)  # a quote supporting several officials is made comparable once
+    reasons = []
+    for where, text, person, written, number, fact in pairs:
+        if person is not None:
+            words, missing = forms[person], "no registered form of the name occurs in it"
+        else:
+            words, missing = [comparable(written)], f"the words of as_written, '{written}', are not in it"
+        if not _names_in(comparable(text), words):
+            reasons.append((where, f"this quote supports '{fact}' but does not name them ({missing}); quote the sentence "
+                                   f"that names them, or say in officials.{number}.basis how this quote identifies them"))
+    return tuple(reasons)

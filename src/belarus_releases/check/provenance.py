@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from belarus_releases.check.cache import CheckCache, QuoteResult
@@ -62,9 +63,9 @@ QuoteCheck = tuple[tuple[QuoteResult, ...], list[Problem], bool]
 every result is the one the cache had (then there is nothing new to keep)."""
 
 
-def _checked_quotes(record: Loaded, texts: SourceTexts, before: tuple[QuoteResult, ...]) -> QuoteCheck:
-    """Quotes not found in their source. A quote whose record and source have not changed since the last check
-    has its result from `before` (the cache's)."""
+def _checked_quotes(record: Loaded, texts: SourceTexts, known: tuple[QuoteResult, ...], *, cached: bool) -> QuoteCheck:
+    """Quotes not found in their source. A quote whose source has not changed since `known` was found (the cache's
+    results when `cached`, else the workers' of this check) has its result from it; any other is looked for now."""
     digests = texts.digests
     results: list[QuoteResult] = []
     problems: list[Problem] = []
@@ -74,26 +75,39 @@ def _checked_quotes(record: Loaded, texts: SourceTexts, before: tuple[QuoteResul
         if digest is None:
             results.append((b"", None, None))  # an unreadable source has its own problem
             continue
-        known = before[number] if number < len(before) and before[number][0] == digest else None
-        reused += known is not None
-        result = known or _look_for(quote["text"], file, texts.text(file), digest)
+        before = known[number] if number < len(known) and known[number][0] == digest else None
+        reused += before is not None
+        result = before or _look_for(quote["text"], file, texts.text(file), digest)
         results.append(result)
         if result[1] is None and result[2] is not None:
             problems.append(at(record.file, record.position((*path, "text")), "quote-not-found", result[2]))
-    return tuple(results), problems, reused == len(results) == len(before)
+    return tuple(results), problems, cached and reused == len(results) == len(known)
 
 
 def _quote_checks(records: list[Loaded], texts: SourceTexts, cache: CheckCache) -> list[QuoteCheck]:
     """Every record's quotes checked, in order: those of records the cache knows nothing of on every core when
-    there are many (the workers inherit the records and the source texts, made here first)."""
+    there are many (the workers are given each quote's source and text; they inherit the source texts, made here
+    first)."""
     before = [cache.quotes(record.file) for record in records]  # each made from the cache's columns: once
     fresh = [number for number, known in enumerate(before) if known is None]
     for file in {file for number in fresh for file, _ in source_references(records[number].data) if file in texts}:
         texts.text(file)  # made here, before any fork, so that workers share them
-    spread = dict(zip(fresh, on_every_core(lambda number: _checked_quotes(records[number], texts, ()), fresh,
-                                           records=len(records)), strict=True))
-    return [spread[number] if number in spread else _checked_quotes(record, texts, before[number] or ())
+    found = dict(zip(fresh, on_every_core(partial(_looked_for, texts), fresh, lambda number: _quoted(records[number])),
+                     strict=True))
+    return [_checked_quotes(record, texts, found[number], cached=False) if number in found
+            else _checked_quotes(record, texts, before[number] or (), cached=True)
             for number, record in enumerate(records)]
+
+
+def _quoted(record: Loaded) -> tuple[tuple[str, str], ...]:
+    """Each quote of the record as its source's file and its text: what the workers are given (plain data)."""
+    return tuple((file, quote["text"]) for _, file, quote in quotes(record.data))
+
+
+def _looked_for(texts: SourceTexts, quoted: tuple[tuple[str, str], ...]) -> tuple[QuoteResult, ...]:
+    """Each quote's result, given its source's file and its text (what _checked_quotes would find)."""
+    return tuple((b"", None, None) if (digest := texts.digests.get(file)) is None
+                 else _look_for(text, file, texts.text(file), digest) for file, text in quoted)
 
 
 def _look_for(text: str, file: str, source: SourceText, digest: bytes) -> QuoteResult:

@@ -10,6 +10,7 @@ each_in_workers itself): results never depend on the path taken.
 from __future__ import annotations
 
 import gc
+import marshal
 import multiprocessing
 import os
 import sys
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+P = TypeVar("P")
 
 CHUNKS_PER_WORKER = 16  # enough that the last chunk leaves the other cores idle briefly; each result still one message
 
@@ -99,33 +101,37 @@ def _pooled(work: Callable[[list[T]], list[R]], items: Sequence[T], meanwhile: C
         pool.shutdown(cancel_futures=True)
 
 
-_shared: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
-MANY_RECORDS = 200  # from this many records on, a rule across records spreads its per-record work (on_every_core)
-# ... while the process holds fewer records than this. The rules run once the records are decoded: each worker
-# then copies every page it touches of a process that big (a tenth of a second to fork it, copy-on-write faults
-# after). Measured on two cores: at 10,000 records the pools took 0.3-0.4 s off the check; at 100,000 they took
-# nothing off, and their copies were 160 MiB of the build's peak memory (1,046 MiB, against 885 MiB without them).
-MOST_RECORDS = 50_000
+_shared: tuple[Callable[[Any], Any], list[bytes]] | None = None
+MANY_RECORDS = 200  # from this many items on, a rule across records spreads its per-record work (on_every_core)
 
 
-def on_every_core(work: Callable[[T], R], items: Sequence[T], *, records: int) -> list[R]:
-    """`[work(item) for item in items]`, from MANY_RECORDS items on chunk by chunk in forked processes that inherit
-    `work` and what it refers to instead of being sent a pickled copy (a large dataset's records and source texts:
-    tens of megabytes), while this process holds fewer than MOST_RECORDS `records`; here for fewer items, more
-    records, or when no pool can be used (see in_workers)."""
+def on_every_core(work: Callable[[P], R], items: Sequence[T], plain: Callable[[T], P]) -> list[R]:
+    """`[work(plain(item)) for item in items]`, from MANY_RECORDS items on chunk by chunk in forked processes; here
+    for fewer items, or when no pool can be used (see in_workers), or when what `plain` gives is not plain data.
+
+    The workers inherit `work` and what it refers to (source texts, the registries), but are given what `plain`
+    makes of each item, marshalled, one bytes object for each chunk (made a chunk at a time, so that this process
+    never holds more than one chunk of it as objects). A worker that read this process's own objects instead (the
+    decoded records) would write to each one's reference count, and so copy every page it touched of them:
+    measured at 100,000 records, the pools then took nothing off the check and raised the build's peak memory by
+    150 MiB."""
     global _shared
-    if len(items) >= MANY_RECORDS and records < MOST_RECORDS:
-        _shared = (work, items)
+    if len(items) >= MANY_RECORDS:
         try:
-            spread = in_workers(_shared_work, range(len(items)))
+            packed = [marshal.dumps([plain(item) for item in chunk]) for chunk in chunks(items, cores())]
+        except ValueError:  # not plain data
+            packed = []
+        _shared = (work, packed)
+        try:
+            spread = in_workers(_unpacked_work, range(len(packed))) if packed else None
         finally:
             _shared = None
         if spread is not None:
-            return spread
-    return [work(item) for item in items]
+            return [result for chunk in spread for result in chunk]
+    return [work(plain(item)) for item in items]
 
 
-def _shared_work(numbers: list[int]) -> list[Any]:
+def _unpacked_work(numbers: list[int]) -> list[list[Any]]:
     assert _shared is not None, "set by on_every_core before the pool forks"
-    work, items = _shared
-    return [work(items[number]) for number in numbers]
+    work, packed = _shared
+    return [[work(item) for item in marshal.loads(packed[number])] for number in numbers]
