@@ -83,17 +83,19 @@ def _pairs(record: dict[str, Any], forms: dict[str, list[str]], found: Collectio
     """Each quote that supports an official the rule reads, with that official, in order. Only quotes found in their
     source (`found`): a quote with a typo or a bad character has that problem reported already, and one mistake
     gets one message."""
+    officials = record.get("officials")
+    if not officials:
+        return ()
+    quoted = [(path, quote["text"], quote["supports"]) for path, _, quote in quotes(record) if (record["id"], path) in found]
     pairs: list[Pair] = []
-    for number, official in enumerate(record.get("officials", [])):
+    for number, official in enumerate(officials):
         if official.get("basis") or ("person" in official) == ("unnamed" in official):  # both: reported by rules.py
             continue
         if "person" in official and official["person"] not in forms:  # reported as unknown-person
             continue
         fact = f"officials.{official_key(official)}"
-        pairs.extend(((*path, "supports", quote["supports"].index(fact)), quote["text"], official.get("person"),
-                      official.get("as_written", ""), number, fact)
-                     for path, _, quote in quotes(record)
-                     if fact in quote["supports"] and (record["id"], path) in found)
+        pairs.extend(((*path, "supports", supports.index(fact)), text, official.get("person"),
+                      official.get("as_written", ""), number, fact) for path, text, supports in quoted if fact in supports)
     return tuple(pairs)
 
 
