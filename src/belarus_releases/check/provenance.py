@@ -72,12 +72,9 @@ def _checked_quotes(record: Loaded, texts: SourceTexts, known: tuple[QuoteResult
     reused = 0
     for number, (path, file, quote) in enumerate(quotes(record.data)):
         digest = digests.get(file)
-        if digest is None:
-            results.append((b"", None, None))  # an unreadable source has its own problem
-            continue
-        before = known[number] if number < len(known) and known[number][0] == digest else None
+        before = known[number] if digest is not None and number < len(known) and known[number][0] == digest else None
         reused += before is not None
-        result = before or _look_for(quote["text"], file, texts.text(file), digest)
+        result = before or _result(texts, file, quote["text"])
         results.append(result)
         if result[1] is None and result[2] is not None:
             problems.append(at(record.file, record.position((*path, "text")), "quote-not-found", result[2]))
@@ -105,9 +102,15 @@ def _quoted(record: Loaded) -> tuple[tuple[str, str], ...]:
 
 
 def _looked_for(texts: SourceTexts, quoted: tuple[tuple[str, str], ...]) -> tuple[QuoteResult, ...]:
-    """Each quote's result, given its source's file and its text (what _checked_quotes would find)."""
-    return tuple((b"", None, None) if (digest := texts.digests.get(file)) is None
-                 else _look_for(text, file, texts.text(file), digest) for file, text in quoted)
+    """Each quote's result, given its source's file and its text."""
+    return tuple(_result(texts, file, text) for file, text in quoted)
+
+
+def _result(texts: SourceTexts, file: str, text: str) -> QuoteResult:
+    digest = texts.digests.get(file)
+    if digest is None:
+        return b"", None, None  # an unreadable source has its own problem
+    return _look_for(text, file, texts.text(file), digest)
 
 
 def _look_for(text: str, file: str, source: SourceText, digest: bytes) -> QuoteResult:
