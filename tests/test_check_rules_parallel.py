@@ -71,7 +71,7 @@ def _read_held(numbers: list[int]) -> list[tuple[str, int]]:
 
 
 def _workers_copy_little(_: Path) -> None:
-    _held.extend({"file": f"{number % 97}.txt", "text": f"quote number {number}"} for number in range(300_000))
+    _held.extend({"file": f"{number % 97}.txt", "text": f"quote number {number}"} for number in range(200_000))
     gc.freeze()  # as the check leaves its records: no collection copies them either
     given = workers.on_every_core(lambda item: (item[1], _copied_kib() if item[1].endswith("000") else 0), _held,
                                   lambda entry: (entry["file"], entry["text"]))  # new tuples of the parent's strings

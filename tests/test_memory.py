@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
 from belarus_releases.check.dataset import check_dataset
-from belarus_releases.export import build as build_module
-from belarus_releases.export.build import build_dataset
-from belarus_releases.export.files import Values
 from belarus_releases.export.package_check import PackageCheck, fast_verdict
 from belarus_releases.layout import Layout
 from belarus_releases.memory import lasting_objects, no_garbage_collection
-from belarus_releases.tables import TABLES, Table
+from belarus_releases.tables import TABLES
 
 
 def collectable(value: object) -> bool:
@@ -74,21 +70,6 @@ def test_the_check_sets_its_records_and_found_quotes_aside(real: Layout) -> None
     assert result.ok and result.records and result.quote_texts
     assert not collectable(result.records[0].data) and not collectable(result.quote_texts)
     assert gc.isenabled()
-
-
-def test_the_build_sets_the_rows_aside_until_they_are_written(fixture_dataset: Layout,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    gc.enable()
-    set_aside: list[bool] = []
-    real_write = build_module.write_table_values
-
-    def look_then_write(table: Table, rows: Sequence[Values], folder: Path) -> list[Path]:
-        set_aside.append(gc.isenabled() and not collectable(rows))
-        return real_write(table, rows, folder)
-
-    monkeypatch.setattr(build_module, "write_table_values", look_then_write)
-    assert build_dataset(fixture_dataset).ok
-    assert len(set_aside) == len(TABLES) and all(set_aside)
 
 
 def test_the_package_is_checked_with_the_collector_off(fixture_built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
