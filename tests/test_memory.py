@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from belarus_releases.check import dataset
 from belarus_releases.check.dataset import check_dataset
+from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.export.package_check import PackageCheck, fast_verdict
 from belarus_releases.layout import Layout
-from belarus_releases.memory import lasting_objects, no_garbage_collection
+from belarus_releases.memory import lasting_objects, no_garbage_collection, setting_aside
+from belarus_releases.problems import Problem
 from belarus_releases.tables import TABLES
 
 
@@ -64,12 +68,49 @@ def test_a_lasting_block_that_fails_sets_nothing_aside() -> None:
     assert gc.isenabled() and collectable(made)
 
 
-def test_the_check_sets_its_records_and_found_quotes_aside(real: Layout) -> None:
+def test_the_check_sets_its_records_aside_until_the_next_check_starts(real: Layout,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     gc.enable()
-    result = check_dataset(real)
-    assert result.ok and result.records and result.quote_texts
-    assert not collectable(result.records[0].data) and not collectable(result.quote_texts)
-    assert gc.isenabled()
+    aside: list[bool] = []
+    real_rule = dataset.official_problems
+
+    def look_then_check(records: list[Loaded], *arguments: Any) -> list[Problem]:
+        aside.append(not collectable(records[0].data))
+        return real_rule(records, *arguments)
+
+    monkeypatch.setattr(dataset, "official_problems", look_then_check)
+    first = check_dataset(real)
+    assert first.ok and aside == [True] and not collectable(first.records[0].data) and gc.isenabled()
+    given_back: list[bool] = []
+    real_listing = dataset.record_files
+
+    def look_then_list(layout: Layout) -> Any:  # the first thing the next check does
+        given_back.append(collectable(first.records[0].data))
+        return real_listing(layout)
+
+    monkeypatch.setattr(dataset, "record_files", look_then_list)
+    check_dataset(real)
+    assert given_back == [True] and aside == [True, True]
+
+
+def test_a_block_inside_another_gives_back_nothing() -> None:
+    with setting_aside():
+        with lasting_objects():
+            made = [[1]]
+        with setting_aside():  # a check inside a build
+            pass
+        assert not collectable(made)
+    with setting_aside():
+        assert collectable(made)
+
+
+def test_what_was_set_aside_since_by_someone_else_is_left_to_them() -> None:
+    with setting_aside(), lasting_objects():
+        made = [[1]]
+    theirs = [[number] for number in range(100)]
+    gc.freeze()
+    with setting_aside():
+        assert not collectable(made) and not collectable(theirs)
 
 
 def test_the_package_is_checked_with_the_collector_off(fixture_built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:

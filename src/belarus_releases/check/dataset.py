@@ -38,7 +38,7 @@ from belarus_releases.check.schema import schema_verdict
 from belarus_releases.check.workers import each_in_workers
 from belarus_releases.check.yaml_reader import NO_POSITIONS, Loaded
 from belarus_releases.layout import Layout
-from belarus_releases.memory import give_back_free_memory, lasting_objects
+from belarus_releases.memory import give_back_free_memory, lasting_objects, setting_aside
 from belarus_releases.problems import JsonPath, Problem
 
 __all__ = ["CheckResult", "FileCheck", "capped", "check_dataset", "check_file", "check_record_files", "guarded",
@@ -123,6 +123,7 @@ def _id_taken(layout: Layout, loaded: Loaded, problems: tuple[Problem, ...]) -> 
             if p.type == "id-mismatch" else p for p in problems]
 
 
+@setting_aside()  # what the last check or build set aside (memory.py) is given back to the collector
 def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
     """Every problem in the dataset, sorted by file, line and column, each reported once.
 

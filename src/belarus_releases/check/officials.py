@@ -94,8 +94,10 @@ def _pairs(record: dict[str, Any], forms: dict[str, list[str]], found: Collectio
         if "person" in official and official["person"] not in forms:  # reported as unknown-person
             continue
         fact = f"officials.{official_key(official)}"
-        pairs.extend(((*path, "supports", supports.index(fact)), text, official.get("person"),
-                      official.get("as_written", ""), number, fact) for path, text, supports in quoted if fact in supports)
+        person = official.get("person")
+        written = "" if person is not None else official["as_written"]  # the schema requires it of an unnamed one
+        pairs.extend(((*path, "supports", supports.index(fact)), text, person, written, number, fact)
+                     for path, text, supports in quoted if fact in supports)
     return tuple(pairs)
 
 

@@ -65,7 +65,8 @@ every result is the one the cache had (then there is nothing new to keep)."""
 
 def _checked_quotes(record: Loaded, texts: SourceTexts, known: tuple[QuoteResult, ...], *, cached: bool) -> QuoteCheck:
     """Quotes not found in their source. A quote whose source has not changed since `known` was found (the cache's
-    results when `cached`, else the workers' of this check) has its result from it; any other is looked for now."""
+    results when `cached`, else this check's, from the workers or from this process) has its result from it; any
+    other is looked for now."""
     digests = texts.digests
     results: list[QuoteResult] = []
     problems: list[Problem] = []

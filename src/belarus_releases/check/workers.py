@@ -111,17 +111,15 @@ def on_every_core(work: Callable[[P], R], items: Sequence[T], plain: Callable[[T
 
     The workers inherit `work` and what it refers to (source texts, the registries), but are given what `plain`
     makes of each item, marshalled, one bytes object for each chunk (made a chunk at a time, so that this process
-    never holds more than one chunk of it as objects). A worker that read this process's own objects instead (the
-    decoded records) would write to each one's reference count, and so copy every page it touched of them:
-    measured at 100,000 records, the pools then took nothing off the check and raised the build's peak memory by
-    150 MiB."""
+    never holds more than one chunk of it as objects). So `plain` must give data that marshal gives back as it was
+    (tuples, lists, dicts, text, numbers; not a bytearray, which comes back as bytes). A worker that read this
+    process's own objects instead (the decoded records) would write to each one's reference count, and so copy
+    every page it touched of them: measured at 100,000 records, the pools then took nothing off the check and
+    raised the build's peak memory by 150 MiB."""
     global _shared
-    if len(items) >= MANY_RECORDS:
-        try:
-            packed = [marshal.dumps([plain(item) for item in chunk]) for chunk in chunks(items, cores())]
-        except ValueError:  # not plain data
-            packed = []
-        _shared = (work, packed)
+    if len(items) >= MANY_RECORDS and can_fork():
+        packed = _packed(items, plain)
+        _shared = (work, packed or [])
         try:
             spread = in_workers(_unpacked_work, range(len(packed))) if packed else None
         finally:
@@ -129,6 +127,18 @@ def on_every_core(work: Callable[[P], R], items: Sequence[T], plain: Callable[[T
         if spread is not None:
             return [result for chunk in spread for result in chunk]
     return [work(plain(item)) for item in items]
+
+
+def _packed(items: Sequence[T], plain: Callable[[T], Any]) -> list[bytes] | None:
+    """What `plain` makes of the items, a marshalled chunk for each, or None when it is not plain data."""
+    packed = []
+    for chunk in chunks(items, cores()):
+        made = [plain(item) for item in chunk]
+        try:
+            packed.append(marshal.dumps(made))
+        except ValueError:
+            return None
+    return packed
 
 
 def _unpacked_work(numbers: list[int]) -> list[list[Any]]:

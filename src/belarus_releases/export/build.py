@@ -42,7 +42,7 @@ from belarus_releases.export.release_files import descriptor_written, finish
 from belarus_releases.export.splice import rows_differ, splice_table
 from belarus_releases.export.sqlite import read_only
 from belarus_releases.layout import Layout
-from belarus_releases.memory import give_back_free_memory, lasting_objects
+from belarus_releases.memory import give_back_free_memory, lasting_objects, setting_aside
 from belarus_releases.problems import Problem
 from belarus_releases.tables import BY_NAME, TABLES
 
@@ -52,6 +52,7 @@ STEPS = ("check", *(table.name for table in ORDER), "validate", "database", "pac
 """The steps `progress` is told of, in order."""
 
 
+@setting_aside()  # what the last check or build set aside (memory.py) is given back to the collector
 def build_dataset(layout: Layout, *, allow_removals: bool = False, cache: bool = False,
                   progress: Progress | None = None) -> BuildResult:
     """Check the dataset and, when it has no problem, publish every output as one new release.
