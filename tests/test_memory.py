@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from belarus_releases import memory
 from belarus_releases.check import dataset
 from belarus_releases.check.dataset import check_dataset
 from belarus_releases.check.yaml_reader import Loaded
@@ -24,7 +25,9 @@ def collectable(value: object) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def collector_as_found() -> Iterator[None]:
+def collector_as_found(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The collector as it was after each test; and the few objects a test makes count as many."""
+    monkeypatch.setattr(memory, "MANY_OBJECTS", 0)
     enabled = gc.isenabled()
     yield
     gc.unfreeze()
@@ -57,6 +60,17 @@ def test_what_a_lasting_block_makes_is_never_walked_by_the_collector() -> None:
     with no_garbage_collection():  # this one only pauses the collector
         plain = [[1]]
     assert collectable(plain)
+
+
+def test_a_few_objects_are_left_to_the_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memory, "MANY_OBJECTS", 1000)
+    gc.collect()  # the count starts from nothing
+    with lasting_objects():
+        few = [[number] for number in range(10)]
+    assert collectable(few)
+    with lasting_objects():
+        many = [[number] for number in range(1000)]
+    assert not collectable(many)
 
 
 def test_a_lasting_block_that_fails_sets_nothing_aside() -> None:

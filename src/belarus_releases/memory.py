@@ -33,14 +33,19 @@ def no_garbage_collection() -> Iterator[None]:
 @contextmanager
 def lasting_objects() -> Iterator[None]:
     """For a block that makes many objects holding no cycle that live on after it (the records' data, the tables'
-    rows): the collector off while they are made, and never walking them after (gc.freeze: it sets aside every
-    object the process holds then, until the next `setting_aside` block starts). Without it, the first collections
-    after the block would walk every one of them, and each full one again."""
+    rows): the collector off while they are made, and, when there are MANY_OBJECTS, never walking them after
+    (gc.freeze: it sets aside every object the process holds then, until the next `setting_aside` block starts).
+    Without it, the first collections after the block would walk every one of them, and each full one again."""
     with no_garbage_collection():
         yield
-        gc.freeze()
+        if gc.get_count()[0] >= MANY_OBJECTS:  # (with the collector off, the count is of what the block made)
+            gc.freeze()
 
 
+MANY_OBJECTS = 100_000
+"""From this many objects made on, lasting_objects sets them aside. Fewer (a small dataset's check) are left to
+the collector: setting aside every object of the process and giving them back at the next check costs more than
+walking a few (the test suite took a fifth longer when every check did it)."""
 _open = 0  # setting_aside blocks open now
 _left_frozen = 0  # gc.get_freeze_count() when the last outermost one ended, if it left objects aside; else 0
 
