@@ -31,6 +31,7 @@ from belarus_releases.export.build import BuildResult, build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES, Table
 from build_support import copy_repository, dump, edit_record, nothing_built, published, snapshot
+from test_memory import collectable
 
 SMITH = "2025-02-12-smith-visits-minsk"
 BAD_QUOTE = ("Смит увёз с собой трёх", "Смит увёз с собой пятерых")
@@ -97,7 +98,7 @@ def test_the_build_lets_the_records_go_and_keeps_the_collector_off_the_rows(data
 
     def write_and_look(table: Table, rows: Any, folder: Path) -> None:
         # the records gone, and the rows set aside from the collector until written (memory.py)
-        written.append(checked[0]() is None and gc.isenabled() and not any(found is rows for found in gc.get_objects()))
+        written.append(checked[0]() is None and gc.isenabled() and not collectable(rows))
         real_write(table, rows, folder)
 
     monkeypatch.setattr(build_module, "check_dataset", check_and_watch)
