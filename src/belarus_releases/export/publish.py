@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from belarus_releases.layout import Layout
@@ -264,12 +264,9 @@ class EarlySync:
 
 def _fsync_all(paths: list[Path]) -> None:
     """fsync every file, several at once; returns when all are done, raising the first error (in path order)."""
-    syncing = EarlySync()
-    try:
+    with closing(EarlySync()) as syncing:
         syncing.add(paths)
         syncing.wait()
-    finally:
-        syncing.close()
 
 
 def _fsync(path: Path) -> None:
