@@ -88,9 +88,51 @@ BROKEN: dict[str, tuple[str, Callable[[str], str]]] = {
     "a row too short": ("visits.csv", lambda text: text + "p00001\n"),
     "a reference to no one, from a changed table": ("visits.csv", lambda text: text + "nobody,2025-01-01\n"),
     "a person referred to by a linked table, removed": ("people.csv", lambda text: text.replace(f"{LAST},", "p9,")),
-    "the head changed": ("people.csv", lambda text: text.replace("p00000,", "p00000x,")),
+    "another header": ("people.csv", lambda text: text.replace("id,age,born,note\n", "id,age,born,Note\n", 1)),
+    "the head read with another dialect": ("people.csv", lambda text: _space_quoted(text)),
     "another descriptor": ("datapackage.json", lambda text: text.replace('"test"', '"other"')),
 }
+
+
+def _space_quoted(text: str) -> str:
+    """The first rows' notes as ` "x"`: a space and a quoted x, as the recorded dialect reads them (no error), but
+    from which csv.Sniffer guesses that initial spaces are skipped, so that Frictionless reads the notes as `x`."""
+    lines = text.splitlines(keepends=True)
+    return "".join([lines[0], *(line.split('"')[0] + ' "x"\n' for line in lines[1:HEAD_LINES]), *lines[HEAD_LINES:]])
+
+
+def test_a_head_changed_is_shown_valid_when_frictionless_would_read_it_with_the_same_dialect(
+        previous: tuple[Path, Dialects], tmp_path: Path) -> None:
+    """A changed record among a table's first rows: Frictionless guesses the same dialect from the new head."""
+    folder, dialects = previous
+    descriptor = _next(folder, tmp_path / "next", {"people.csv": lambda text: text.replace('p00003,3,2000-01-04,"a note',
+                                                                                             'p00003,3,2000-01-04,"other')})
+    assert shown_valid_again(descriptor, descriptor.parent, folder, dialects) == dialects
+    assert fast_verdict(descriptor, descriptor.parent) == dialects
+
+
+def test_a_head_that_frictionless_would_read_with_another_dialect_is_not_shown_valid(
+        previous: tuple[Path, Dialects], tmp_path: Path) -> None:
+    """The rows are valid as the recorded dialect reads them, so only comparing the guesses refuses them."""
+    folder, dialects = previous
+    descriptor = _next(folder, tmp_path / "next", {"people.csv": _space_quoted})
+    assert shown_valid_again(descriptor, descriptor.parent, folder, dialects) is None
+    now = fast_verdict(descriptor, descriptor.parent)
+    assert now is not None and now["people"] == {**dialects["people"], "skipinitialspace": True}
+
+
+def test_a_head_changed_after_a_byte_order_mark_is_left_to_the_full_check(tmp_path: Path) -> None:
+    """Frictionless reads a table that starts with a byte-order mark as UTF-8-SIG: its head is not guessed from here."""
+    folder = tmp_path / "previous"
+    folder.mkdir()
+    (folder / "people.csv").write_text("\ufeff" + PEOPLE, encoding="utf-8", newline="")
+    (folder / "visits.csv").write_text(VISITS, encoding="utf-8", newline="")
+    (folder / "datapackage.json").write_text(json.dumps(DESCRIPTOR), encoding="utf-8")
+    dialects = fast_verdict(folder / "datapackage.json", folder)
+    assert dialects is not None and dialects["people"]["encoding"] == "utf-8-sig"
+    descriptor = _next(folder, tmp_path / "next", {"people.csv": lambda text: text.replace(",\"a note, x", ",\"other, x", 1)})
+    assert shown_valid_again(descriptor, descriptor.parent, folder, dialects) is None
+    assert fast_verdict(descriptor, descriptor.parent) == dialects  # valid: only not compared
 
 
 @pytest.mark.parametrize("broken", list(BROKEN))
