@@ -1,14 +1,24 @@
-"""export/database.py: the database process raises its errors in the build, and a process that dies is an error."""
+"""export/database.py: the database process raises its errors in the build, and a process that dies is an error;
+the command `build` starts it before its own imports (export/side_process.py's start_early), and the build takes it."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from belarus_releases.cli import cli
+from belarus_releases.export import build as build_module
+from belarus_releases.export import side_process
 from belarus_releases.export.database import DatabaseJob
-from belarus_releases.export.database_job import Job, Rows
+from belarus_releases.export.database_job import RUN, Job, Rows, start_early
+from belarus_releases.layout import Layout
 
 
 def _job(folder: Path) -> Job:
@@ -53,3 +63,72 @@ def test_closing_after_the_process_died_unread_raises_nothing(tmp_path: Path) ->
         database.result()
     database.close()
     assert database.process is None
+
+
+def _database_processes(monkeypatch: pytest.MonkeyPatch, events: list[str]) -> None:
+    """Each database process started is noted in `events`."""
+    popen = subprocess.Popen
+
+    def noted(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
+        if command[-1] == RUN:
+            events.append("database process started")
+        return popen(command, **options)
+
+    monkeypatch.setattr(subprocess, "Popen", noted)
+
+
+def test_a_database_process_started_early_is_the_one_the_next_build_takes(monkeypatch: pytest.MonkeyPatch,
+                                                                          tmp_path: Path) -> None:
+    started: list[str] = []
+    _database_processes(monkeypatch, started)
+    start_early()
+    start_early()  # one is enough
+    first, second = DatabaseJob(), DatabaseJob()
+    try:
+        assert first.process is not None and second.process is not None
+        assert started == ["database process started"] * 2  # the early one, then the second build's own
+        first.submit(_job(tmp_path))  # and the early one works
+        with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+            first.result()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_database_process_started_early_that_ended_is_not_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    start_early()
+    early = side_process._EARLY[RUN]
+    early.popen.kill()
+    early.popen.wait()
+    database = DatabaseJob()
+    try:
+        assert database.process is not None and database.process is not early
+        assert database.process.popen.poll() is None
+    finally:
+        database.close()
+
+
+def test_a_process_started_early_and_never_taken_is_stopped_when_python_exits() -> None:
+    code = ("from belarus_releases.export.side_process import _EARLY, start_early; "
+            "start_early('import time; time.sleep(60)', 'a process'); print(_EARLY[next(iter(_EARLY))].popen.pid)")
+    pid = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             timeout=30).stdout)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_the_build_command_starts_the_database_process_before_the_build(monkeypatch: pytest.MonkeyPatch,
+                                                                        fixture_built: Layout) -> None:
+    events: list[str] = []
+    _database_processes(monkeypatch, events)
+    build_dataset = build_module.build_dataset
+
+    def noted(*arguments: Any, **options: Any) -> Any:
+        events.append("build")
+        return build_dataset(*arguments, **options)
+
+    monkeypatch.setattr(build_module, "build_dataset", noted)
+    result = CliRunner().invoke(cli, ["build", "--root", str(fixture_built.root)])
+    assert result.exit_code == 0, result.output
+    assert events == ["database process started", "build"]  # and the build took it: no second one
+    assert not side_process._EARLY

@@ -17,8 +17,10 @@ from typing import Any
 from belarus_releases.check.metadata import database_name, table_metadata
 from belarus_releases.export.database_job import (
     LINES,
+    NAME,
     ORDER,
     PARQUET_WRITTEN,
+    RUN,
     DatabaseResult,
     Job,
     Rows,
@@ -34,7 +36,6 @@ from belarus_releases.tables import BY_NAME, TABLES
 __all__ = ["ORDER", "DatabaseJob", "DatabaseResult", "Rows", "incremental_job", "job"]
 
 SEPARATE_PROCESS = True
-RUN = "from belarus_releases.export.database_work import main; main()"  # its classes by their module's name, not __main__
 
 
 def job(layout: Layout, metadata: dict[str, Any], folder: Path, rows: Rows) -> Job:
@@ -77,7 +78,7 @@ class DatabaseJob:
         self.close()
         self.work, self.outcome = None, None
         if SEPARATE_PROCESS:
-            self.process = SideProcess.started(RUN, "the database process")
+            self.process = SideProcess.started(RUN, NAME)
 
     def submit(self, work: Job) -> None:
         self.work = work

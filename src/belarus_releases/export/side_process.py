@@ -3,11 +3,14 @@ messages on its stdin, and answers with pickled (kind, value) pairs on its stdou
 
 A fresh process (not a fork) holds only what it makes, never a copy of the build's records, so that a large build
 stays small in both; it starts while the build is busy, and works on the other core. The database process
-(export/database.py) and the package's verifier (export/package_verifier.py) are such processes.
+(export/database.py) and the package's verifier (export/package_verifier.py) are such processes. `start_early`
+starts one before the command that needs it imports the build, whose imports then overlap the process's start
+(in a build after one change to the real dataset: 0.4 s instead of 0.6 s).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import signal
@@ -16,6 +19,8 @@ import sys
 from collections.abc import Callable
 from contextlib import suppress
 from typing import IO, Any, BinaryIO
+
+_EARLY: dict[str, SideProcess] = {}  # started by start_early, not yet taken by SideProcess.started
 
 
 class SideProcess:
@@ -30,7 +35,14 @@ class SideProcess:
 
     @classmethod
     def started(cls, code: str, name: str) -> SideProcess | None:
-        """The process, or None where none can be started here: the build then does its work itself."""
+        """The process, or None where none can be started here: the build then does its work itself. One that
+        `start_early` started for `code` is taken, if it still runs."""
+        early = _EARLY.pop(code, None)
+        if early is not None:
+            if early.popen.poll() is None:
+                early.name = name
+                return early
+            early.close()
         if not sys.executable:  # an embedded interpreter may not know its executable
             return None
         try:
@@ -72,6 +84,20 @@ class SideProcess:
             if stream:
                 with suppress(BrokenPipeError):  # what the build had written to a process that died early
                     stream.close()
+
+
+def start_early(code: str, name: str) -> None:
+    """Start the process for `code` now, for the next `SideProcess.started(code, ...)` to take: a command starts it
+    before its own imports, so that the process starts on the other core meanwhile. One never taken is stopped
+    when this Python exits."""
+    if code not in _EARLY and (process := SideProcess.started(code, name)) is not None:
+        _EARLY[code] = process
+
+
+@atexit.register
+def _stop_untaken() -> None:
+    while _EARLY:
+        _EARLY.popitem()[1].close()
 
 
 def answering() -> tuple[BinaryIO, Callable[[tuple[str, Any]], None]]:
