@@ -24,8 +24,7 @@ from belarus_releases import memory
 from belarus_releases.check.dataset import check_dataset
 from belarus_releases.cli import cli
 from belarus_releases.export import build as build_module
-from belarus_releases.export import database as database_module
-from belarus_releases.export import database_work, datapackage, package_verifier, release_files
+from belarus_releases.export import database_job, database_work, datapackage, package_verifier, release_files
 from belarus_releases.export import flatten as flatten_module
 from belarus_releases.export.build import BuildResult, build_dataset
 from belarus_releases.layout import Layout
@@ -282,7 +281,7 @@ def test_a_write_error_is_a_problem_and_changes_nothing(built: Layout, monkeypat
     def full_disk(path: Path, *_: Any) -> Path:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(database_module, "SEPARATE_PROCESS", False)  # so that the patch below is in effect
+    monkeypatch.setattr(database_job, "SEPARATE_PROCESS", False)  # so that the patch below is in effect
     monkeypatch.setattr(database_work, "assemble", full_disk)
     before = snapshot(built)
     edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")
@@ -300,7 +299,7 @@ def test_an_sqlite_error_is_a_problem_and_changes_nothing(built: Layout, monkeyp
     def full_disk(*_: Any) -> Path:
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(database_module, "SEPARATE_PROCESS", False)
+    monkeypatch.setattr(database_job, "SEPARATE_PROCESS", False)
     monkeypatch.setattr(database_work, "assemble", full_disk)
     edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")  # a database to make (unchanged, it is linked)
     before = snapshot(built)

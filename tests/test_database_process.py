@@ -1,12 +1,14 @@
 """export/database.py: the database process raises its errors in the build, and a process that dies is an error;
-the command `build` starts it before its own imports (export/side_process.py's start_early), and the build takes it."""
+the command `build` starts it before its own imports (database_job.started_early), and the build takes it."""
 
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,9 @@ from click.testing import CliRunner
 
 from belarus_releases.cli import cli
 from belarus_releases.export import build as build_module
-from belarus_releases.export import side_process
+from belarus_releases.export import database_job, side_process
 from belarus_releases.export.database import DatabaseJob
-from belarus_releases.export.database_job import RUN, Job, Rows, start_early
+from belarus_releases.export.database_job import RUN, Job, Rows, started_early
 from belarus_releases.layout import Layout
 
 
@@ -81,9 +83,9 @@ def test_a_database_process_started_early_is_the_one_the_next_build_takes(monkey
                                                                           tmp_path: Path) -> None:
     started: list[str] = []
     _database_processes(monkeypatch, started)
-    start_early()
-    start_early()  # one is enough
-    first, second = DatabaseJob(), DatabaseJob()
+    with started_early():
+        side_process.start_early(RUN, "the database process")  # one is enough
+        first, second = DatabaseJob(), DatabaseJob()
     try:
         assert first.process is not None and second.process is not None
         assert started == ["database process started"] * 2  # the early one, then the second build's own
@@ -95,12 +97,27 @@ def test_a_database_process_started_early_is_the_one_the_next_build_takes(monkey
         second.close()
 
 
-def test_a_database_process_started_early_that_ended_is_not_taken(monkeypatch: pytest.MonkeyPatch) -> None:
-    start_early()
-    early = side_process._EARLY[RUN]
-    early.popen.kill()
-    early.popen.wait()
-    database = DatabaseJob()
+def test_a_database_process_started_early_and_not_taken_is_stopped_when_the_block_ends() -> None:
+    with started_early():
+        early = side_process._EARLY[RUN]
+    assert early.popen.poll() is not None and not side_process._EARLY
+
+
+def test_no_database_process_is_started_early_where_the_build_would_not_take_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[str] = []
+    _database_processes(monkeypatch, started)
+    monkeypatch.setattr(database_job, "SEPARATE_PROCESS", False)
+    with started_early():
+        assert DatabaseJob().process is None
+    assert not started
+
+
+def test_a_database_process_started_early_that_ended_is_not_taken() -> None:
+    with started_early():
+        early = side_process._EARLY[RUN]
+        early.popen.kill()
+        early.popen.wait()
+        database = DatabaseJob()
     try:
         assert database.process is not None and database.process is not early
         assert database.process.popen.poll() is None
@@ -132,3 +149,24 @@ def test_the_build_command_starts_the_database_process_before_the_build(monkeypa
     assert result.exit_code == 0, result.output
     assert events == ["database process started", "build"]  # and the build took it: no second one
     assert not side_process._EARLY
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads a process's signal mask from /proc")
+def test_a_side_process_ignores_ctrl_c_while_it_still_imports(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Ctrl-C in the terminal reaches every process of the build; one started early is still importing then."""
+    (tmp_path / "slow_to_import.py").write_text(
+        "import pathlib, time\ntime.sleep(1)\npathlib.Path(__file__).with_name('imported').touch()\n"
+        "def main():\n    pass\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    process = side_process.SideProcess(side_process.running("slow_to_import"), "a process")
+    try:
+        mask = 0
+        while not mask & (1 << (signal.SIGINT - 1)) and process.popen.poll() is None:
+            status = Path(f"/proc/{process.popen.pid}/status").read_text()
+            mask = int(next(line for line in status.splitlines() if line.startswith("SigIgn")).split()[1], 16)
+            time.sleep(0.01)
+        assert not (tmp_path / "imported").exists()  # ignored from before its imports
+        os.kill(process.popen.pid, signal.SIGINT)
+        assert process.popen.wait(timeout=30) == 0 and (tmp_path / "imported").exists()
+    finally:
+        process.close()

@@ -120,14 +120,14 @@ def build(root: str, fmt: str, allow_removals: bool, no_cache: bool) -> None:
         belarus-releases build
         datasette build/current/belarus-releases.db -m metadata.yml
     """
-    from belarus_releases.export.database_job import start_early
+    from belarus_releases.export.database_job import started_early
 
     layout = _layout(root)
-    start_early()  # the database process starts while the build is imported
-    from belarus_releases.export.build import STEPS, build_dataset  # imported here: validate needs none of the writers
+    with started_early():  # the database process starts while the build is imported (validate needs neither)
+        from belarus_releases.export.build import STEPS, build_dataset
 
-    with progress_bar(STEPS, fmt) as progress:  # on a terminal's stderr only, for text output
-        result = build_dataset(layout, allow_removals=allow_removals, cache=not no_cache, progress=progress)
+        with progress_bar(STEPS, fmt) as progress:  # on a terminal's stderr only, for text output
+            result = build_dataset(layout, allow_removals=allow_removals, cache=not no_cache, progress=progress)
     if not result.ok or result.release is None:
         click.echo(render(replace(result.check, problems=result.problems), fmt), nl=False, color=_colour())
         raise SystemExit(1)

@@ -3,7 +3,7 @@
 export/database_work.py does the work; this module runs it in a second Python process (export/side_process.py),
 on the second core, while the build writes the CSV and JSON files, and tells it each table whose JSON file is
 written. Exceptions in it are raised in the build as if they had happened there; a process that dies without an
-answer is an error too. With SEPARATE_PROCESS false, or where no Python executable is known, the same work runs in
+answer is an error too. With database_job.SEPARATE_PROCESS false, or where no Python executable is known, the same work runs in
 the build's own process when its result is asked for: the same bytes and problems.
 """
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from belarus_releases.check.metadata import database_name, table_metadata
+from belarus_releases.export import database_job
 from belarus_releases.export.database_job import (
     LINES,
     NAME,
@@ -35,7 +36,6 @@ from belarus_releases.tables import BY_NAME, TABLES
 
 __all__ = ["ORDER", "DatabaseJob", "DatabaseResult", "Rows", "incremental_job", "job"]
 
-SEPARATE_PROCESS = True
 
 
 def job(layout: Layout, metadata: dict[str, Any], folder: Path, rows: Rows) -> Job:
@@ -77,7 +77,7 @@ class DatabaseJob:
         """A fresh process, with no work yet (after a build that changed its plan)."""
         self.close()
         self.work, self.outcome = None, None
-        if SEPARATE_PROCESS:
+        if database_job.SEPARATE_PROCESS:
             self.process = SideProcess.started(RUN, NAME)
 
     def submit(self, work: Job) -> None:

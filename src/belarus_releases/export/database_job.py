@@ -1,4 +1,5 @@
-"""Export, the database process's work as plain data: what the build sends it and what it answers.
+"""Export, the database process's work as plain data: what the build sends it and what it answers; and how the
+process is run, and started before the build's own imports (`started_early`).
 
 Apart from export/database_work.py, which does the work with Arrow, sqlite-utils and leather, so that the build's
 own process, which only sends and reads these, never imports them (a tenth of a second of every build's start).
@@ -6,6 +7,8 @@ own process, which only sends and reads these, never imports them (a tenth of a 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,8 @@ from belarus_releases.export import side_process
 from belarus_releases.problems import Problem
 from belarus_releases.tables import BY_NAME, TABLES
 
-RUN = "from belarus_releases.export.database_work import main; main()"  # its classes by their module's name, not __main__
+SEPARATE_PROCESS = True  # false: the build does the database's work itself (export/database.py)
+RUN = side_process.running("belarus_releases.export.database_work")
 NAME = "the database process"
 
 LARGEST = ("quotes", "events")
@@ -74,7 +78,14 @@ def rows_path(folder: Path, table: str) -> Path:
     return folder / f".{table}.rows.pickle"
 
 
-def start_early() -> None:
-    """Start the database process before the build's own imports, which take as long as its start (0.2 to 0.3 s
-    each): both then start at once, on both cores. export/database.py's DatabaseJob takes it."""
-    side_process.start_early(RUN, NAME)
+@contextmanager
+def started_early() -> Iterator[None]:
+    """The database process started when the block begins, before the build's own imports, which take as long as
+    its start (0.2 to 0.3 s each): both then start at once, on both cores. The block's build takes it
+    (export/database.py's DatabaseJob); one it did not take is stopped when the block ends."""
+    if SEPARATE_PROCESS:
+        side_process.start_early(RUN, NAME)
+    try:
+        yield
+    finally:
+        side_process.stop_early(RUN)

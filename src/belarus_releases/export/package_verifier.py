@@ -22,12 +22,12 @@ from typing import BinaryIO, cast
 
 from belarus_releases.export.datapackage import verified_package
 from belarus_releases.export.package_check import Dialects, NotShown, checked_package, fast_verdict
-from belarus_releases.export.side_process import SideProcess, answering
+from belarus_releases.export.side_process import SideProcess, answering, running
 from belarus_releases.problems import Problem
 
 SEPARATE_PROCESS = True
 MOST_RECORDS = 50_000  # from this many records on, the build checks the package itself: see `started`
-RUN = "from belarus_releases.export.package_verifier import main; main()"
+RUN = running("belarus_releases.export.package_verifier")
 DONE = None  # told after the last table
 ANSWER = "verdict"
 

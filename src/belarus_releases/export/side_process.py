@@ -13,7 +13,6 @@ from __future__ import annotations
 import atexit
 import os
 import pickle
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -86,25 +85,37 @@ class SideProcess:
                     stream.close()
 
 
+def running(module: str) -> str:
+    """The code of a side process that runs `module`'s `main`: by the module's name, so that the classes it sends
+    are known by theirs (not as __main__'s), after it ignores Ctrl-C, which is the build's to handle (it stops the
+    process): from the start, so that none prints a traceback while the process still imports."""
+    return f"import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); from {module} import main; main()"
+
+
 def start_early(code: str, name: str) -> None:
     """Start the process for `code` now, for the next `SideProcess.started(code, ...)` to take: a command starts it
-    before its own imports, so that the process starts on the other core meanwhile. One never taken is stopped
-    when this Python exits."""
+    before its own imports, so that the process starts on the other core meanwhile, and stops it with `stop_early`
+    if it was not taken (or else when this Python exits)."""
     if code not in _EARLY and (process := SideProcess.started(code, name)) is not None:
         _EARLY[code] = process
+
+
+def stop_early(code: str) -> None:
+    """Stop the process `start_early` started for `code`, if nothing took it."""
+    process = _EARLY.pop(code, None)
+    if process is not None:
+        process.close()
 
 
 @atexit.register
 def _stop_untaken() -> None:
     while _EARLY:
-        _EARLY.popitem()[1].close()
+        stop_early(next(iter(_EARLY)))
 
 
 def answering() -> tuple[BinaryIO, Callable[[tuple[str, Any]], None]]:
     """In the side process: its stdin, and how it answers. Its stdout is kept for answers only (anything a library
-    prints goes to stderr); an answer nobody reads any more (the build was killed) ends the process. Ctrl-C in the
-    terminal is the build's to handle (it stops its side processes): here it would only print a traceback."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    prints goes to stderr); an answer nobody reads any more (the build was killed) ends the process."""
     stdin = sys.stdin.buffer
     stdout: BinaryIO = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
