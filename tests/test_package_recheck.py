@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from belarus_releases.export.package_check import Dialects, fast_verdict
-from belarus_releases.export.package_recheck import HEAD_BYTES, HEAD_LINES, shown_valid_again
+from belarus_releases.export.package_recheck import HEAD_BYTES, HEAD_LINES, dialect_guess, shown_valid_again
 
 ROWS = 6000
 PEOPLE = "id,age,born,note\n" + "".join(f'p{n:05d},{n % 90},2000-01-{n % 28 + 1:02d},"a note, {"x" * 40}"\n'
@@ -67,6 +67,23 @@ def test_the_head_is_what_frictionless_reads_to_detect_a_dialect() -> None:
     from frictionless.formats.csv import parser
 
     assert (HEAD_BYTES, HEAD_LINES) == (settings.DEFAULT_BUFFER_SIZE, parser.SAMPLE_SIZE)
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|", ", "])
+def test_the_guess_compared_is_what_frictionless_reads_a_table_with(delimiter: str, tmp_path: Path) -> None:
+    """Whichever delimiter Frictionless's parser guesses (and whether it skips initial spaces), the guess compared
+    here maps to the dialect Frictionless reads the table with."""
+    text = f"id{delimiter}note\n" + "".join(f'p{n:05d}{delimiter}"a note {n}"\n' for n in range(150))
+    (tmp_path / "people.csv").write_text(text, encoding="utf-8", newline="")
+    resource = {**DESCRIPTOR["resources"][0], "schema": {"fields": [{"name": "id", "type": "string"},
+                                                                    {"name": "note", "type": "string"}]}}
+    (tmp_path / "datapackage.json").write_text(json.dumps({**DESCRIPTOR, "resources": [resource]}), encoding="utf-8")
+    dialects = fast_verdict(tmp_path / "datapackage.json", tmp_path)
+    assert dialects is not None
+    read = dialects["people"]
+    assert dialect_guess(text.encode()) == (read["delimiter"], read["lineterminator"], read["escapechar"],
+                                            read["quotechar"], read["skipinitialspace"])
+    assert (read["delimiter"], read["skipinitialspace"]) == (delimiter[0], delimiter == ", ")
 
 
 def test_rows_changed_after_the_head_are_shown_valid(previous: tuple[Path, Dialects], tmp_path: Path) -> None:

@@ -7,12 +7,12 @@ with. When the descriptor has the same bytes and each new table's head (what Fri
 the first HEAD_LINES lines, and HEAD_BYTES bytes unless the encoding is declared) is the previous file's,
 Frictionless would find the same descriptor valid and detect the same dialect now; it finds the header row by the
 widths of the first rows, and every row of a table checked here has the header's width. A head that changed (a
-changed record among a table's first 100 rows, or in a table that short) is read as Frictionless's CSV parser reads
-it, when its encoding is declared UTF-8 and no dialect is: the same header line, and the same guess from csv.Sniffer,
-of which the parser takes the delimiter, line terminator, escape and quote characters and initial spaces (without
-this, a change to one of the first 100 events cost a full check: 1.4 s instead of 0.1 s at 10,000 records, and
-every change to a dataset of fewer than 100 events did). What is left is the
-rows: a new table's are checked in full (export/package_check.py's `check_rows`, the same code), a linked table's
+changed record among a table's first 100 rows, or in a table that short) is compared as Frictionless's CSV parser
+reads it, when the table's encoding is declared UTF-8 and its dialect is not: the same guess from csv.Sniffer, of
+which the parser takes the delimiter, line terminator, escape and quote characters and initial spaces (without this,
+a change to one of the first 100 events cost a full check, 1.4 s instead of 0.1 s at 10,000 records, and so did
+every change to a dataset of fewer than 100 events, the real one). What is left is the rows: a new table's are
+checked in full (export/package_check.py's `check_rows`, the same code), a linked table's
 only where a foreign key joins it to a new table (its keys, or the values it refers to). Anything else (another
 descriptor, a head that differs, no recorded dialect, any error) says "not shown": the build checks in full.
 """
@@ -45,7 +45,7 @@ from belarus_releases.layout import is_plain_file_name
 from belarus_releases.memory import no_garbage_collection
 
 HEAD_BYTES = 100_000  # frictionless's settings.DEFAULT_BUFFER_SIZE: the bytes it reads to detect an undeclared encoding
-HEAD_LINES = 100  # its CSV parser's SAMPLE_SIZE: the lines it gives csv.Sniffer (tests/test_package_check.py checks both)
+HEAD_LINES = 100  # its CSV parser's SAMPLE_SIZE: the lines it gives csv.Sniffer (tests/test_package_recheck.py checks both)
 HEAD_LIMIT = 1 << 22  # a head whose 100 lines are longer than this is not compared: the package is checked in full
 SNIFFED_FROM = ",\t;|"  # the delimiters Frictionless's CSV parser lets csv.Sniffer choose from when none is declared
 
@@ -72,7 +72,7 @@ def _recheck(descriptor: Path, folder: Path, previous: Path, dialects: Dialects)
     changed = {name for name, path in paths.items() if not same_file(previous / path, folder / path)}
     by_name = {resource["name"]: resource for resource in resources}
     for name in changed:
-        read_alike(previous / paths[name], folder / paths[name], by_name[name])
+        read_with_same_dialect(previous / paths[name], folder / paths[name], by_name[name])
     joins = [(name, target) for name, table in columns.items() for _, target in table.references
              if name in changed or target[0] in changed]  # the foreign keys whose values may have changed
     kept = _by_previous_keys(joins, changed, previous, paths)
@@ -135,36 +135,36 @@ def _path(resource: dict[str, Any]) -> str:
     return path
 
 
-def read_alike(old: Path, new: Path, resource: dict[str, Any]) -> None:
+def read_with_same_dialect(old: Path, new: Path, resource: dict[str, Any]) -> None:
     """Raise NotShown unless Frictionless would read the table `new` with the encoding and dialect it read `old`
     with. Either `new` starts with the head of `old`: what Frictionless reads to detect a CSV's dialect (its first
     HEAD_LINES lines; all of it when shorter, and then `new` is `old`) and, unless the encoding is declared, to
     detect it (the first HEAD_BYTES bytes; with an encoding declared, only a byte-order mark counts, within the
     lines). Lines end at a line feed at the latest (a carriage return can end one sooner, never later). Or the
-    table's encoding is declared UTF-8 and its dialect is not, and both heads give the same `sniffed`."""
+    table's encoding is declared UTF-8 and its dialect is not, and both heads give the same `dialect_guess`."""
     head, start = _heads(old, new)
     end = _head_end(head, buffer=not resource.get("encoding"))
     if start[:end] == head[:end] and (end < len(head) or len(start) == len(head)):
         return
     if not (resource.get("encoding") == "utf-8" and resource.get("format") == "csv" and "dialect" not in resource):
         raise NotShown("the head of the table is not the previous file's")
-    if sniffed(head) != sniffed(start):
+    if dialect_guess(head) != dialect_guess(start):
         raise NotShown("the head of the table may be read with another dialect")
 
 
-def sniffed(head: bytes) -> tuple[Any, ...]:
-    """The header line of a UTF-8 table starting with `head`, and what Frictionless's CSV parser takes of the
-    guess csv.Sniffer makes from its first HEAD_LINES lines (split as its text stream splits them, at CR and LF)."""
+def dialect_guess(head: bytes) -> tuple[Any, ...]:
+    """What Frictionless's CSV parser takes of the guess csv.Sniffer makes from the first HEAD_LINES lines of a UTF-8
+    table starting with `head` (split as its text stream splits them, at CR and LF). The header row is not compared:
+    check_rows reads it with the dialect, and it must be the field names."""
     if head.startswith(codecs.BOM_UTF8):
-        raise NotShown("a byte-order mark")  # Frictionless may read the first line otherwise: not compared here
-    lines = list(islice(io.TextIOWrapper(io.BytesIO(head[:_head_end(head, buffer=False)]), "utf-8", newline=""),
-                        HEAD_LINES))
+        raise NotShown("a byte-order mark")  # Frictionless then reads the table as UTF-8-SIG: not guessed here
+    lines = islice(io.TextIOWrapper(io.BytesIO(head[:_head_end(head, buffer=False)]), "utf-8", newline=""), HEAD_LINES)
     try:
         guess: Any = csv.Sniffer().sniff("".join(lines), SNIFFED_FROM)
     except csv.Error:
         guess = csv.excel  # as the parser does
     quote = '"' if guess.quotechar == "'" else guess.quotechar  # the parser's own correction
-    return lines[:1], guess.delimiter, guess.lineterminator, guess.escapechar, quote, guess.skipinitialspace
+    return guess.delimiter, guess.lineterminator, guess.escapechar, quote, guess.skipinitialspace
 
 
 def _heads(old: Path, new: Path) -> tuple[bytes, bytes]:
