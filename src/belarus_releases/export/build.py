@@ -143,8 +143,8 @@ def _full(build: Build, tables: dict[str, list[Values]], folder: Path) -> list[P
         for table in ORDER:
             build.progress(table.name)
             rows = tables.pop(table.name)  # dropped once written: the dict is the build's own
+            build.database.ready(table.name, rows)  # first: the database process, last to finish, starts sooner
             write_table_values(table, rows, folder)
-            build.database.ready(table.name, rows)
             if build.verifier is not None:
                 build.verifier.written(table.name)
             written = [f"{table.name}.csv", f"{table.name}.json"]

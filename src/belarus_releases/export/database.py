@@ -86,9 +86,9 @@ class DatabaseJob:
             self.process.send(work)  # small (the rows are in files)
 
     def ready(self, name: str, rows: Sequence[Values] | None = None) -> None:
-        """Tell it that <name>.json is written; in a full build, with the rows it was written from, pickled into a
-        file (unpickling them is a tenth of the time of reading the JSON back; the pipe would make the build wait
-        while the process works)."""
+        """Tell it that the rows of table `name` are ready; in a full build, with the rows, pickled into a file
+        (unpickling them is a tenth of the time of reading the JSON back; the pipe would make the build wait while
+        the process works)."""
         if rows is not None and self.work is not None:
             with rows_path(self.work.folder, name).open("wb") as handle:
                 for start in range(0, len(rows), LINES):

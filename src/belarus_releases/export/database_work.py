@@ -73,7 +73,7 @@ def pickled_rows(path: Path) -> Iterator[list[Values]]:
 
 
 def _full(job: Job, ready: Callable[[str], None], parquet_written: Callable[[], None]) -> Path:
-    """A full build's database: each table filled with the rows the build sent, as `ready` says it is written (the
+    """A full build's database: each table filled with the rows the build sent, as `ready` says they are (the
     rows make its Parquet file too, in the chunks `write_parquet_files` reads), then indexed; then
     `parquet_written()` (the last table is indexed before it, the database's other steps after)."""
     with NewDatabase(job.folder / job.database) as database:
