@@ -1,6 +1,7 @@
 """Serving under a bounded load on 127.0.0.1: a fixed number of requests of each kind, a fixed number at a time,
 against `belarus-releases serve` and against plain `datasette` (same database, metadata.yml and settings, without
-this project's plugin), each a fresh process. Then the event page while runaway SQL queries hold threads.
+this project's plugin), each a fresh process. Then the event page while runaway SQL queries hold threads. The
+requests are sent by a light client (benchmarks/http_load.py), so that the server, not the client, is measured.
 
     python -m benchmarks.serving REPO            # a built repository: prints the numbers as JSON
 """
@@ -20,6 +21,7 @@ from urllib.parse import quote
 
 import httpx
 
+from benchmarks.http_load import Pool
 from benchmarks.measure import PYTHON, free_port, running
 
 DATABASE = "belarus-releases"
@@ -48,51 +50,43 @@ def summary(latencies: list[float], statuses: list[int], elapsed: float) -> dict
             "p99_ms": round(ordered[math.ceil(len(ordered) * 0.99) - 1] * 1000, 1)}  # nearest rank: of 100, the 99th
 
 
-async def _timed(client: httpx.AsyncClient, path: str) -> tuple[float, int]:
-    start = time.perf_counter()
-    try:
-        status = (await client.get(path)).status_code
-    except httpx.HTTPError:
-        status = 0
-    return time.perf_counter() - start, status
-
-
-async def burst(client: httpx.AsyncClient, paths: list[str], requests: int, concurrency: int) -> dict[str, Any]:
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(path: str) -> tuple[float, int]:
-        async with gate:
-            return await _timed(client, path)
-
+async def burst(pool: Pool, paths: list[str], requests: int) -> dict[str, Any]:
+    """`requests` requests, as many at a time as the pool has connections."""
     for path in paths[:5]:  # warm up: the first request of a page compiles templates and fills caches
-        await client.get(path)
+        await pool.timed(path)
     start = time.perf_counter()
-    results = await asyncio.gather(*(one(paths[number % len(paths)]) for number in range(requests)))
+    results = await asyncio.gather(*(pool.timed(paths[number % len(paths)]) for number in range(requests)))
     return summary([seconds for seconds, _ in results], [status for _, status in results], time.perf_counter() - start)
 
 
-async def during_runaways(client: httpx.AsyncClient, path: str) -> dict[str, Any]:
+async def during_runaways(base: str, path: str) -> dict[str, Any]:
     """The event page, one request at a time, for as long as RUNAWAYS runaway SQL queries are running."""
     runaway = f"/{DATABASE}.json?sql=" + quote(RUNAWAY_SQL)
-    tasks = [asyncio.create_task(client.get(runaway)) for _ in range(RUNAWAYS)]
+    runaways = [Pool(base, 1) for _ in range(RUNAWAYS)]
+    tasks = [asyncio.create_task(pool.timed(runaway)) for pool in runaways]
+    pool = Pool(base, 1)
     latencies: list[float] = []
     statuses: list[int] = []
     start = time.perf_counter()
     while not all(task.done() for task in tasks) or not latencies:
-        seconds, status = await _timed(client, path)
+        seconds, status = await pool.timed(path)
         latencies.append(seconds)
         statuses.append(status)
     await asyncio.gather(*tasks, return_exceptions=True)
+    for each in (pool, *runaways):
+        each.close()
     return summary(latencies, statuses, time.perf_counter() - start)
 
 
 async def load(base: str, event_ids: list[str], requests: int, concurrency: int) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=concurrency + RUNAWAYS + 2)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
         plugins = [plugin["name"] for plugin in (await client.get("/-/plugins.json")).json()]
-        results = {name: await burst(client, paths, requests, concurrency)
-                   for name, paths in kinds(event_ids).items()}
-        results[f"event page, {RUNAWAYS} runaway SQL queries"] = await during_runaways(client, kinds(event_ids)["event page"][0])
+    pool = Pool(base, concurrency)
+    try:
+        results = {name: await burst(pool, paths, requests) for name, paths in kinds(event_ids).items()}
+    finally:
+        pool.close()
+    results[f"event page, {RUNAWAYS} runaway SQL queries"] = await during_runaways(base, kinds(event_ids)["event page"][0])
     return {"plugins": plugins, "kinds": results}
 
 

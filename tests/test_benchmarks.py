@@ -1,9 +1,12 @@
 """The benchmark suite's instrument, not its numbers (speed is measured by `make bench`, never asserted here):
 the generated repository is one `validate` accepts and `build` would publish, the same seed gives the same bytes,
-the report touches only its part of the README, and peak memory counts every process a measured one starts."""
+the report touches only its part of the README, peak memory counts every process a measured one starts, and the
+serving benchmark's client reads whole answers and times the server, not its own queue."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,9 @@ from belarus_releases.check.dataset import check_dataset
 from belarus_releases.export.assertions import size_problems
 from belarus_releases.export.flatten import flatten
 from belarus_releases.layout import Layout
+from benchmarks import http_load
 from benchmarks.generate import generate
+from benchmarks.http_load import Connection, Pool
 from benchmarks.measure import PYTHON, Run, measure
 from benchmarks.memory import PROC
 from benchmarks.report import END, START, markdown, update_readme, wall_time
@@ -118,3 +123,74 @@ def test_every_stage_the_benchmark_times_is_a_function_the_toolkit_has() -> None
     # a renamed function would otherwise move its time, unseen, into the stage of the function calling it
     found = {name for _, _, name, _ in stage_functions(PACKAGES["build"])}
     assert found == {name for names in STAGES.values() for name in names}
+
+
+ANSWERS = {  # what the server answers for each path; a connection stays open unless the answer says otherwise
+    "/length": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello",
+    "/chunked": b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"3\r\nabc\r\n4;note=x\r\ndefg\r\n0\r\nX-Trailer: 1\r\n\r\n",
+    "/closed": b"HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 2\r\n\r\nno",
+    "/to-the-end": b"HTTP/1.0 200 OK\r\n\r\nuntil the end",
+}
+
+
+async def _serving(handle: Callable[[str], Awaitable[bytes | None]],
+                   check: Callable[[str, list[int]], Awaitable[None]]) -> None:
+    """A server answering each GET with `handle(path)` (closing the connection after one that ends by closing it, or
+    instead of an answer when it is None), for as long as `check(base, connections)` runs; `connections` counts the
+    connections it accepted."""
+    connections: list[int] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        while request := await reader.readuntil(b"\r\n\r\n"):
+            path = request.split(b" ")[1].decode()
+            answer = await handle(path)
+            if answer is None:
+                break
+            writer.write(answer)
+            await writer.drain()
+            if path in ("/closed", "/to-the-end"):
+                break
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    async with server:
+        await check(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", connections)
+
+
+def test_the_client_reads_each_kind_of_answer_whole_and_keeps_its_connection_open() -> None:
+    async def check(base: str, connections: list[int]) -> None:
+        connection = Connection(base)
+        got = [await connection.get(path) for path in ("/length", "/chunked", "/length", "/closed", "/to-the-end",
+                                                       "/length")]
+        connection.close()
+        assert got == [(200, b"hello"), (201, b"abcdefg"), (200, b"hello"), (404, b"no"), (200, b"until the end"),
+                       (200, b"hello")]
+        assert len(connections) == 3  # a new one after each answer that closed it, and only then
+
+    async def answer(path: str) -> bytes | None:
+        return ANSWERS[path]
+
+    asyncio.run(_serving(answer, check))
+
+
+def test_a_request_is_timed_from_when_a_connection_is_free_not_from_when_it_was_asked_for(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one connection and two requests at once, the second waits for the first: that wait is the client's."""
+    now = [0.0]
+    monkeypatch.setattr(http_load.time, "perf_counter", lambda: now[0])
+
+    async def answer(path: str) -> bytes | None:
+        if path not in ANSWERS:
+            return None  # no answer: the connection is closed
+        now[0] += 10  # each answer takes 10 (fake) seconds
+        return ANSWERS[path]
+
+    async def check(base: str, _: list[int]) -> None:
+        pool = Pool(base, 1)
+        assert await asyncio.gather(pool.timed("/length"), pool.timed("/length")) == [(10, 200), (10, 200)]
+        assert await pool.timed("/missing-from-the-server") == (0, 0)  # the server drops it: no answer, status 0
+        pool.close()
+
+    asyncio.run(_serving(answer, check))
