@@ -14,10 +14,16 @@ import re
 import time
 from urllib.parse import urlsplit
 
+TIMEOUT = 120.0  # seconds for one answer, as the httpx client had: a server that never answers fails the request
 _LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]+)", re.IGNORECASE)
 _CHUNKED = re.compile(rb"\r\ntransfer-encoding:[^\r\n]*chunked", re.IGNORECASE)
 _CLOSE = re.compile(rb"\r\nconnection:[^\r\n]*close", re.IGNORECASE)
-_STATUS = re.compile(rb"HTTP/1\.[01] ([0-9]{3})")
+_KEEP_ALIVE = re.compile(rb"\r\nconnection:[^\r\n]*keep-alive", re.IGNORECASE)
+_STATUS = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})")
+
+
+def clock() -> float:
+    return time.perf_counter()
 
 
 class Connection:
@@ -30,23 +36,40 @@ class Connection:
 
     async def get(self, path: str) -> tuple[int, bytes]:
         """The status and body (as sent: gzipped if the server chose to) of GET `path`; raises OSError or
-        asyncio.IncompleteReadError when the connection fails."""
+        asyncio.IncompleteReadError when the connection fails. A kept connection that the server closed meanwhile
+        (its keep-alive timeout) is opened again, and the request sent once more if it got no answer at all."""
+        if self.streams is not None and self.streams[0].at_eof():
+            self.close()
+        kept = self.streams is not None
+        try:
+            return await self._exchange(path)
+        except (OSError, asyncio.IncompleteReadError) as error:
+            if not kept or (isinstance(error, asyncio.IncompleteReadError) and error.partial):
+                raise
+            return await self._exchange(path)  # a GET may be sent again
+
+    async def _exchange(self, path: str) -> tuple[int, bytes]:
         if self.streams is None:
             self.streams = await asyncio.open_connection(self.host, self.port)
         reader, writer = self.streams
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAccept-Encoding: gzip\r\n\r\n".encode())
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = _STATUS.match(head)
-            if status is None:
-                raise OSError(f"not an HTTP answer: {head[:40]!r}")
-            body, done = await _body(reader, head)
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAccept-Encoding: gzip\r\n\r\n"
+                         .encode())
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                found = _STATUS.match(head)
+                if found is None:
+                    raise OSError(f"not an HTTP answer: {head[:40]!r}")
+                version, status = found.group(1), int(found.group(2))
+                if status not in range(100, 200):  # an interim answer (100 Continue): the final one follows
+                    break
+            body, done = (b"", False) if status in (204, 304) else await _body(reader, head)
         except BaseException:
             self.close()
             raise
-        if done or _CLOSE.search(head):
+        if done or _CLOSE.search(head) or (version == b"0" and not _KEEP_ALIVE.search(head)):
             self.close()
-        return int(status.group(1)), body
+        return status, body
 
     def close(self) -> None:
         if self.streams is not None:
@@ -80,16 +103,17 @@ class Pool:
 
     async def timed(self, path: str) -> tuple[float, int]:
         """The seconds GET `path` took once a connection was free (the wait for one is not counted: it is the
-        client's queue, not the server's), and its status; 0 when no answer came."""
+        client's queue, not the server's), and its status; 0 when no answer came within TIMEOUT."""
         connection = await self.idle.get()
-        start = time.perf_counter()
+        start = clock()
         try:
-            status, _ = await connection.get(path)
+            async with asyncio.timeout(TIMEOUT):  # (TimeoutError is an OSError)
+                status, _ = await connection.get(path)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-            status = 0
+            status = 0  # the connection was closed: the next request opens it again
         finally:
             self.idle.put_nowait(connection)
-        return time.perf_counter() - start, status
+        return clock() - start, status
 
     def close(self) -> None:
         while not self.idle.empty():

@@ -68,13 +68,15 @@ async def during_runaways(base: str, path: str) -> dict[str, Any]:
     latencies: list[float] = []
     statuses: list[int] = []
     start = time.perf_counter()
-    while not all(task.done() for task in tasks) or not latencies:
-        seconds, status = await pool.timed(path)
-        latencies.append(seconds)
-        statuses.append(status)
-    await asyncio.gather(*tasks, return_exceptions=True)
-    for each in (pool, *runaways):
-        each.close()
+    try:
+        while not all(task.done() for task in tasks) or not latencies:  # each runaway ends by TIMEOUT at the latest
+            seconds, status = await pool.timed(path)
+            latencies.append(seconds)
+            statuses.append(status)
+        await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        for each in (pool, *runaways):
+            each.close()
     return summary(latencies, statuses, time.perf_counter() - start)
 
 

@@ -6,6 +6,7 @@ serving benchmark's client reads whole answers and times the server, not its own
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -129,9 +130,14 @@ ANSWERS = {  # what the server answers for each path; a connection stays open un
     "/length": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello",
     "/chunked": b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
                 b"3\r\nabc\r\n4;note=x\r\ndefg\r\n0\r\nX-Trailer: 1\r\n\r\n",
+    "/continue": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    "/no-content": b"HTTP/1.1 204 No Content\r\n\r\n",
     "/closed": b"HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 2\r\n\r\nno",
-    "/to-the-end": b"HTTP/1.0 200 OK\r\n\r\nuntil the end",
+    "/old": b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nold",  # HTTP/1.0: closed unless it says keep-alive
+    "/to-the-end": b"HTTP/1.1 200 OK\r\n\r\nuntil the end",
+    "/then-dropped": b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nidle",  # then closed, as a keep-alive timeout does
 }
+CLOSING = {"/closed", "/old", "/to-the-end", "/then-dropped"}
 
 
 async def _serving(handle: Callable[[str], Awaitable[bytes | None]],
@@ -143,31 +149,32 @@ async def _serving(handle: Callable[[str], Awaitable[bytes | None]],
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connections.append(1)
-        while request := await reader.readuntil(b"\r\n\r\n"):
-            path = request.split(b" ")[1].decode()
-            answer = await handle(path)
-            if answer is None:
-                break
-            writer.write(answer)
-            await writer.drain()
-            if path in ("/closed", "/to-the-end"):
-                break
+        with contextlib.suppress(asyncio.IncompleteReadError):  # the client closed the connection
+            while request := await reader.readuntil(b"\r\n\r\n"):
+                path = request.split(b" ")[1].decode()
+                answer = await handle(path)
+                if answer is None:
+                    break
+                writer.write(answer)
+                await writer.drain()
+                if path in CLOSING:
+                    break
         writer.close()
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    async with server:
+    async with server, asyncio.timeout(30):  # a client that waits for what never comes fails, not hangs
         await check(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", connections)
 
 
 def test_the_client_reads_each_kind_of_answer_whole_and_keeps_its_connection_open() -> None:
     async def check(base: str, connections: list[int]) -> None:
         connection = Connection(base)
-        got = [await connection.get(path) for path in ("/length", "/chunked", "/length", "/closed", "/to-the-end",
-                                                       "/length")]
+        got = [await connection.get(path) for path in ("/length", "/chunked", "/continue", "/no-content", "/length",
+                                                       "/closed", "/old", "/to-the-end", "/then-dropped", "/length")]
         connection.close()
-        assert got == [(200, b"hello"), (201, b"abcdefg"), (200, b"hello"), (404, b"no"), (200, b"until the end"),
-                       (200, b"hello")]
-        assert len(connections) == 3  # a new one after each answer that closed it, and only then
+        assert got == [(200, b"hello"), (201, b"abcdefg"), (200, b"ok"), (204, b""), (200, b"hello"), (404, b"no"),
+                       (200, b"old"), (200, b"until the end"), (200, b"idle"), (200, b"hello")]
+        assert len(connections) == 5  # a new one after each answer that ended it, and only then
 
     async def answer(path: str) -> bytes | None:
         return ANSWERS[path]
@@ -179,7 +186,7 @@ def test_a_request_is_timed_from_when_a_connection_is_free_not_from_when_it_was_
         monkeypatch: pytest.MonkeyPatch) -> None:
     """With one connection and two requests at once, the second waits for the first: that wait is the client's."""
     now = [0.0]
-    monkeypatch.setattr(http_load.time, "perf_counter", lambda: now[0])
+    monkeypatch.setattr(http_load, "clock", lambda: now[0])
 
     async def answer(path: str) -> bytes | None:
         if path not in ANSWERS:
@@ -191,6 +198,7 @@ def test_a_request_is_timed_from_when_a_connection_is_free_not_from_when_it_was_
         pool = Pool(base, 1)
         assert await asyncio.gather(pool.timed("/length"), pool.timed("/length")) == [(10, 200), (10, 200)]
         assert await pool.timed("/missing-from-the-server") == (0, 0)  # the server drops it: no answer, status 0
+        assert await pool.timed("/length") == (10, 200)  # on the same connection, opened again
         pool.close()
 
     asyncio.run(_serving(answer, check))
