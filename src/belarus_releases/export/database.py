@@ -1,10 +1,11 @@
 """Export, the database process: the database and what is read from it, made beside the other outputs.
 
 export/database_work.py does the work; this module runs it in a second Python process (export/side_process.py),
-on the second core, while the build writes the CSV and JSON files, and tells it each table whose JSON file is
-written. Exceptions in it are raised in the build as if they had happened there; a process that dies without an
-answer is an error too. With database_job.SEPARATE_PROCESS false, or where no Python executable is known, the same work runs in
-the build's own process when its result is asked for: the same bytes and problems.
+on the second core, while the build writes the CSV and JSON files, and gives it each table's rows as the build
+comes to that table's files. Exceptions in it are raised in the build as if they had happened there; a process
+that dies without an answer is an error too. With database_job.SEPARATE_PROCESS false, or where no Python
+executable is known, the same work runs in the build's own process when its result is asked for: the same bytes
+and problems.
 """
 
 from __future__ import annotations

@@ -73,8 +73,8 @@ def scratch_path(job: Job) -> Path:
 
 
 def rows_path(folder: Path, table: str) -> Path:
-    """Where a full build leaves a table's rows for the database process, pickled in chunks of LINES rows, once the
-    table's files are written (never published: removed once read)."""
+    """Where a full build leaves a table's rows for the database process, pickled in chunks of LINES rows, before it
+    writes the table's files (never published: removed once read)."""
     return folder / f".{table}.rows.pickle"
 
 

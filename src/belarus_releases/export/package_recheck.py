@@ -12,9 +12,9 @@ reads it, when the table's encoding is declared UTF-8 and its dialect is not: th
 which the parser takes the delimiter, line terminator, escape and quote characters and initial spaces (without this,
 a change to one of the first 100 events cost a full check, 1.4 s instead of 0.1 s at 10,000 records, and so did
 every change to a dataset of fewer than 100 events, the real one). What is left is the rows: a new table's are
-checked in full (export/package_check.py's `check_rows`, the same code), a linked table's
-only where a foreign key joins it to a new table (its keys, or the values it refers to). Anything else (another
-descriptor, a head that differs, no recorded dialect, any error) says "not shown": the build checks in full.
+checked in full (export/package_check.py's `check_rows`, the same code), a linked table's only where a foreign key
+joins it to a new table (its keys, or the values it refers to). Anything else (another descriptor, a head that may be
+read with another dialect, no recorded dialect, any error) says "not shown": the build checks in full.
 """
 
 from __future__ import annotations
