@@ -64,9 +64,9 @@ def incremental_job(layout: Layout, metadata: dict[str, Any], folder: Path, prev
 
 
 class DatabaseJob:
-    """The process beside the build: started early (its start overlaps the check), then given its work, told each
-    table whose JSON file is written (in ORDER), asked to wait for the Parquet files, then for its result. Close
-    it in every case (a failed build stops it)."""
+    """The process beside the build: started early (by `build` before its imports, else here: its start overlaps
+    the check), then given its work, told each table whose rows are ready (in ORDER), asked to wait for the Parquet
+    files, then for its result. Close it in every case (a failed build stops it)."""
 
     def __init__(self) -> None:
         self.work: Job | None = None
