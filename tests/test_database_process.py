@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from belarus_releases.export import database_job, side_process
 from belarus_releases.export.database import DatabaseJob
 from belarus_releases.export.database_job import RUN, Job, Rows, started_early
 from belarus_releases.layout import Layout
+from test_package_verifier import wait_until_ignoring_ctrl_c
 
 
 def _job(folder: Path) -> Job:
@@ -160,11 +160,7 @@ def test_a_side_process_ignores_ctrl_c_while_it_still_imports(monkeypatch: pytes
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
     process = side_process.SideProcess(side_process.running("slow_to_import"), "a process")
     try:
-        mask = 0
-        while not mask & (1 << (signal.SIGINT - 1)) and process.popen.poll() is None:
-            status = Path(f"/proc/{process.popen.pid}/status").read_text()
-            mask = int(next(line for line in status.splitlines() if line.startswith("SigIgn")).split()[1], 16)
-            time.sleep(0.01)
+        wait_until_ignoring_ctrl_c(process.popen.pid)
         assert not (tmp_path / "imported").exists()  # ignored from before its imports
         os.kill(process.popen.pid, signal.SIGINT)
         assert process.popen.wait(timeout=30) == 0 and (tmp_path / "imported").exists()

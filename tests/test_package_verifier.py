@@ -114,7 +114,7 @@ def test_only_a_build_of_fewer_records_than_the_bound_starts_one(monkeypatch: py
     assert verifier.process is None
 
 
-def _wait_until_ignoring_ctrl_c(pid: int) -> None:
+def wait_until_ignoring_ctrl_c(pid: int) -> None:
     """Until the process ignores SIGINT (/proc's SigIgn mask) or a minute has passed, whichever comes first."""
     for _ in range(600):
         ignored = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("SigIgn"))
@@ -129,7 +129,7 @@ def test_ctrl_c_in_the_terminal_is_left_to_the_build(written: Path, capfd: pytes
     verifier = PackageVerifier.started(1)
     assert verifier is not None and verifier.process is not None
     try:
-        _wait_until_ignoring_ctrl_c(verifier.process.popen.pid)  # past its start-up, where Python's own handler is
+        wait_until_ignoring_ctrl_c(verifier.process.popen.pid)  # past its start-up, where Python's own handler is
         os.kill(verifier.process.popen.pid, signal.SIGINT)
         verifier.submit(written / "datapackage.json", written)
         for table in WRITTEN_ORDER:
