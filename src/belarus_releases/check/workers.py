@@ -117,11 +117,11 @@ def on_every_core(work: Callable[[P], R], items: Sequence[T], plain: Callable[[T
     every page it touched of them: measured at 100,000 records, the pools then took nothing off the check and
     raised the build's peak memory by 150 MiB."""
     global _shared
-    if len(items) >= MANY_RECORDS and can_fork():
-        packed = _packed(items, plain)
-        _shared = (work, packed or [])
+    packed = _packed(items, plain) if len(items) >= MANY_RECORDS and can_fork() else None
+    if packed is not None:
+        _shared = (work, packed)
         try:
-            spread = in_workers(_unpacked_work, range(len(packed))) if packed else None
+            spread = in_workers(_unpacked_work, range(len(packed)))
         finally:
             _shared = None
         if spread is not None:
