@@ -38,7 +38,6 @@ from belarus_releases.tables import BY_NAME, TABLES
 __all__ = ["ORDER", "DatabaseJob", "DatabaseResult", "Rows", "incremental_job", "job"]
 
 
-
 def job(layout: Layout, metadata: dict[str, Any], folder: Path, rows: Rows) -> Job:
     """The work for the release in `folder`, with what it needs of metadata.yml."""
     database = database_name(layout)
