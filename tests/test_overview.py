@@ -24,6 +24,7 @@ from belarus_releases.export.overview import (
     markdown_table,
     markdown_text,
     overview_table,
+    releases_digest,
     with_overview,
 )
 from belarus_releases.layout import Layout
@@ -166,3 +167,22 @@ def test_each_cell_is_its_own_text_when_values_repeat() -> None:
     expected = "| " + " | ".join(markdown_text(value) for value in row) + " |"
     assert table.splitlines()[2:] == [expected, expected]
     assert expected == r"| 1 | 1.0 | True | 1 |  | a\|b | 1 | a\|b |"
+
+
+def test_the_releases_digest_tells_apart_any_two_results_that_differ() -> None:
+    """Equal values of another type, the same values in other rows or columns, and texts that hold what would
+    separate them give other digests; the same result, passed as any sequence of rows, the same one."""
+    rows = [(1, "a"), (2, "b\nc")]
+    digest = releases_digest((["n", "t"], rows))
+    assert releases_digest((["n", "t"], iter(list(rows)))) == digest
+    others = [
+        (["n", "t"], [(1, "a"), (2, "b\nc"), (3, None)]),
+        (["n", "t"], [(True, "a"), (2, "b\nc")]),
+        (["n", "t"], [(1.0, "a"), (2, "b\nc")]),
+        (["n", "t"], [(1, "a"), (2, "b"), ("c",)]),
+        (["n", "t"], [(1, "a", 2), ("b\nc",)]),
+        (["n", "t"], [(2, "b\nc"), (1, "a")]),
+        (["t", "n"], rows),
+        (["n", "t"], []),
+    ]
+    assert len({digest, *(releases_digest(other) for other in others)}) == len(others) + 1

@@ -53,10 +53,14 @@ QueryResult = tuple[list[str], list[tuple[Any, ...]]]
 
 def releases_digest(result: QueryResult) -> str:
     """The SHA-256 of a query's result, values with their types: overview.md and the chart are made from nothing
-    else (with the code and metadata.yml, which an incremental build has the same as the release it starts from)."""
+    else (with the code and metadata.yml, which an incremental build has the same as the release it starts from).
+    Row by row, each on a line of its own (a repr has no line break): the text of the whole result, made at once,
+    took 90 MiB at 100,000 records."""
     header, rows = result
-    typed = [[(type(value).__name__, value) for value in row] for row in rows]
-    return hashlib.sha256(repr((header, typed)).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(repr(header).encode("utf-8"))
+    for row in rows:
+        digest.update(b"\n" + repr([(type(value).__name__, value) for value in row]).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def run_query(database: Path, sql: str) -> QueryResult:
