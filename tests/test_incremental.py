@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 import weakref
 from dataclasses import replace
 from pathlib import Path
@@ -186,6 +187,41 @@ def test_a_previous_release_changed_after_it_was_published_gives_a_full_build(fi
     assert result.ok, [p.to_text() for p in result.problems]
     assert result.release and (result.release / "people.csv").read_bytes() == expected
     assert len(restarts) == 2  # the process's start, and its start again for the full build
+
+
+def test_a_doubt_found_once_the_records_are_let_go_starts_the_build_again_in_full(fixture_built: Layout,
+                                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The records are let go as soon as the changed rows are made, before the live release is known sound: a doubt
+    found after that starts the build again (the check too) as a full one, which publishes; the first attempt's
+    problem is never reported."""
+    layout = fixture_built
+    edit_record(layout, COALE, "title: John Coale meets", "title: John Coale met")
+    steps: list[str] = []
+    let_go = threading.Event()
+    real_check, real_let_go = build_module.check_dataset, build_module._let_go_of_records
+
+    def check(*args: Any, **kwargs: Any) -> Any:
+        steps.append("check")
+        return real_check(*args, **kwargs)
+
+    def letting_go(build: Any) -> None:
+        steps.append("let go")
+        real_let_go(build)
+        let_go.set()
+
+    def doubting(plan: Plan) -> None:
+        assert let_go.wait(10), "the records were not let go while the live release was checked"
+        steps.append("doubt")
+        raise Doubt("a file of the previous release is not what its manifest says")
+
+    monkeypatch.setattr(build_module, "check_dataset", check)
+    monkeypatch.setattr(build_module, "_let_go_of_records", letting_go)
+    monkeypatch.setattr(build_module, "verify", doubting)
+    result = build_dataset(layout)
+    assert result.ok, [p.to_text() for p in result.problems]
+    assert steps == ["check", "let go", "doubt", "check", "let go"]  # the second build: full, its records let go once flattened
+    assert result.release is not None and "John Coale met" in (result.release / "events.csv").read_text(encoding="utf-8")
+    assert read_manifest(result.release) is not None
 
 
 def test_a_source_document_gone_from_the_previous_release_gives_a_full_build(fixture_built: Layout) -> None:

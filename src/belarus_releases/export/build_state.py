@@ -60,3 +60,4 @@ class Build:
     plan: Plan | None = None
     tables: dict[str, list[Values]] | None = None
     verifier: PackageVerifier | None = None  # in a full build: checks each table as soon as it is written
+    doubted: bool = False  # the live release could not give a full build's bytes: nothing published, start again

@@ -33,8 +33,8 @@ def descriptor_written(build: Build, folder: Path) -> Path:
 def finish(build: Build, folder: Path, package: PackageZip, plan: Plan | None = None,
            settled: Callable[[], None] = lambda: None, syncing: EarlySync | None = None) -> list[Problem]:
     """Everything after the table files: the source documents, the verification, the downloads and the manifest.
-    `settled` is told when nothing is left to doubt about the previous release, before the wait for the database
-    process; `syncing` (a full build's) is given every file final by then."""
+    `settled` returns once nothing is left to doubt about the previous release (its files are checked meanwhile),
+    before the wait for the database process; `syncing` (a full build's) is given every file final by then."""
     package.add([DATAPACKAGE, *table_files(("csv", "json"))])
     # a full build copies the sources while the processes beside it work (into staging: gone if the build fails)
     digests = copied_sources(build, folder, None) if plan is None else {}
