@@ -20,7 +20,7 @@ import pytest
 
 from belarus_releases.check.dataset import check_dataset
 from belarus_releases.export import build as build_module
-from belarus_releases.export import datapackage, package_zip, splice
+from belarus_releases.export import database_job, database_work, datapackage, package_zip, splice
 from belarus_releases.export.build import build_dataset
 from belarus_releases.export.downloads import CHART
 from belarus_releases.export.incremental import (
@@ -222,6 +222,29 @@ def test_a_doubt_found_once_the_records_are_let_go_starts_the_build_again_in_ful
     assert steps == ["check", "let go", "doubt", "check", "let go"]  # the second build: full, its records let go once flattened
     assert result.release is not None and "John Coale met" in (result.release / "events.csv").read_text(encoding="utf-8")
     assert read_manifest(result.release) is not None
+
+
+def test_an_incremental_build_writes_the_parquet_files_while_the_database_is_made(fixture_built: Layout,
+                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Arrow and SQLite both let go of the GIL: the database process makes the two at once, on two cores."""
+    monkeypatch.setattr(database_job, "SEPARATE_PROCESS", False)  # so that the patches below are in effect
+    begun = threading.Event()
+    real_assemble, real_parquet_files = database_work.assemble, database_work.write_parquet_files
+
+    def assemble(*args: Any) -> Path:
+        begun.set()
+        return real_assemble(*args)
+
+    def parquet_files(job: Any) -> None:
+        assert begun.wait(10), "the Parquet files were written before the database was begun"
+        real_parquet_files(job)
+
+    monkeypatch.setattr(database_work, "assemble", assemble)
+    monkeypatch.setattr(database_work, "write_parquet_files", parquet_files)
+    edit_record(fixture_built, COALE, "title: John Coale meets", "title: John Coale met")
+    result = build_dataset(fixture_built)
+    assert result.ok, [p.to_text() for p in result.problems]
+    assert begun.is_set()
 
 
 def test_a_source_document_gone_from_the_previous_release_gives_a_full_build(fixture_built: Layout) -> None:

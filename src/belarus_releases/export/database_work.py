@@ -5,10 +5,10 @@ written from, which the build leaves pickled beside them (export/database.py; un
 reading the JSON back); a test checks that the database holds exactly what the JSON files say. An incremental
 build (export/incremental.py) fills it from the previous release's database instead, less the rows of the records
 that changed, plus their new rows: the same rows in the same order, so the same bytes (export/sqlite.py makes the
-database the same way for both). The Parquet files are written first, from the rows it will hold, in its order and
-in chunks of LINES rows (a full build: from the rows the build sent; an incremental one: from the previous Parquet
-files, with Arrow), so that the build can zip the package while the database is made; the releases query is run
-once for the overview table and the chart.
+database the same way for both). The Parquet files are written from the rows it will hold, in its order and in
+chunks of LINES rows, before the database is finished (a full build: from the rows the build sent, table by table;
+an incremental one: from the previous Parquet files, with Arrow, in a thread while the database is made), so that
+the build can zip the package meanwhile; the releases query is run once for the overview table and the chart.
 
 It imports nothing of the checks (only the writers), so that the process starts quickly; export/database.py
 runs its `main` in a fresh Python (the job on stdin, the result on stdout).
@@ -21,6 +21,7 @@ import json
 import pickle
 import sqlite3
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -126,6 +127,11 @@ def write_parquet_files(job: Job) -> None:
                 _write_parquet(job, table, rows.take(order).combine_chunks().to_batches(max_chunksize=LINES))
 
 
+def _parquet_files(job: Job, parquet_written: Callable[[], None]) -> None:
+    write_parquet_files(job)
+    parquet_written()
+
+
 def _write_parquet(job: Job, table: Table, batches: list[pa.RecordBatch]) -> None:
     """The chunks are kept (their boundaries are where data pages end), so that a table is held once, as Arrow data:
     the same chunks of LINES rows whether they come from the JSON file or from the database."""
@@ -171,12 +177,13 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
             return _as_before(job, parquet_written)
         if job.rows.previous is None:
             database = _full(job, ready, parquet_written)
-        else:
-            write_parquet_files(job)
-            parquet_written()
-            database = assemble(path, scratch_path(job),
-                                {table.name: _kept_and_changed(table, job.rows) for table in TABLES},
-                                {PREVIOUS: job.rows.previous})
+        else:  # Arrow and SQLite both let go of the GIL: the Parquet files are written while the database is made
+            with ThreadPoolExecutor(1) as pool:
+                parquet = pool.submit(_parquet_files, job, parquet_written)
+                database = assemble(path, scratch_path(job),
+                                    {table.name: _kept_and_changed(table, job.rows) for table in TABLES},
+                                    {PREVIOUS: job.rows.previous})
+                parquet.result()
     finally:
         scratch_path(job).unlink(missing_ok=True)
         for table in TABLES:  # those not read (an error before): never published
