@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from belarus_releases.check import cache as cache_module
 from belarus_releases.check import cache_files as cache_files_module
 from belarus_releases.check import dataset as check_module
+from belarus_releases.check.cache_files import CACHE_FILE, CHANGES_FILE
 from belarus_releases.check.characters import QUOTE_MARKS
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.dataset import CheckResult, check_dataset
@@ -150,6 +151,67 @@ def test_a_cache_of_many_frames_reads_back_whole_or_not_at_all(dataset: Layout, 
         checked.clear()
         assert check_dataset(dataset, cache=True) == reference
         assert len(checked[0]) == len(reference.records)  # nothing came from the damaged file
+
+
+def touch_records(layout: Layout, count: int) -> list[str]:
+    """A comment added to the first `count` records: new bytes, the same data."""
+    names = sorted(layout.relative(path) for path in layout.records.glob("*.yml"))[:count]
+    for name in names:
+        with (layout.root / name).open("a", encoding="utf-8") as file:
+            file.write("# touched\n")
+    return names
+
+
+def test_a_few_changes_are_written_on_their_own_and_read_back_with_the_rest(dataset: Layout, checked: list[list[str]],
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check that changed few entries writes only those, beside CACHE_FILE, whose bytes stay; the next check reads
+    both. Once the changes are more than one entry in FEW_CHANGES, every entry is written again, and they go."""
+    monkeypatch.setattr(cache_module, "FEW_CHANGES", 4)
+    records = len(list(dataset.records.glob("*.yml")))
+    reference = check_dataset(dataset)
+    same_as_without(dataset, checked, reference)
+    main, changes = dataset.cache / CACHE_FILE, dataset.cache / CHANGES_FILE
+    written = main.read_bytes()
+    assert not changes.exists()
+    edit(dataset, SMITH, "Крістофер Сміт", "Крістофер Смит")
+    assert same_as_without(dataset, checked)[1] == [SMITH]
+    assert main.read_bytes() == written and changes.exists()
+    assert same_as_without(dataset, checked)[1] == []  # its entry read back from the changes
+    edit(dataset, SMITH, "Крістофер Смит", "Крістофер Сміт")
+    assert same_as_without(dataset, checked, reference)[1] == [SMITH]
+    assert main.read_bytes() == written
+    kept = (dataset.root / SMITH).read_bytes()
+    (dataset.root / SMITH).unlink()
+    same_as_without(dataset, checked)
+    (dataset.root / SMITH).write_bytes(kept)
+    assert same_as_without(dataset, checked, reference)[1] == [SMITH]  # its entry went with the file
+    assert main.read_bytes() == written
+
+    touched = touch_records(dataset, records // 4 + 1)
+    assert same_as_without(dataset, checked)[1] == touched
+    assert main.read_bytes() != written and not changes.exists()
+    assert same_as_without(dataset, checked)[1] == []
+
+
+def test_changes_damaged_or_made_to_another_generation_are_not_applied(dataset: Layout, checked: list[list[str]],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_module, "FEW_CHANGES", 4)
+    records = len(list(dataset.records.glob("*.yml")))
+    reference = check_dataset(dataset)
+    same_as_without(dataset, checked, reference)
+    edit(dataset, SMITH, "Крістофер Сміт", "Крістофер Смит")
+    same_as_without(dataset, checked)
+    changes = dataset.cache / CHANGES_FILE
+    content = changes.read_bytes()
+    for damage in DAMAGE:
+        changes.write_bytes(damage(content))
+        assert same_as_without(dataset, checked)[1] == [SMITH]  # its entry is CACHE_FILE's, of its old bytes
+
+    edit(dataset, SMITH, "Крістофер Смит", "Крістофер Сміт")
+    touch_records(dataset, records // 4 + 1)
+    same_as_without(dataset, checked)  # a new generation, with SMITH's entry of these bytes
+    changes.write_bytes(content)  # SMITH's entry of the bytes it had, made to the generation before
+    assert same_as_without(dataset, checked)[1] == []
 
 
 def test_a_cache_that_cannot_be_written_is_not_written(mini: Layout) -> None:

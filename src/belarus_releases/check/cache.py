@@ -1,5 +1,6 @@
-"""The check's cache, build/cache/check.marshal: what the check found in each record file, by the SHA-256 of the
-file's bytes, so that checking a dataset again after one record changed reads and validates that record only.
+"""The check's cache, build/cache/check.marshal (and the changes made since: cache_files.py): what the check found
+in each record file, by the SHA-256 of the file's bytes, so that checking a dataset again after one record changed
+reads and validates that record only, and writes only its entry.
 
 Stored for each record file: its problems, whether it has the schema's shape, its data, and what the quote check
 found for each of its quotes (with the SHA-256 of the source quoted). For each source document: its problems when
@@ -21,13 +22,20 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from belarus_releases.check import yaml_reader
-from belarus_releases.check.cache_files import CACHE_FILE, checker_key, read_entries, write_entries
+from belarus_releases.check.cache_files import (
+    CACHE_FILE,
+    CHANGES_FILE,
+    checker_key,
+    read_entries,
+    write_changes,
+    write_entries,
+)
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.memory import lasting_objects, no_garbage_collection
@@ -42,6 +50,9 @@ QuoteResult = tuple[bytes, str | bool | None, str | None]
 # (a few milliseconds; two seconds on some file systems), so a file written again within the tick of its status
 # could keep it; a file older than this cannot (its next write has a later time). Git's "racy" rule, in short.
 SETTLED_NS = 3_000_000_000
+# The changes of a check are written on their own (cache_files.CHANGES_FILE) while they are at most one entry in
+# this many; more, and every entry is written again, as a new generation.
+FEW_CHANGES = 16
 
 
 class RecordEntry(NamedTuple):
@@ -94,7 +105,13 @@ class CheckCache:
         self.key = key
         self.now = time.time_ns()
         found = found or {}
-        self._old_records: dict[str, tuple[Any, ...]] = found.get("records", {})
+        self._generation: bytes | None = found.get("generation")
+        self._written: dict[str, tuple[Any, ...]] = found.get("records", {})  # as CACHE_FILE has them
+        self._old_records = self._written
+        if found.get("changed") or found.get("dropped"):
+            self._old_records = {**self._written, **found["changed"]}
+            for name in found["dropped"]:
+                self._old_records.pop(name, None)
         self._old_sources: dict[str, tuple[Any, ...]] = found.get("sources", {})
         self._old_people: tuple[Any, ...] = found.get("people", ())
         self.records: dict[str, tuple[Any, ...]] = {}
@@ -207,20 +224,33 @@ class CheckCache:
         self._changed = True
 
     def save(self) -> None:
-        """Write the file when its entries differ from those read; a failure to write is not a problem."""
+        """Write what changed since the entries were read: on its own while it is little (FEW_CHANGES), else every
+        entry; a failure to write is not a problem."""
         if self.folder is None:
             return
-        if (self._changed or self.records.keys() != self._old_records.keys() or self.people != self._old_people
+        if not (self._changed or self.records.keys() != self._old_records.keys() or self.people != self._old_people
                 or self.sources.keys() != self._old_sources.keys()):
-            # The records' data decoded, in a few large marshal dumps (cache_files.py): a text used by many records
-            # (a field name, a date, a person) is written once in each and read back as one object, which makes
-            # reading faster than decoding each record's own bytes. (Without the collector: the tuples made here
-            # would start collections that walk every record's data.)
-            with no_garbage_collection():
-                records = ((relative, (*entry[:4], entry[4].data, *entry[5:]) if isinstance(entry[4], Loaded) else entry)
-                           for relative, entry in self.records.items())
-                write_entries(self.folder / CACHE_FILE, self.key, {"sources": self.sources, "people": self.people},
-                              records)
-            for stale in self.folder.glob("check-*.marshal"):  # an earlier version's files, 13 MB for 10,000 records
-                with suppress(OSError):
-                    stale.unlink()
+            return
+        entries = {"sources": self.sources, "people": self.people}
+        changed = [(name, entry) for name, entry in self.records.items() if self._written.get(name) is not entry]
+        dropped = [name for name in self._written if name not in self.records]
+        # The records' data decoded, in a few large marshal dumps (cache_files.py): a text used by many records
+        # (a field name, a date, a person) is written once in each and read back as one object, which makes
+        # reading faster than decoding each record's own bytes. (Without the collector: the tuples made here
+        # would start collections that walk every record's data.)
+        with no_garbage_collection():
+            if self._generation is not None and len(changed) + len(dropped) <= len(self.records) // FEW_CHANGES:
+                write_changes(self.folder / CHANGES_FILE, self.key, self._generation, entries, _plain(changed), dropped)
+                return
+            write_entries(self.folder / CACHE_FILE, self.key, os.urandom(16), entries, _plain(self.records.items()))
+        with suppress(OSError):
+            (self.folder / CHANGES_FILE).unlink(missing_ok=True)  # made to the generation replaced
+        for stale in self.folder.glob("check-*.marshal"):  # an earlier version's files, 13 MB for 10,000 records
+            with suppress(OSError):
+                stale.unlink()
+
+
+def _plain(entries: Iterable[tuple[str, tuple[Any, ...]]]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """Record entries as stored: the data of what was loaded of a file checked now, not the Loaded."""
+    for relative, entry in entries:
+        yield relative, (*entry[:4], entry[4].data, *entry[5:]) if isinstance(entry[4], Loaded) else entry
