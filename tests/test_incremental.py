@@ -33,8 +33,9 @@ from belarus_releases.export.incremental import (
     verify,
     write_manifest,
 )
+from belarus_releases.export.sqlite import ScratchRows, assemble, write_sqlite
 from belarus_releases.layout import Layout
-from belarus_releases.tables import TABLES
+from belarus_releases.tables import BY_NAME, TABLES
 from build_support import edit_record, published, record_path, use_fixture_dataset
 from conftest import copy_dataset
 
@@ -245,6 +246,38 @@ def test_an_incremental_build_writes_the_parquet_files_while_the_database_is_mad
     result = build_dataset(fixture_built)
     assert result.ok, [p.to_text() for p in result.problems]
     assert begun.is_set()
+
+
+@pytest.mark.parametrize("changed", [
+    {"a": ["p1"], "c": ["p2", "p3"], "d": ["p9"], "g": ["p1"]},  # first, between, in place of one, last
+    {"d": ["p0", "p1", "p2"]},  # in place of one, more rows
+    {"b": []},  # only rows gone
+    {},
+])
+def test_a_database_made_from_the_previous_one_has_the_bytes_of_one_made_from_scratch(
+        changed: dict[str, list[str]], tmp_path: Path) -> None:
+    """The previous rows are read in rowid ranges, each changed record's rows put between them where their keys
+    fall: the rows and their order are those of a database made of the final rows from the start, to the byte."""
+    previous_rows = [("b", "p1"), ("b", "p2"), ("d", "p1"), ("f", "p3")]
+    removed = {"f"}
+    final = sorted([row for row in previous_rows if row[0] not in changed and row[0] not in removed]
+                   + [(event, person) for event, people in changed.items() for person in people])
+    table = BY_NAME["released_people"]
+
+    def dicts(rows: list[tuple[str, str]]) -> list[dict[str, str]]:
+        return [dict(zip(table.column_names, row, strict=True)) for row in rows]
+
+    previous = write_sqlite({table.name: dicts(previous_rows)}, tmp_path / "previous.db")
+    with ScratchRows(tmp_path / "scratch.db") as store:
+        for other in TABLES:
+            if other.contributor:
+                store.add(other, [(event, person) for event, people in changed.items() for person in people]
+                          if other is table else [])
+        store.add_ids("dropped", set(changed) | removed)
+    made = assemble(tmp_path / "made.db", tmp_path / "scratch.db", database_work.kept_and_changed,
+                    {database_work.PREVIOUS: previous})
+    expected = write_sqlite({table.name: dicts(final)}, tmp_path / "expected.db")
+    assert made.read_bytes() == expected.read_bytes()
 
 
 def test_a_source_document_gone_from_the_previous_release_gives_a_full_build(fixture_built: Layout) -> None:

@@ -36,7 +36,6 @@ from belarus_releases.export.database_job import (
     PARQUET_WRITTEN,
     DatabaseResult,
     Job,
-    Rows,
     rows_path,
     scratch_path,
 )
@@ -58,6 +57,7 @@ from belarus_releases.problems import Problem
 from belarus_releases.tables import TABLES, Table
 
 PREVIOUS = "previous"  # the name the previous release's database is attached under
+AFTER_ALL = 1 << 62  # a rowid after every row's
 
 
 def pickled_rows(path: Path) -> Iterator[list[Values]]:
@@ -98,13 +98,32 @@ def _teed(job: Job, table: Table, chunks: Iterator[list[Values]], batches: list[
         yield from chunk
 
 
-def _kept_and_changed(table: Table, rows: Rows) -> str:
-    """The SELECT of a table's rows in an incremental build: the previous rows of unchanged records, and the new."""
+def kept_and_changed(connection: sqlite3.Connection, table: Table) -> list[str]:
+    """The SELECTs of a table's rows in an incremental build, to be run in turn: the previous rows of unchanged
+    records and the changed records' new rows, in primary-key order. The previous database holds each table's rows
+    in primary-key order, rowid after rowid (every build inserts them so: export/sqlite.py), so it is read in rowid
+    ranges, each new row put before the first previous row whose key is greater: a merge, where one ordered SELECT
+    of both sorted every row again (0.1-0.15 s of the 0.45 s the database took at 10,000 records). `connection` has
+    the previous database and the scratch one attached."""
     names = ", ".join(f'"{name}"' for name in table.column_names)
+    previous = f'SELECT {names} FROM {PREVIOUS}."{table.name}"'
     if table.contributor is None:  # a registry table: the registries are the same as the previous build's
-        return f'SELECT {names} FROM {PREVIOUS}."{table.name}"'
-    return (f'SELECT {names} FROM {PREVIOUS}."{table.name}" WHERE "{table.contributor}" NOT IN '
-            f'(SELECT id FROM {SCRATCH}.dropped) UNION ALL SELECT {names} FROM {SCRATCH}."{table.name}"')
+        return [f"{previous} ORDER BY rowid"]
+    key = ", ".join(f'"{name}"' for name in table.primary_key)
+    new_key = ", ".join(f'new."{name}"' for name in table.primary_key)
+    before = (f'coalesce((SELECT rowid FROM {PREVIOUS}."{table.name}" WHERE ({key}) > ({new_key}) ORDER BY {key} '
+              f'LIMIT 1), {AFTER_ALL})')
+    new_rows = f'SELECT {names} FROM {SCRATCH}."{table.name}" AS new'
+
+    def kept(start: int, end: int) -> str:
+        return (f'{previous} WHERE rowid >= {start} AND rowid < {end} AND "{table.contributor}" NOT IN '
+                f'(SELECT id FROM {SCRATCH}.dropped) ORDER BY rowid')
+
+    selects, start = [], 0
+    for (cut,) in connection.execute(f"SELECT DISTINCT {before} AS cut FROM {SCRATCH}.\"{table.name}\" AS new ORDER BY cut"):
+        selects += [kept(start, cut), f"{new_rows} WHERE {before} = {cut} ORDER BY {key}"]
+        start = cut
+    return [*selects, kept(start, AFTER_ALL)]
 
 
 def write_parquet_files(job: Job) -> None:
@@ -180,9 +199,7 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
         else:  # Arrow and SQLite both let go of the GIL: the Parquet files are written while the database is made
             with ThreadPoolExecutor(1) as pool:
                 parquet = pool.submit(_parquet_files, job, parquet_written)
-                database = assemble(path, scratch_path(job),
-                                    {table.name: _kept_and_changed(table, job.rows) for table in TABLES},
-                                    {PREVIOUS: job.rows.previous})
+                database = assemble(path, scratch_path(job), kept_and_changed, {PREVIOUS: job.rows.previous})
                 parquet.result()
     finally:
         scratch_path(job).unlink(missing_ok=True)

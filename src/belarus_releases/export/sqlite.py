@@ -5,17 +5,17 @@ explicit column types, so type detection never runs ("007" stays TEXT "007"). Pr
 indexes on the columns people facet and sort on, and FTS5 full-text search come from the same definitions.
 
 Every table is created first and filled in the same order, each in primary-key order, whichever way its rows
-come, so the same rows always give the same bytes: a full build inserts its own rows as they come (already
-sorted); a build that reuses the previous release (export/incremental.py) fills each table by one INSERT ...
-SELECT, ordered by primary key, from that release's database and a scratch database of the changed rows only
-(untyped columns, so each value stays as given), attached while the database is made.
+come, so the same rows always give the same bytes (and each table's rowids follow its primary key): a full build
+inserts its own rows as they come (already sorted); a build that reuses the previous release (export/incremental.py)
+fills each table by INSERT ... SELECTs, in primary-key order, from that release's database and a scratch database of
+the changed rows only (untyped columns, so each value stays as given), attached while the database is made.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,7 +73,7 @@ class NewDatabase:
     """The database being made at `path` (which must not exist yet), in one way whichever way its rows come, so that
     the same rows always give the same bytes: every table is created first (in TABLES order), then each is filled
     in the order it is given, in primary-key order, by the build's own rows (`add_rows`: a full build, as the rows
-    arrive) or by a SELECT (`add_selected`: from a previous release's database), each given its indexes and
+    arrive) or by SELECTs (`add_selected`: from a previous release's database), each given its indexes and
     full-text search before the next is filled (`index`: a full build's database process then makes them while
     the build still writes the next tables' files; at 100,000 records, 3.6 s no longer left for after the last).
     `attach`: databases the SELECTs read, read-only, by alias. As a context manager, it is finished when the block
@@ -117,11 +117,12 @@ class NewDatabase:
         self.connection.executemany(f'INSERT INTO main."{table.name}" ({names}) VALUES ({marks})',
                                     stored(table, _in_key_order(table, rows)))
 
-    def add_selected(self, table: Table, source: str) -> None:
-        """Fill a table with what the SELECT `source` gives, put in primary-key order."""
+    def add_selected(self, table: Table, selects: Iterable[str]) -> None:
+        """Fill a table with what the SELECTs give, run in turn: together, its rows in primary-key order."""
         self._filling(table)
         names = ", ".join(f'"{name}"' for name in table.column_names)
-        self.connection.execute(f'INSERT INTO main."{table.name}" ({names}) {ordered(table, source)}')
+        for select in selects:
+            self.connection.execute(f'INSERT INTO main."{table.name}" ({names}) {select}')
 
     def _filling(self, table: Table) -> None:
         self.index()  # the table filled before, if not yet: whichever way rows come, the same steps in the same order
@@ -162,8 +163,8 @@ class NewDatabase:
 
 
 def _in_key_order(table: Table, rows: Iterable[Values]) -> Iterator[Values]:
-    """The rows, checked as they pass to come in strictly increasing primary-key order: the order add_selected's
-    ORDER BY gives (Python orders text by code point, SQLite by UTF-8 bytes: the same order), on which the same
+    """The rows, checked as they pass to come in strictly increasing primary-key order: the order an incremental
+    build's SELECTs give (Python orders text by code point, SQLite by UTF-8 bytes: the same order), on which the same
     bytes depend. Raises ValueError at the first row out of order (a repeated key included)."""
     key = table.values_key
     previous: Any = None
@@ -175,12 +176,14 @@ def _in_key_order(table: Table, rows: Iterable[Values]) -> Iterator[Values]:
         yield row
 
 
-def assemble(path: Path, scratch: Path, sources: Mapping[str, str], attach: Mapping[str, Path] | None = None) -> Path:
-    """Create the database at `path`: every table filled from the SELECT that `sources` gives for it, in primary-key
-    order, with its indexes and full-text search. `scratch` is attached as SCRATCH, the others as named."""
+def assemble(path: Path, scratch: Path, selects: Callable[[sqlite3.Connection, Table], Iterable[str]],
+             attach: Mapping[str, Path] | None = None) -> Path:
+    """Create the database at `path`: every table filled by the SELECTs that `selects` gives for it (asked with the
+    connection making the database, which has `scratch` attached as SCRATCH and the others as named), with its
+    indexes and full-text search."""
     with NewDatabase(path, {SCRATCH: scratch, **(attach or {})}) as database:
         for table in ORDER:
-            database.add_selected(table, sources[table.name])
+            database.add_selected(table, selects(database.connection, table))
     return path
 
 
