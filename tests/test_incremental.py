@@ -21,6 +21,7 @@ import pytest
 from belarus_releases.check.dataset import check_dataset
 from belarus_releases.export import build as build_module
 from belarus_releases.export import database_job, database_work, datapackage, package_zip, splice
+from belarus_releases.export import publish as publish_module
 from belarus_releases.export.build import build_dataset
 from belarus_releases.export.downloads import CHART
 from belarus_releases.export.incremental import (
@@ -215,12 +216,29 @@ def test_a_doubt_found_once_the_records_are_let_go_starts_the_build_again_in_ful
         steps.append("doubt")
         raise Doubt("a file of the previous release is not what its manifest says")
 
+    real_close, real_remove = build_module.DatabaseJob.close, publish_module._remove
+
+    def closing(job: Any) -> None:
+        if job.process is not None:
+            steps.append("process stopped")
+        real_close(job)
+
+    def removing(path: Path) -> None:
+        if path.name.startswith(publish_module.STAGING_PREFIX) and path.exists():
+            steps.append("staging removed")
+        real_remove(path)
+
     monkeypatch.setattr(build_module, "check_dataset", check)
     monkeypatch.setattr(build_module, "_let_go_of_records", letting_go)
     monkeypatch.setattr(build_module, "verify", doubting)
+    monkeypatch.setattr(build_module.DatabaseJob, "close", closing)
+    monkeypatch.setattr(publish_module, "_remove", removing)
     result = build_dataset(layout)
     assert result.ok, [p.to_text() for p in result.problems]
-    assert steps == ["check", "let go", "doubt", "check", "let go"]  # the second build: full, its records let go once flattened
+    # the database process is stopped before the folder it writes in is removed; the second build is a full one,
+    # whose records are let go once flattened
+    assert steps == ["check", "let go", "doubt", "process stopped", "staging removed", "check", "let go",
+                     "process stopped"]
     assert result.release is not None and "John Coale met" in (result.release / "events.csv").read_text(encoding="utf-8")
     assert read_manifest(result.release) is not None
 
@@ -248,35 +266,69 @@ def test_an_incremental_build_writes_the_parquet_files_while_the_database_is_mad
     assert begun.is_set()
 
 
-@pytest.mark.parametrize("changed", [
-    {"a": ["p1"], "c": ["p2", "p3"], "d": ["p9"], "g": ["p1"]},  # first, between, in place of one, last
-    {"d": ["p0", "p1", "p2"]},  # in place of one, more rows
-    {"b": []},  # only rows gone
-    {},
-])
+def _people(*rows: tuple[str, str]) -> list[tuple[Any, ...]]:
+    return list(rows)
+
+
+def _links(stated_in: str, *pairs: tuple[str, str]) -> list[tuple[Any, ...]]:
+    return [(event, "after", other, stated_in, 0) for event, other in pairs]
+
+
+def _categories(event: str, *positions: int) -> list[tuple[Any, ...]]:
+    return [(event, position, f"category {position}", position, 0, None) for position in positions]
+
+
+MANY = {f"e{number:03}": _people((f"e{number:03}", "p1"), (f"e{number:03}", "p2")) for number in range(0, 200, 3)}
+MERGES = {  # table: previous rows by record, then cases of (changed records' new rows, records removed)
+    "released_people": ({"b": _people(("b", "p1"), ("b", "p2")), "d": _people(("d", "p1")), "f": _people(("f", "p3"))}, [
+        ({"a": _people(("a", "p1")), "c": _people(("c", "p2"), ("c", "p3")), "d": _people(("d", "p9")),
+          "g": _people(("g", "p1"))}, set()),  # first, between, in place of one, last
+        ({"d": _people(("d", "p0"), ("d", "p1"), ("d", "p2"))}, {"f"}),  # in place of one, more rows; one gone
+        ({"b": []}, set()),  # only rows gone
+        ({}, set()),
+    ]),
+    # a record's links sit among other records' (their key starts with the linked event, not the record)
+    "event_links": ({"w": _links("w", ("b", "w"), ("f", "w")), "x": _links("x", ("a", "x"), ("c", "x")),
+                     "y": _links("y", ("b", "y"), ("d", "y"))}, [
+        ({"x": _links("x", ("a", "x"), ("e", "x")), "z": _links("z", ("b", "z"), ("c", "z"))}, {"y"}),
+    ]),
+    # an integer in the key: 2 before 10
+    "release_categories": ({"a": _categories("a", 1, 2, 10), "b": _categories("b", 1)}, [
+        ({"a": _categories("a", 2, 3, 10, 11)}, set()),
+        ({"c": _categories("c", 9, 10)}, {"a", "b"}),
+    ]),
+    # nothing before; a key that is not the record's id
+    "event_former_ids": ({}, [({"b": [("old-b", "b"), ("z-old", "b")], "a": [("old-a", "a")]}, set())]),
+}
+MERGE_CASES = [(table, previous, changed, removed) for table, (previous, cases) in MERGES.items()
+               for changed, removed in cases]
+MERGE_CASES.append(("released_people", {f"e{number:03}": _people((f"e{number:03}", "p1")) for number in range(200)},
+                    MANY, {f"e{number:03}" for number in range(1, 200, 7) if number % 3}))  # many records changed and gone
+
+
+@pytest.mark.parametrize(("name", "previous_rows", "changed", "removed"), MERGE_CASES)
 def test_a_database_made_from_the_previous_one_has_the_bytes_of_one_made_from_scratch(
-        changed: dict[str, list[str]], tmp_path: Path) -> None:
+        name: str, previous_rows: dict[str, list[tuple[Any, ...]]], changed: dict[str, list[tuple[Any, ...]]],
+        removed: set[str], tmp_path: Path) -> None:
     """The previous rows are read in rowid ranges, each changed record's rows put between them where their keys
     fall: the rows and their order are those of a database made of the final rows from the start, to the byte."""
-    previous_rows = [("b", "p1"), ("b", "p2"), ("d", "p1"), ("f", "p3")]
-    removed = {"f"}
-    final = sorted([row for row in previous_rows if row[0] not in changed and row[0] not in removed]
-                   + [(event, person) for event, people in changed.items() for person in people])
-    table = BY_NAME["released_people"]
+    table = BY_NAME[name]
+    kept = [row for record, rows in previous_rows.items() if record not in changed and record not in removed
+            for row in rows]
+    final = sorted(kept + [row for rows in changed.values() for row in rows], key=table.values_key)
 
-    def dicts(rows: list[tuple[str, str]]) -> list[dict[str, str]]:
+    def dicts(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
         return [dict(zip(table.column_names, row, strict=True)) for row in rows]
 
-    previous = write_sqlite({table.name: dicts(previous_rows)}, tmp_path / "previous.db")
+    previous = write_sqlite({name: dicts([row for rows in previous_rows.values() for row in rows])}, tmp_path / "old.db")
     with ScratchRows(tmp_path / "scratch.db") as store:
         for other in TABLES:
             if other.contributor:
-                store.add(other, [(event, person) for event, people in changed.items() for person in people]
-                          if other is table else [])
+                store.add(other, [row for rows in changed.values() for row in rows] if other is table else [])
         store.add_ids("dropped", set(changed) | removed)
     made = assemble(tmp_path / "made.db", tmp_path / "scratch.db", database_work.kept_and_changed,
                     {database_work.PREVIOUS: previous})
-    expected = write_sqlite({table.name: dicts(final)}, tmp_path / "expected.db")
+    expected = write_sqlite({name: dicts(final)}, tmp_path / "expected.db")
     assert made.read_bytes() == expected.read_bytes()
 
 

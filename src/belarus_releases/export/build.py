@@ -65,7 +65,7 @@ def build_dataset(layout: Layout, *, allow_removals: bool = False, cache: bool =
     try:
         result = _checked_and_built(layout, database, allow_removals, told, cache=cache, incremental=True)
         if result is None:  # the live release could not give a full build's bytes: everything again, in full
-            database.restart()
+            database.restart()  # the process beside it was stopped when the doubt was found
             told("check")
             result = _checked_and_built(layout, database, allow_removals, told, cache=cache, incremental=False)
         assert result is not None, "a full build is never doubted"
@@ -77,7 +77,7 @@ def build_dataset(layout: Layout, *, allow_removals: bool = False, cache: bool =
 def _checked_and_built(layout: Layout, database: DatabaseJob, allow_removals: bool, progress: Progress, *,
                        cache: bool, incremental: bool) -> BuildResult | None:
     """The build, incremental when the live release allows it (`incremental`); None when that release turned out
-    unable to give a full build's bytes (a Doubt), which is found only once the records are let go."""
+    unable to give a full build's bytes (a Doubt: found while the release is made, once the records may be gone)."""
     result = BuildResult(check_dataset(layout, cache=cache))
     result.problems = list(result.check.problems)
     # metadata.yml and assertions.yml were read and checked by check_dataset, with everything else
@@ -133,6 +133,7 @@ def _stage(build: Build, folder: Path) -> list[Problem]:
         return _incremental(build, build.plan, folder)
     except Doubt as doubt:  # nothing is published; build_dataset starts again, in full
         build.doubted = True
+        build.database.close()  # stopped now, not writing into the folder while it is removed
         return [Problem(build.layout.relative(build.layout.current), 0, 0, "build-failed",
                         f"the live release cannot be built on: {doubt}")]
 

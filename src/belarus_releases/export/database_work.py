@@ -17,11 +17,13 @@ runs its `main` in a fresh Python (the job on stdin, the result on stdout).
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import pickle
 import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -47,6 +49,7 @@ from belarus_releases.export.side_process import answering
 from belarus_releases.export.sqlite import (
     SCRATCH,
     NewDatabase,
+    Part,
     assemble,
     attached,
     foreign_key_problems,
@@ -98,32 +101,30 @@ def _teed(job: Job, table: Table, chunks: Iterator[list[Values]], batches: list[
         yield from chunk
 
 
-def kept_and_changed(connection: sqlite3.Connection, table: Table) -> list[str]:
-    """The SELECTs of a table's rows in an incremental build, to be run in turn: the previous rows of unchanged
-    records and the changed records' new rows, in primary-key order. The previous database holds each table's rows
-    in primary-key order, rowid after rowid (every build inserts them so: export/sqlite.py), so it is read in rowid
-    ranges, each new row put before the first previous row whose key is greater: a merge, where one ordered SELECT
-    of both sorted every row again (0.1-0.15 s of the 0.45 s the database took at 10,000 records). `connection` has
-    the previous database and the scratch one attached."""
+def kept_and_changed(connection: sqlite3.Connection, table: Table) -> list[Part]:
+    """A table's rows in an incremental build, as parts to be inserted in turn, together in primary-key order: the
+    previous rows of unchanged records (SELECTs of rowid ranges) and the changed records' new rows. The previous
+    database holds each table's rows in primary-key order, rowid after rowid (every build inserts them so:
+    export/sqlite.py), so each new row goes before the first row kept whose key is greater, found by the key's
+    index: a merge, where one ordered SELECT of both sorted every row again (0.1-0.15 s of the 0.45 s the database
+    took at 10,000 records). `connection` has the previous database and the scratch one attached."""
     names = ", ".join(f'"{name}"' for name in table.column_names)
     previous = f'SELECT {names} FROM {PREVIOUS}."{table.name}"'
     if table.contributor is None:  # a registry table: the registries are the same as the previous build's
-        return [f"{previous} ORDER BY rowid"]
+        return [(f"{previous} ORDER BY rowid", ())]
     key = ", ".join(f'"{name}"' for name in table.primary_key)
     new_key = ", ".join(f'new."{name}"' for name in table.primary_key)
-    before = (f'coalesce((SELECT rowid FROM {PREVIOUS}."{table.name}" WHERE ({key}) > ({new_key}) ORDER BY {key} '
-              f'LIMIT 1), {AFTER_ALL})')
-    new_rows = f'SELECT {names} FROM {SCRATCH}."{table.name}" AS new'
-
-    def kept(start: int, end: int) -> str:
-        return (f'{previous} WHERE rowid >= {start} AND rowid < {end} AND "{table.contributor}" NOT IN '
-                f'(SELECT id FROM {SCRATCH}.dropped) ORDER BY rowid')
-
-    selects, start = [], 0
-    for (cut,) in connection.execute(f"SELECT DISTINCT {before} AS cut FROM {SCRATCH}.\"{table.name}\" AS new ORDER BY cut"):
-        selects += [kept(start, cut), f"{new_rows} WHERE {before} = {cut} ORDER BY {key}"]
+    kept = f'"{table.contributor}" NOT IN (SELECT id FROM {SCRATCH}.dropped)'
+    before = (f"coalesce((SELECT rowid FROM {PREVIOUS}.\"{table.name}\" WHERE ({key}) > ({new_key}) AND {kept} "
+              f"ORDER BY {key} LIMIT 1), {AFTER_ALL})")
+    kept_range = f"{previous} WHERE rowid >= ? AND rowid < ? AND {kept} ORDER BY rowid"
+    parts: list[Part] = []
+    start = 0
+    new_rows = connection.execute(f'SELECT {before}, {names} FROM {SCRATCH}."{table.name}" AS new ORDER BY {new_key}')
+    for cut, rows in itertools.groupby(new_rows, key=itemgetter(0)):
+        parts += [(kept_range, (start, cut)), [row[1:] for row in rows]]
         start = cut
-    return [*selects, kept(start, AFTER_ALL)]
+    return [*parts, (kept_range, (start, AFTER_ALL))]
 
 
 def write_parquet_files(job: Job) -> None:
@@ -189,7 +190,8 @@ def _batch(table: Table, schema: pa.Schema, rows: list[Values]) -> pa.RecordBatc
 
 
 def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Callable[[], None]) -> DatabaseResult:
-    """The Parquet files (then `parquet_written()`), the database, checked, overview.md and the chart."""
+    """The Parquet files (then `parquet_written()`) and the database (an incremental build makes the two at once),
+    the database checked, overview.md and the chart."""
     path = job.folder / job.database
     try:
         if job.rows.previous is not None and not job.rows.parquet:

@@ -33,8 +33,9 @@ def descriptor_written(build: Build, folder: Path) -> Path:
 def finish(build: Build, folder: Path, package: PackageZip, plan: Plan | None = None,
            settled: Callable[[], None] = lambda: None, syncing: EarlySync | None = None) -> list[Problem]:
     """Everything after the table files: the source documents, the verification, the downloads and the manifest.
-    `settled` returns once nothing is left to doubt about the previous release (its files are checked meanwhile),
-    before the wait for the database process; `syncing` (a full build's) is given every file final by then."""
+    `settled` returns once the previous release's files are known to be those its manifest lists (they are checked
+    meanwhile), before its source documents are linked and the build waits for the database process; `syncing` (a
+    full build's) is given every file final by then."""
     package.add([DATAPACKAGE, *table_files(("csv", "json"))])
     # a full build copies the sources while the processes beside it work (into staging: gone if the build fails)
     digests = copied_sources(build, folder, None) if plan is None else {}

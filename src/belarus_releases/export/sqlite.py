@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 SQLITE_TYPES = {"string": str, "integer": int, "date": str, "array": str}
 SCRATCH = "scratch"  # the name the scratch database of rows is attached under
+Part = tuple[str, tuple[Any, ...]] | list[Values]
+"""Rows of a table being filled: a SELECT with its parameters, or rows as stored (lists as JSON text)."""
 
 
 def write_sqlite(tables: dict[str, list[dict[str, Any]]], path: Path) -> Path:
@@ -117,12 +119,18 @@ class NewDatabase:
         self.connection.executemany(f'INSERT INTO main."{table.name}" ({names}) VALUES ({marks})',
                                     stored(table, _in_key_order(table, rows)))
 
-    def add_selected(self, table: Table, selects: Iterable[str]) -> None:
-        """Fill a table with what the SELECTs give, run in turn: together, its rows in primary-key order."""
+    def add_selected(self, table: Table, parts: Iterable[Part]) -> None:
+        """Fill a table part after part (what a SELECT gives, or rows as stored): together, its rows in primary-key
+        order."""
         self._filling(table)
         names = ", ".join(f'"{name}"' for name in table.column_names)
-        for select in selects:
-            self.connection.execute(f'INSERT INTO main."{table.name}" ({names}) {select}')
+        marks = ", ".join("?" * len(table.columns))
+        for part in parts:
+            if isinstance(part, tuple):
+                select, parameters = part
+                self.connection.execute(f'INSERT INTO main."{table.name}" ({names}) {select}', parameters)
+            else:
+                self.connection.executemany(f'INSERT INTO main."{table.name}" ({names}) VALUES ({marks})', part)
 
     def _filling(self, table: Table) -> None:
         self.index()  # the table filled before, if not yet: whichever way rows come, the same steps in the same order
@@ -176,14 +184,14 @@ def _in_key_order(table: Table, rows: Iterable[Values]) -> Iterator[Values]:
         yield row
 
 
-def assemble(path: Path, scratch: Path, selects: Callable[[sqlite3.Connection, Table], Iterable[str]],
+def assemble(path: Path, scratch: Path, parts: Callable[[sqlite3.Connection, Table], Iterable[Part]],
              attach: Mapping[str, Path] | None = None) -> Path:
-    """Create the database at `path`: every table filled by the SELECTs that `selects` gives for it (asked with the
+    """Create the database at `path`: every table filled with the parts that `parts` gives for it (asked with the
     connection making the database, which has `scratch` attached as SCRATCH and the others as named), with its
     indexes and full-text search."""
     with NewDatabase(path, {SCRATCH: scratch, **(attach or {})}) as database:
         for table in ORDER:
-            database.add_selected(table, selects(database.connection, table))
+            database.add_selected(table, parts(database.connection, table))
     return path
 
 
