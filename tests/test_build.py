@@ -13,6 +13,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import threading
 import weakref
 from pathlib import Path
 from typing import Any
@@ -275,6 +276,32 @@ def test_a_package_that_fails_validation_is_not_published(built: Layout, monkeyp
     assert any(p.file == "build/current/quotes.csv" and "foreign-key" in p.message for p in result.problems)
     assert any(p.file == "build/current/belarus-releases.db" for p in result.problems)
     assert snapshot(built) == before
+
+
+@pytest.mark.parametrize("incremental", [False, True])
+def test_the_database_process_checks_the_foreign_keys_while_it_compiles_and_runs_the_queries(
+        built: Layout, incremental: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both only read the finished database: the foreign keys on the other core (0.6 s at 100,000 records)."""
+    monkeypatch.setattr(database_job, "SEPARATE_PROCESS", False)  # so that the patches below are in effect
+    compiling = threading.Event()
+    real_keys, real_statements = database_work.foreign_key_problems, database_work.statement_problems
+
+    def statements(*args: Any) -> Any:
+        compiling.set()
+        return real_statements(*args)
+
+    def keys(path: Path) -> list[str]:
+        assert compiling.wait(10), "the foreign keys were checked before the queries were compiled"
+        return real_keys(path)
+
+    monkeypatch.setattr(database_work, "statement_problems", statements)
+    monkeypatch.setattr(database_work, "foreign_key_problems", keys)
+    edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")
+    if not incremental:
+        shutil.rmtree(built.build)
+    result = build_dataset(built)
+    assert result.ok, [p.to_text() for p in result.problems]
+    assert compiling.is_set()
 
 
 def test_a_write_error_is_a_problem_and_changes_nothing(built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
