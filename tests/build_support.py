@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from belarus_releases.layout import Layout
@@ -96,3 +98,22 @@ def dump(database: Path) -> list[str]:
         return list(connection.iterdump())
     finally:
         connection.close()
+
+
+def at_once(monkeypatch: pytest.MonkeyPatch, module: Any, first: str, then: str) -> threading.Event:
+    """Patch `module`'s functions so that `then` waits (10 s at most) until `first` has begun, and fails if it has
+    not: a test that the two run at once, whichever starts first when they do. The event is set once `first` began."""
+    begun = threading.Event()
+    real_first, real_then = getattr(module, first), getattr(module, then)
+
+    def beginning(*args: Any) -> Any:
+        begun.set()
+        return real_first(*args)
+
+    def waiting(*args: Any) -> Any:
+        assert begun.wait(10), f"{then} ran before {first} had begun"
+        return real_then(*args)
+
+    monkeypatch.setattr(module, first, beginning)
+    monkeypatch.setattr(module, then, waiting)
+    return begun

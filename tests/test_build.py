@@ -13,7 +13,6 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import threading
 import weakref
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from belarus_releases.export import flatten as flatten_module
 from belarus_releases.export.build import BuildResult, build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES, Table
-from build_support import copy_repository, dump, edit_record, nothing_built, published, snapshot
+from build_support import at_once, copy_repository, dump, edit_record, nothing_built, published, snapshot
 from test_memory import collectable
 
 SMITH = "2025-02-12-smith-visits-minsk"
@@ -283,19 +282,7 @@ def test_the_database_process_checks_the_foreign_keys_while_it_compiles_and_runs
         built: Layout, incremental: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Both only read the finished database: the foreign keys on the other core (0.6 s at 100,000 records)."""
     monkeypatch.setattr(database_job, "SEPARATE_PROCESS", False)  # so that the patches below are in effect
-    compiling = threading.Event()
-    real_keys, real_statements = database_work.foreign_key_problems, database_work.statement_problems
-
-    def statements(*args: Any) -> Any:
-        compiling.set()
-        return real_statements(*args)
-
-    def keys(path: Path) -> list[str]:
-        assert compiling.wait(10), "the foreign keys were checked before the queries were compiled"
-        return real_keys(path)
-
-    monkeypatch.setattr(database_work, "statement_problems", statements)
-    monkeypatch.setattr(database_work, "foreign_key_problems", keys)
+    compiling = at_once(monkeypatch, database_work, "statement_problems", "foreign_key_problems")
     edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")
     if not incremental:
         shutil.rmtree(built.build)

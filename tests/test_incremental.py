@@ -37,7 +37,7 @@ from belarus_releases.export.incremental import (
 from belarus_releases.export.sqlite import ScratchRows, assemble, write_sqlite
 from belarus_releases.layout import Layout
 from belarus_releases.tables import BY_NAME, TABLES
-from build_support import edit_record, published, record_path, use_fixture_dataset
+from build_support import at_once, edit_record, published, record_path, use_fixture_dataset
 from conftest import copy_dataset
 
 SMITH = "2025-02-12-smith-visits-minsk"
@@ -247,19 +247,7 @@ def test_an_incremental_build_writes_the_parquet_files_while_the_database_is_mad
                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Arrow and SQLite both let go of the GIL: the database process makes the two at once, on two cores."""
     monkeypatch.setattr(database_job, "SEPARATE_PROCESS", False)  # so that the patches below are in effect
-    begun = threading.Event()
-    real_assemble, real_parquet_files = database_work.assemble, database_work.write_parquet_files
-
-    def assemble(*args: Any) -> Path:
-        begun.set()
-        return real_assemble(*args)
-
-    def parquet_files(job: Any) -> None:
-        assert begun.wait(10), "the Parquet files were written before the database was begun"
-        real_parquet_files(job)
-
-    monkeypatch.setattr(database_work, "assemble", assemble)
-    monkeypatch.setattr(database_work, "write_parquet_files", parquet_files)
+    begun = at_once(monkeypatch, database_work, "assemble", "write_parquet_files")
     edit_record(fixture_built, COALE, "title: John Coale meets", "title: John Coale met")
     result = build_dataset(fixture_built)
     assert result.ok, [p.to_text() for p in result.problems]
