@@ -207,33 +207,34 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
         scratch_path(job).unlink(missing_ok=True)
         for table in TABLES:  # those not read (an error before): never published
             rows_path(job.folder, table.name).unlink(missing_ok=True)
-    result = DatabaseResult()
     with ThreadPoolExecutor(1) as pool:  # the foreign keys checked meanwhile, on the other core: both only read it
         foreign_keys = pool.submit(foreign_key_problems, database)
-        _queries_and_overview(job, database, result)
+        result = _queries_and_overview(job, database)
         result.foreign_keys = [Problem(job.shown["database"], 0, 0, "package-invalid", message)
                                for message in foreign_keys.result()]
     return result  # with a foreign key problem, nothing is published: an overview made meanwhile goes with the rest
 
 
-def _queries_and_overview(job: Job, database: Path, result: DatabaseResult) -> None:
+def _queries_and_overview(job: Job, database: Path) -> DatabaseResult:
     """The canned queries compiled, then overview.md and the chart from the releases query, run once for both."""
+    result = DatabaseResult()
     failing = statement_problems(database, job.queries)
     result.queries = [Problem(job.shown["metadata"], 0, 0, "metadata-invalid", f"canned query '{name}': {error}")
                       for name, error in sorted(failing.items())]
     if result.queries:
-        return  # nothing will be published: the overview's query may be the one failing
+        return result  # nothing will be published: the overview's query may be the one failing
     try:
         releases = run_query(database, canned_query(job.metadata))
     except OverviewError as error:
         result.overview = [Problem(job.shown["metadata"], 0, 0, "metadata-invalid", str(error))]
-        return
+        return result
     result.releases_digest = releases_digest(releases)
     if job.rows.previous is not None and job.rows.releases == result.releases_digest:
         _link_from_previous(job, (job.overview, CHART))  # the same rows: the same bytes
     else:
         write_overview(database, job.metadata, job.folder / job.overview, releases)
         write_chart(database, job.metadata, job.folder / CHART, releases)
+    return result
 
 
 def _link_from_previous(job: Job, names: tuple[str, ...]) -> None:
