@@ -7,8 +7,9 @@ indexes on the columns people facet and sort on, and FTS5 full-text search come 
 Every table is created first and filled in the same order, each in primary-key order, whichever way its rows
 come, so the same rows always give the same bytes (and each table's rowids follow its primary key): a full build
 inserts its own rows as they come (already sorted); a build that reuses the previous release (export/incremental.py)
-fills each table by INSERT ... SELECTs, in primary-key order, from that release's database and a scratch database of
-the changed rows only (untyped columns, so each value stays as given), attached while the database is made.
+fills each table part after part, in primary-key order: that release's rows in rowid ranges, and between them the
+changed records' rows, from a scratch database of those only (untyped columns, so each value stays as given), both
+attached while the database is made.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class NewDatabase:
     """The database being made at `path` (which must not exist yet), in one way whichever way its rows come, so that
     the same rows always give the same bytes: every table is created first (in TABLES order), then each is filled
     in the order it is given, in primary-key order, by the build's own rows (`add_rows`: a full build, as the rows
-    arrive) or by SELECTs (`add_selected`: from a previous release's database), each given its indexes and
+    arrive) or part after part (`add_selected`: from a previous release's database), each given its indexes and
     full-text search before the next is filled (`index`: a full build's database process then makes them while
     the build still writes the next tables' files; at 100,000 records, 3.6 s no longer left for after the last).
     `attach`: databases the SELECTs read, read-only, by alias. As a context manager, it is finished when the block
