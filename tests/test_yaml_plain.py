@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from belarus_releases.check import yaml_reader
-from belarus_releases.check.yaml_reader import Unlocated, load_bytes, load_quick
+from belarus_releases.check.yaml_reader import MAX_ITEMS, Unlocated, load_bytes, load_quick
 from corpus import FIXTURES, MINI, invalid_cases
 from test_yaml_events import AT_THE_END
 
@@ -74,3 +74,19 @@ def test_the_fast_reader_takes_every_real_record() -> None:
 @pytest.mark.parametrize("text", UNUSUAL)
 def test_the_reference_reads_what_it_reports(text: str) -> None:
     assert not isinstance(load_quick(text.encode(), NAME), Unlocated)
+
+
+def test_a_registry_longer_than_the_longest_list_is_read_by_the_fast_reader() -> None:
+    registry = "people:\n" + "".join(f"  - id: person-{number}\n    name_en: Person {number}\n" for number in range(900))
+    assert len(registry) > MAX_ITEMS
+    for path in (ROOT / "registry" / "people.yml", ROOT / "registry" / "sources.yml"):
+        assert isinstance(load_quick(path.read_bytes(), NAME), Unlocated)
+    assert isinstance(load_quick(registry.encode(), NAME), Unlocated)
+    assert_read_alike(registry.encode())
+
+
+@pytest.mark.parametrize("text", ["a:\n" + "- b\n" * (MAX_ITEMS + 1),
+                                  "a: [" + "b, " * MAX_ITEMS + "b]\n"])
+def test_a_list_longer_than_the_longest_is_left_to_the_reference(text: str) -> None:
+    assert not isinstance(load_quick(text.encode(), NAME), Unlocated)
+    assert [problem.type for problem in load_bytes(text.encode(), NAME).problems] == ["too-many-items"]

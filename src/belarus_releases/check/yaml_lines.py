@@ -18,7 +18,7 @@ from typing import Any
 
 from belarus_releases.check.characters import forbidden_characters
 from belarus_releases.check.scalars import scalar_value
-from belarus_releases.check.yaml_events import MAX_DEPTH, SHORT
+from belarus_releases.check.yaml_events import MAX_DEPTH, MAX_ITEMS, SHORT
 
 
 class Unusual(Exception):
@@ -48,6 +48,10 @@ def lines_data(text: str) -> tuple[dict[str, Any], list[str]]:
     if _NOT_TAKEN.search(text):
         raise Unusual
     lines = text.split("\n")
+    if len(lines) >= MAX_ITEMS or (len(text) >= MAX_ITEMS and max(map(len, lines)) >= MAX_ITEMS):
+        # otherwise no list here can reach MAX_ITEMS items (the reference refuses more): a block list holds at most
+        # one item a line, a flow list (one line in this layout) fewer than half its line's characters
+        raise Unusual
     texts: list[str] = []
     root: dict[str, Any] = {}
     # the open mappings and lists, innermost last, and the column their keys or dashes stand in
