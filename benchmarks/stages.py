@@ -4,23 +4,26 @@ as JSON. The runner starts this as a fresh process per measurement:
     python -m benchmarks.stages OUT.json build --root REPO
 
 Stages are found by the names of the functions `validate` and `build` call (STAGES; "Class.method" for a method),
-wherever the toolkit's modules hold them, and each is timed without the time of the others it calls: what no
-stage names is counted in the stage of the function that called it. A test checks that the toolkit still has
-every name (a renamed function would otherwise move its time, unseen, into its caller's stage).
+wherever the toolkit's modules hold them, each wrapped as its module is imported by the command (Instrumented),
+and each is timed without the time of the others it calls: what no stage names is counted in the stage of the
+function that called it. A test checks that a build still has every name (a renamed function would otherwise
+move its time, unseen, into its caller's stage).
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
+import importlib.abc
+import importlib.machinery
 import inspect
 import json
-import pkgutil
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from importlib.machinery import ModuleSpec
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 STAGES: dict[str, tuple[str, ...]] = {
@@ -35,8 +38,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     # the rest of a release: the lock, the staging folder, the switch of build/current, removing old releases
     "publish": ("release", "publish", "remove_leftovers"),
 }
-# validate imports the checker only; importing the writers too would add their import time to validate's
-PACKAGES = {"validate": ("belarus_releases.check",), "build": ("belarus_releases.check", "belarus_releases.export")}
+TOOLKIT = "belarus_releases"
 
 
 class Timer:
@@ -64,36 +66,61 @@ class Timer:
         return timed
 
 
-def stage_functions(packages: tuple[str, ...]) -> list[tuple[Any, str, str, Callable[..., Any]]]:
-    """Every place a STAGES function is held in the modules of `packages` (each imported): (the module or class,
-    the attribute, the stage name, the function)."""
-    for package in packages:
-        module = importlib.import_module(package)
-        for info in pkgutil.walk_packages(module.__path__, package + "."):
-            importlib.import_module(info.name)
-    found: list[tuple[Any, str, str, Callable[..., Any]]] = []
-    for module in [module for name, module in sorted(sys.modules.items()) if name.startswith("belarus_releases")]:
-        for name in {name for names in STAGES.values() for name in names}:
-            owner_name, _, attribute = name.rpartition(".")
-            owner = getattr(module, owner_name, None) if owner_name else module
-            if owner_name and getattr(owner, "__module__", None) != module.__name__:
-                continue  # a class imported from elsewhere: wrapped where it is defined
-            original = getattr(owner, attribute, None) if owner is not None else None
-            # a generator function returns before its work is done: timing the call would time nothing
-            if inspect.isfunction(original) and not inspect.isgeneratorfunction(original):
-                found.append((owner, attribute, name, original))
-    return found
+def _stage_functions(module: ModuleType) -> Iterator[tuple[Any, str, str, Callable[..., Any]]]:
+    """Where `module` holds a STAGES function: (the module or class, the attribute, the stage name, the function)."""
+    for name in {name for names in STAGES.values() for name in names}:
+        owner_name, _, attribute = name.rpartition(".")
+        owner = getattr(module, owner_name, None) if owner_name else module
+        if owner_name and getattr(owner, "__module__", None) != module.__name__:
+            continue  # a class imported from elsewhere: wrapped where it is defined
+        original = getattr(owner, attribute, None) if owner is not None else None
+        # a generator function returns before its work is done: timing the call would time nothing
+        if inspect.isfunction(original) and not inspect.isgeneratorfunction(original):
+            yield owner, attribute, name, original
 
 
-def instrument(timer: Timer, packages: tuple[str, ...]) -> list[str]:
-    """Wrap every STAGES function in every module of `packages` (one wrapper per function, wherever it was
-    imported to); returns the names found."""
-    wrappers: dict[int, Callable[..., Any]] = {}
-    found = stage_functions(packages)
-    for owner, attribute, name, original in found:
-        wrapper = wrappers.setdefault(id(original), timer.wrap(name, original))
-        setattr(owner, attribute, wrapper)
-    return sorted({name for _, _, name, _ in found})
+class Instrumented(importlib.abc.MetaPathFinder):
+    """While installed, each toolkit module has its STAGES functions wrapped by `timer` as soon as it is imported
+    (one wrapper per function, wherever it was imported to: a module that imports one from another takes the
+    wrapper). Nothing is imported ahead of the command, which so imports what it would, when it would: `build`
+    starts its database process before it imports the build, and never imports pyarrow itself."""
+
+    def __init__(self, timer: Timer) -> None:
+        self.timer = timer
+        self.wrappers: dict[int, Callable[..., Any]] = {}  # by the id of the function each wraps
+        self.found: set[str] = set()
+
+    def __enter__(self) -> Instrumented:
+        for name, module in list(sys.modules.items()):
+            if name.split(".")[0] == TOOLKIT:
+                self.wrap(module)
+        sys.meta_path.insert(0, self)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        sys.meta_path.remove(self)
+
+    def find_spec(self, name: str, path: Sequence[str] | None, target: ModuleType | None = None) -> ModuleSpec | None:
+        if name.split(".")[0] != TOOLKIT:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        loader = spec.loader if spec is not None else None
+        if isinstance(loader, importlib.machinery.SourceFileLoader):
+            execute = loader.exec_module
+
+            def execute_and_wrap(module: ModuleType) -> None:
+                execute(module)
+                self.wrap(module)
+
+            loader.exec_module = execute_and_wrap  # type: ignore[method-assign]  # this spec's own loader
+        return spec
+
+    def wrap(self, module: ModuleType) -> None:
+        own = {id(wrapper) for wrapper in self.wrappers.values()}
+        for owner, attribute, name, original in list(_stage_functions(module)):
+            if id(original) not in own:
+                setattr(owner, attribute, self.wrappers.setdefault(id(original), self.timer.wrap(name, original)))
+                self.found.add(name)
 
 
 def stage_times(timer: Timer) -> dict[str, float]:
@@ -104,19 +131,19 @@ def stage_times(timer: Timer) -> dict[str, float]:
 def main(argv: list[str]) -> int:
     out, command = Path(argv[0]), argv[1:]
     timer = Timer()
-    found = instrument(timer, PACKAGES.get(command[0], PACKAGES["build"]))
-    from belarus_releases.cli import cli
+    with Instrumented(timer) as instrumented:
+        from belarus_releases.cli import cli
 
-    start = time.perf_counter()
-    try:
-        cli.main(args=command, prog_name="belarus-releases")
-        code = 0
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else 1
-    seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        try:
+            cli.main(args=command, prog_name="belarus-releases")
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        seconds = time.perf_counter() - start
     report = {"in_process_seconds": round(seconds, 3), "stages": stage_times(timer),
               "functions": {name: round(timer.own[name], 3) for name in sorted(timer.own)},
-              "instrumented": found}
+              "instrumented": sorted(instrumented.found)}
     out.write_text(json.dumps(report, indent=1), encoding="utf-8")
     return code
 

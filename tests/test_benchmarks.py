@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import shutil
+import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -22,9 +25,9 @@ from benchmarks.http_load import Connection, Pool
 from benchmarks.measure import PYTHON, Run, measure
 from benchmarks.memory import PROC
 from benchmarks.report import END, START, markdown, update_readme, wall_time
-from benchmarks.run import repeated
+from benchmarks.run import child_env, repeated
 from benchmarks.serving import summary
-from benchmarks.stages import PACKAGES, STAGES, stage_functions
+from benchmarks.stages import STAGES
 from benchmarks.targets import TARGETS, evaluate
 
 RECORDS = 30
@@ -120,10 +123,33 @@ def test_peak_memory_is_what_a_process_and_its_children_hold_together_not_its_la
     assert ended_at_once.exit == 0 and ended_at_once.peak_mib > 0
 
 
-def test_every_stage_the_benchmark_times_is_a_function_the_toolkit_has() -> None:
+def test_every_stage_the_benchmark_times_is_a_function_a_build_runs(generated: Path, tmp_path: Path) -> None:
     # a renamed function would otherwise move its time, unseen, into the stage of the function calling it
-    found = {name for _, _, name, _ in stage_functions(PACKAGES["build"])}
-    assert found == {name for names in STAGES.values() for name in names}
+    root, out = shutil.copytree(generated, tmp_path / "repo"), tmp_path / "stages.json"
+    command = [PYTHON, "-m", "benchmarks.stages", str(out), "build", "--root", str(root)]
+    done = subprocess.run(command, env=child_env(), capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert set(report["instrumented"]) == {name for names in STAGES.values() for name in names}
+    assert set(report["stages"]) == set(STAGES)
+
+
+AHEAD = """
+import sys
+from benchmarks.stages import Instrumented, Timer
+with Instrumented(Timer()):
+    import belarus_releases.cli
+    ahead = sorted(name for name in sys.modules if name.startswith(("belarus_releases.export", "pyarrow")))
+    from belarus_releases.export import build, flatten
+    print(ahead, build.flatten_values is flatten.flatten_values, build.flatten_values.__wrapped__.__module__)
+"""
+
+
+def test_the_stages_are_timed_without_importing_anything_ahead_of_the_command() -> None:
+    # `build` starts its database process before it imports the build; pyarrow is imported by that process only
+    done = subprocess.run([PYTHON, "-c", AHEAD], env=child_env(), capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "True", "belarus_releases.export.flatten"]
 
 
 ANSWERS = {  # what the server answers for each path; a connection stays open unless the answer says otherwise
