@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from belarus_releases.export.database_job import ORDER
 from belarus_releases.export.flatten import flatten_data
 from belarus_releases.export.sqlite import (
     SQLITE_TYPES,
@@ -111,15 +113,18 @@ def test_indexes_on_facet_and_sort_columns(db: sqlite3.Connection) -> None:
 
 def _sorted_values(tables: dict[str, list[dict[str, Any]]], name: str) -> list[tuple[Any, ...]]:
     table = BY_NAME[name]
-    return sorted((tuple(map(row.get, table.column_names)) for row in tables[name]), key=table.values_key)
+    return sorted((tuple(map(row.get, table.column_names)) for row in tables.get(name, [])), key=table.values_key)
 
 
 def test_a_table_is_indexed_before_the_next_is_filled(tables: dict[str, list[dict[str, Any]]], tmp_path: Path) -> None:
     """`index` makes the last table's indexes at once (a full build's database process, while the build still writes
     the next tables), and filling the next table makes them otherwise: the same steps, so the same bytes."""
     def made(database: NewDatabase) -> set[str]:
-        return {row[0] for row in database.connection.execute("select name from sqlite_master where type = 'index' "
-                                                             "or name like '%_fts'")}
+        """The indexes made, and the full-text indexes holding anything (each is created, empty, with its table)."""
+        searched = {table.name for table in TABLES if table.search} & {"events", "event_types"}
+        return {row[0] for row in database.connection.execute("select name from sqlite_master where type = 'index'")} \
+            | {f"{name}_fts" for name in searched
+               if database.connection.execute(f'select count(*) from "{name}_fts_docsize"').fetchone()[0]}
 
     events = {f"idx_events_{'_'.join(columns)}" for columns in BY_NAME["events"].indexes} | {"events_fts"}
     paths = []
@@ -144,6 +149,33 @@ def test_a_table_never_filled_is_indexed_when_finished(tmp_path: Path) -> None:
         assert "quotes_fts" in {row[0] for row in db.execute("select name from sqlite_master")}
         indexed = {row[1] for row in db.execute('PRAGMA index_list("events")')}
     assert {f"idx_events_{'_'.join(columns)}" for columns in BY_NAME["events"].indexes} <= indexed
+
+
+def _made(tables: dict[str, list[dict[str, Any]]], path: Path, previous: Path, search_from: dict[str, str]) -> Path:
+    with NewDatabase(path, {"previous": previous}, search_from) as database:
+        for table in ORDER:
+            database.add_rows(table, _sorted_values(tables, table.name))
+    return path
+
+
+def test_a_full_text_index_is_copied_from_a_database_with_the_same_rows(tables: dict[str, list[dict[str, Any]]],
+                                                                        database: Path, tmp_path: Path) -> None:
+    """A table whose rows are all as they were in another database takes that one's index rather than making it
+    again: the same rows make the same index, so the same bytes."""
+    copied = _made(tables, tmp_path / "copied.db", database, {"quotes": "previous", "person_names": "previous"})
+    assert copied.read_bytes() == database.read_bytes()
+    marked = tmp_path / "marked.db"  # the same rows, and a setting of the quotes' index, held in its own tables
+    marked.write_bytes(database.read_bytes())
+    with closing(sqlite3.connect(marked)) as db, db:
+        db.execute("INSERT INTO quotes_fts (quotes_fts, rank) VALUES ('rank', 'bm25(2.0)')")
+    settings = {}
+    for name, search_from in (("taken", {"quotes": "previous"}), ("made", {})):
+        with closing(sqlite3.connect(_made(tables, tmp_path / f"{name}.db", marked, search_from))) as db:
+            settings[name] = db.execute("select k from quotes_fts_config order by k").fetchall()
+            for table in ("events", "person_names", "quotes"):
+                db.execute(f"INSERT INTO {table}_fts ({table}_fts) VALUES ('integrity-check')")  # raises if unsound
+            assert search(db, "person_names", "Коулл", "person_id") == ["john-coale"]
+    assert settings == {"taken": [("rank",), ("version",)], "made": [("version",)]}
 
 
 def search(db: sqlite3.Connection, table: str, query: str, column: str) -> list[Any]:

@@ -201,7 +201,9 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
         else:  # Arrow and SQLite both let go of the GIL: the Parquet files are written while the database is made
             with ThreadPoolExecutor(1) as pool:
                 parquet = pool.submit(_parquet_files, job, parquet_written)
-                database = assemble(path, scratch_path(job), kept_and_changed, {PREVIOUS: job.rows.previous})
+                # a table whose rows are all as before (its Parquet file is linked, not made) has the same index
+                as_before = {table.name: PREVIOUS for table in TABLES if table.name not in job.rows.parquet}
+                database = assemble(path, scratch_path(job), kept_and_changed, {PREVIOUS: job.rows.previous}, as_before)
                 parquet.result()
     finally:
         scratch_path(job).unlink(missing_ok=True)
