@@ -48,9 +48,7 @@ def lines_data(text: str) -> tuple[dict[str, Any], list[str]]:
     if _NOT_TAKEN.search(text):
         raise Unusual
     lines = text.split("\n")
-    if len(lines) >= MAX_ITEMS or (len(text) >= MAX_ITEMS and max(map(len, lines)) >= MAX_ITEMS):
-        # otherwise no list here can reach MAX_ITEMS items (the reference refuses more): a block list holds at most
-        # one item a line, a flow list (one line in this layout) fewer than half its line's characters
+    if len(lines) >= MAX_ITEMS:  # a block list might reach MAX_ITEMS items (one a line), which the reference refuses
         raise Unusual
     texts: list[str] = []
     root: dict[str, Any] = {}
@@ -145,6 +143,8 @@ def _value(rest: str, column: int, lines: list[str], number: int, texts: list[st
                 raise Unusual
             rest = rest + " " + body.rstrip(" ")  # (a line break in a list is a space)
             number += 1
+        if len(rest) > MAX_ITEMS:  # a shorter one has fewer items than the reference allows (each takes a character)
+            raise Unusual
         return _words(rest, texts, depth), number
     if first == "'":
         match = _SINGLE.match(rest)

@@ -31,8 +31,8 @@ _NO_KEY = object()  # a mapping waiting for its next key
 def plain_data(text: str, loader: type) -> tuple[Any, list[str]]:
     """The data the reference reader builds from `text` when it finds no problem, and every text value in it (not
     the keys), in the order they stand; raises Unusual otherwise (and whenever the parser gives up). No list is
-    counted: the line reader takes only files in which no list can be that long (a registry of thousands of
-    entries among them), and the loop only files of at most MAX_ITEMS characters (each item takes at least one)."""
+    counted: the line reader takes no list that can be that long (so it takes a registry of thousands of entries),
+    and the loop only files of at most MAX_ITEMS characters (each item takes at least one)."""
     with suppress(Unusual):
         return lines_data(text)
     if len(text) > MAX_ITEMS:
