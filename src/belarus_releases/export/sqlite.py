@@ -198,6 +198,7 @@ class NewDatabase:
             self.connection.execute(f'DROP TABLE {SEARCH}."{table.name}_fts"')
 
     def _copy_search(self, table: Table, source: str) -> None:
+        # (FTS5 keeps what it read of an index for the connection: nothing here reads main's indexes after this)
         self.connection.execute("BEGIN")
         for name, key in SEARCH_TABLES:
             shadow = f'"{table.name}_fts_{name}"'
