@@ -312,6 +312,34 @@ def test_a_full_build_makes_its_files_durable_before_it_publishes(fixture_datase
     assert "belarus-releases.db" not in before_publishing  # the database process's: synced when published
 
 
+def test_publishing_makes_durable_what_the_live_release_does_not_already_hold(fixture_built: Layout,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file linked from the live release was made durable when that release was published: only the new files,
+    and the folder that names them all, are synced again."""
+    layout = fixture_built
+    edit_record(layout, "2025-02-12-smith-visits-minsk", "title: US Deputy", "title: The US Deputy")
+    synced: list[str] = []
+    real_fsync, real_publish = os.fsync, publish_module.publish
+
+    def fsync(descriptor: int) -> None:
+        synced.append(os.path.basename(os.readlink(f"/proc/self/fd/{descriptor}")))
+        real_fsync(descriptor)
+
+    def publish(layout: Layout, staging: Path) -> Path:
+        synced.clear()  # what publishing syncs, not what the build synced before
+        return real_publish(layout, staging)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(publish_module, "publish", publish)
+    result = build_dataset(layout)
+    assert result.ok and result.release is not None
+    linked = {name for name in os.listdir(result.release) if (result.release / name).stat().st_nlink > 1}
+    assert {"people.csv", "people.json"} <= linked and any(name.endswith(".txt") for name in linked)
+    assert {"events.csv", "events.json", "belarus-releases.db", "datapackage.json"} <= set(synced)
+    assert not linked & set(synced)
+    assert any(name.startswith(".staging-") for name in synced) and "releases" in synced
+
+
 def test_a_file_that_cannot_be_made_durable_early_is_an_error(tmp_path: Path) -> None:
     syncing = publish_module.EarlySync()
     try:

@@ -101,7 +101,9 @@ def publish(layout: Layout, staging: Path) -> Path:
     """Make the verified folder `staging` the live release, switching build/current with one rename; return it.
 
     Raises OSError when build/current was not switched; it is then as it was, and the new release is removed."""
-    _fsync_all([staging / name for name in sorted(os.listdir(staging))])  # on disk before any name points at them
+    live = live_release(layout)
+    # on disk before any name points at them; a file linked from the live release was when that one was published
+    _fsync_all([staging / name for name in sorted(os.listdir(staging)) if not _published_in(live, staging / name)])
     os.chmod(staging, 0o755)  # mkdtemp made it private; a release is read by the web server and by other users
     _fsync(staging)
     os.makedirs(layout.releases, exist_ok=True)
@@ -117,6 +119,15 @@ def publish(layout: Layout, staging: Path) -> Path:
         _remove(new)
         raise
     return new
+
+
+def _published_in(release: Path | None, path: Path) -> bool:
+    """Whether `path` is the file of its name in `release` (a link to it): its bytes were made durable when
+    `release` was published, and its new name is with the fsync of the folder that holds it."""
+    try:
+        return release is not None and os.path.samefile(path, release / path.name)
+    except OSError:
+        return False
 
 
 def _switch(layout: Layout, release: Path) -> None:
@@ -239,7 +250,7 @@ def _remove(path: Path) -> None:
 
 class EarlySync:
     """Files made durable in threads (fsync lets go of the GIL), each once: a full build's as soon as they are final,
-    while it works on; then `publish` fsyncs every file of the release again, and finds little left to write (the
+    while it works on; then `publish` fsyncs every new file of the release again, and finds little left to write (the
     system keeps hundreds of megabytes unwritten for half a minute: at 100,000 records the release's 800 MB were
     written out only there). Close it in any case."""
 
