@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -288,11 +288,10 @@ def test_outputs_of_builds_before_releases_are_removed_once_a_release_is_live(tm
     assert sorted(os.listdir(layout.build)) == [".lock", "current", "notes.txt", "releases"]
 
 
-def test_a_full_build_makes_its_files_durable_before_it_publishes(fixture_dataset: Layout,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """As each file is final (publish fsyncs every file again, and then finds little left to write)."""
+def fsyncs_seen(monkeypatch: pytest.MonkeyPatch, publishing: Callable[[list[str]], object]) -> list[str]:
+    """The name of each file or folder fsynced from now on, in order; `publishing` is given them so far when the
+    build starts to publish."""
     synced: list[str] = []
-    before_publishing: list[str] = []
     real_fsync, real_publish = os.fsync, publish_module.publish
 
     def fsync(descriptor: int) -> None:
@@ -300,11 +299,19 @@ def test_a_full_build_makes_its_files_durable_before_it_publishes(fixture_datase
         real_fsync(descriptor)
 
     def publish(layout: Layout, staging: Path) -> Path:
-        before_publishing.extend(synced)
+        publishing(synced)
         return real_publish(layout, staging)
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(publish_module, "publish", publish)
+    return synced
+
+
+def test_a_full_build_makes_its_files_durable_before_it_publishes(fixture_dataset: Layout,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """As each file is final (publish fsyncs every new file again, and then finds little left to write)."""
+    before_publishing: list[str] = []
+    fsyncs_seen(monkeypatch, before_publishing.extend)
     assert build_dataset(fixture_dataset).ok
     final = {"datapackage.json", "belarus-releases.zip", "events.csv", "quotes.json", "events.parquet"}
     assert final <= set(before_publishing)
@@ -318,19 +325,7 @@ def test_publishing_makes_durable_what_the_live_release_does_not_already_hold(fi
     and the folder that names them all, are synced again."""
     layout = fixture_built
     edit_record(layout, "2025-02-12-smith-visits-minsk", "title: US Deputy", "title: The US Deputy")
-    synced: list[str] = []
-    real_fsync, real_publish = os.fsync, publish_module.publish
-
-    def fsync(descriptor: int) -> None:
-        synced.append(os.path.basename(os.readlink(f"/proc/self/fd/{descriptor}")))
-        real_fsync(descriptor)
-
-    def publish(layout: Layout, staging: Path) -> Path:
-        synced.clear()  # what publishing syncs, not what the build synced before
-        return real_publish(layout, staging)
-
-    monkeypatch.setattr(os, "fsync", fsync)
-    monkeypatch.setattr(publish_module, "publish", publish)
+    synced = fsyncs_seen(monkeypatch, lambda before: before.clear())  # what publishing syncs, not the build before
     result = build_dataset(layout)
     assert result.ok and result.release is not None
     linked = {name for name in os.listdir(result.release) if (result.release / name).stat().st_nlink > 1}
