@@ -37,7 +37,9 @@ class Rows:
     changed records' new rows, both put in the scratch database by the build (an incremental build)."""
 
     previous: Path | None = None
-    parquet: frozenset[str] = frozenset(table.name for table in TABLES)  # tables whose Parquet file is made here
+    # tables whose Parquet file is made here; in an incremental build, the others' rows are all as before (their
+    # Parquet files linked, their full-text indexes copied)
+    parquet: frozenset[str] = frozenset(table.name for table in TABLES)
     # the previous release's releases_digest (its manifest's), when known: the same query rows give the same
     # overview.md and chart, which are then linked from it
     releases: str | None = None

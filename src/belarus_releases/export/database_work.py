@@ -52,6 +52,7 @@ from belarus_releases.export.sqlite import (
     Part,
     assemble,
     attached,
+    column_list,
     foreign_key_problems,
     ordered,
     statement_problems,
@@ -108,11 +109,11 @@ def kept_and_changed(connection: sqlite3.Connection, table: Table) -> list[Part]
     export/sqlite.py), so each new row goes before the first row kept whose key is greater, found by the key's
     index: a merge, where one ordered SELECT of both sorted every row again (0.1-0.15 s of the 0.45 s the database
     took at 10,000 records). `connection` has the previous database and the scratch one attached."""
-    names = ", ".join(f'"{name}"' for name in table.column_names)
+    names = column_list(table.column_names)
     previous = f'SELECT {names} FROM {PREVIOUS}."{table.name}"'
     if table.contributor is None:  # a registry table: the registries are the same as the previous build's
         return [(f"{previous} ORDER BY rowid", ())]
-    key = ", ".join(f'"{name}"' for name in table.primary_key)
+    key = column_list(table.primary_key)
     new_key = ", ".join(f'new."{name}"' for name in table.primary_key)
     kept = f'"{table.contributor}" NOT IN (SELECT id FROM {SCRATCH}.dropped)'
     before = (f"coalesce((SELECT rowid FROM {PREVIOUS}.\"{table.name}\" WHERE ({key}) > ({new_key}) AND {kept} "
@@ -201,7 +202,7 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
         else:  # Arrow and SQLite both let go of the GIL: the Parquet files are written while the database is made
             with ThreadPoolExecutor(1) as pool:
                 parquet = pool.submit(_parquet_files, job, parquet_written)
-                # a table whose rows are all as before (its Parquet file is linked, not made) has the same index
+                # a table whose rows are all as before (Rows.parquet) has the same full-text index
                 as_before = {table.name: PREVIOUS for table in TABLES if table.name not in job.rows.parquet}
                 database = assemble(path, scratch_path(job), kept_and_changed, {PREVIOUS: job.rows.previous}, as_before)
                 parquet.result()

@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 from belarus_releases.export.downloads import link_or_copy
 from belarus_releases.export.files import Values, csv_lines, json_lines, stored
 from belarus_releases.export.incremental import Doubt
+from belarus_releases.export.sqlite import column_list, marks
 from belarus_releases.tables import Table
 
 BLOCK = 1 << 22  # bytes of a previous file read at once
@@ -73,9 +74,8 @@ def rows_differ(table: Table, previous: sqlite3.Connection, rows: list[Values], 
     are compared with their types, so that True is not taken for 1."""
     if not records:
         return bool(rows)
-    columns = ", ".join(f'"{name}"' for name in table.column_names)
-    query = (f'SELECT {columns} FROM "{table.name}" WHERE "{table.contributor}" IN '
-             f'({", ".join("?" * len(records))})')
+    query = (f'SELECT {column_list(table.column_names)} FROM "{table.name}" WHERE "{table.contributor}" IN '
+             f'({marks(len(records))})')
     before = previous.execute(query, sorted(records)).fetchall()
     return len(before) != len(rows) or Counter(map(_typed, before)) != Counter(map(_typed, stored(table, rows)))
 
@@ -115,8 +115,7 @@ def _previous_rows(table: Table, previous: sqlite3.Connection, dropped: frozense
     count = int(previous.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()[0])
     if not dropped:
         return count, []
-    marks = ", ".join("?" * len(dropped))
-    found = f'SELECT rowid FROM "{table.name}" WHERE "{table.contributor}" IN ({marks}) ORDER BY rowid'
+    found = f'SELECT rowid FROM "{table.name}" WHERE "{table.contributor}" IN ({marks(len(dropped))}) ORDER BY rowid'
     before = f'SELECT count(*) FROM "{table.name}" WHERE rowid < ?'  # a row's index in the file
     return count, [int(previous.execute(before, row).fetchone()[0])
                    for row in previous.execute(found, sorted(dropped)).fetchall()]
@@ -125,8 +124,8 @@ def _previous_rows(table: Table, previous: sqlite3.Connection, dropped: frozense
 def _positions(table: Table, previous: sqlite3.Connection, new_rows: list[Values]) -> list[int]:
     """For each new row, how many previous rows have a smaller primary key: where it goes among them (the files are
     in primary-key order). SQLite compares row values as Python compares tuples of these (text by code point)."""
-    names = ", ".join(f'"{name}"' for name in table.primary_key)
-    query = (f'SELECT count(*) FROM "{table.name}" WHERE ({names}) < ({", ".join("?" * len(table.primary_key))})')
+    query = (f'SELECT count(*) FROM "{table.name}" WHERE ({column_list(table.primary_key)}) '
+             f'< ({marks(len(table.primary_key))})')
     positions = table.key_positions
     return [int(previous.execute(query, [row[position] for position in positions]).fetchone()[0]) for row in new_rows]
 

@@ -66,10 +66,9 @@ class ScratchRows:
 
     def add(self, table: Table, rows: Iterable[Values], name: str | None = None) -> None:
         """Put `rows` (values in column order) in a table named `name` (the table's name by default)."""
-        columns = ", ".join(f'"{column}"' for column in table.column_names)
-        self.connection.execute(f'CREATE TABLE "{name or table.name}" ({columns})')
-        marks = ", ".join("?" * len(table.columns))
-        self.connection.executemany(f'INSERT INTO "{name or table.name}" VALUES ({marks})', stored(table, rows))
+        self.connection.execute(f'CREATE TABLE "{name or table.name}" ({column_list(table.column_names)})')
+        self.connection.executemany(f'INSERT INTO "{name or table.name}" VALUES ({marks(len(table.columns))})',
+                                    stored(table, rows))
 
     def add_ids(self, name: str, ids: Iterable[str]) -> None:
         self.connection.execute(f'CREATE TABLE "{name}" (id TEXT PRIMARY KEY)')
@@ -128,23 +127,18 @@ class NewDatabase:
     def add_rows(self, table: Table, rows: Iterable[Values]) -> None:
         """Fill a table with rows as values in column order, already in primary-key order (lists as lists)."""
         self._filling(table)
-        names = ", ".join(f'"{name}"' for name in table.column_names)
-        marks = ", ".join("?" * len(table.columns))
-        self.connection.executemany(f'INSERT INTO main."{table.name}" ({names}) VALUES ({marks})',
-                                    stored(table, _in_key_order(table, rows)))
+        self.connection.executemany(_insert_values(table), stored(table, _in_key_order(table, rows)))
 
     def add_selected(self, table: Table, parts: Iterable[Part]) -> None:
         """Fill a table part after part (what a SELECT gives, or rows as stored): together, its rows in primary-key
         order."""
         self._filling(table)
-        names = ", ".join(f'"{name}"' for name in table.column_names)
-        marks = ", ".join("?" * len(table.columns))
         for part in parts:
             if isinstance(part, tuple):
                 select, parameters = part
-                self.connection.execute(f'INSERT INTO main."{table.name}" ({names}) {select}', parameters)
+                self.connection.execute(f"{_insert(table)} {select}", parameters)
             else:
-                self.connection.executemany(f'INSERT INTO main."{table.name}" ({names}) VALUES ({marks})', part)
+                self.connection.executemany(_insert_values(table), part)
 
     def _filling(self, table: Table) -> None:
         self.index()  # the table filled before, if not yet: whichever way rows come, the same steps in the same order
@@ -190,7 +184,7 @@ class NewDatabase:
         if table.search and table.name in self.search_from:
             self._copy_search(table, self.search_from[table.name])
         elif table.search:
-            searched = ", ".join(f'"{name}"' for name in table.search)
+            searched = column_list(table.search)
             self.connection.execute(_search_sql(table, SEARCH))
             self.connection.execute(f'INSERT INTO {SEARCH}."{table.name}_fts" (rowid, {searched}) '
                                     f'SELECT rowid, {searched} FROM main."{table.name}" ORDER BY rowid')
@@ -234,9 +228,7 @@ def assemble(path: Path, scratch: Path, parts: Callable[[sqlite3.Connection, Tab
 
 def ordered(table: Table, source: str) -> str:
     """The SELECT of a table's columns from `source`, in primary-key order: the order of the database's rows."""
-    names = ", ".join(f'"{name}"' for name in table.column_names)
-    order = ", ".join(f'"{name}"' for name in table.primary_key)
-    return f"SELECT {names} FROM ({source}) ORDER BY {order}"
+    return f"SELECT {column_list(table.column_names)} FROM ({source}) ORDER BY {column_list(table.primary_key)}"
 
 
 @contextmanager
@@ -266,9 +258,27 @@ def _create(db: sqlite_utils.Database, table: Table) -> None:
     )
 
 
+def column_list(names: Iterable[str]) -> str:
+    """Column names as SQL lists them: `"a", "b"`."""
+    return ", ".join(f'"{name}"' for name in names)
+
+
+def marks(count: int) -> str:
+    """`count` parameters, as SQL lists them: `?, ?`."""
+    return ", ".join("?" * count)
+
+
+def _insert(table: Table) -> str:
+    return f'INSERT INTO main."{table.name}" ({column_list(table.column_names)})'
+
+
+def _insert_values(table: Table) -> str:
+    return f"{_insert(table)} VALUES ({marks(len(table.columns))})"
+
+
 def _search_sql(table: Table, schema: str) -> str:
     """The full-text index of a table's `search` columns (FTS5, its rows read from the table: Datasette's search)."""
-    columns = ", ".join(f'"{name}"' for name in table.search)
+    columns = column_list(table.search)
     return f'CREATE VIRTUAL TABLE {schema}."{table.name}_fts" USING FTS5 ({columns}, content="{table.name}")'
 
 
