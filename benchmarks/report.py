@@ -24,7 +24,9 @@ def markdown(results: dict[str, Any]) -> str:
     load = machine.get("load_average", [])
     lines = [f"Measured {machine['date'][:10]} on {machine['cores']} cores, Python {machine['python']}"
              + (f", load average {load[0]:.1f} at the start" if load else "")
-             + f"; wall times of a fresh process each{_repeats(results)}; peak memory: the most that a process and "
+             + f"; wall times of a fresh process each{_repeats(results)}"
+             + ("; the toolkit's bytecode compiled first, as installing it does" if machine.get("bytecode_compiled") else "")
+             + f"; peak memory: the most that a process and "
              f"the processes it started held together (their PSS, sampled every {SAMPLE_SECONDS:g} s). "
              f"Command: `{results['command']}`.", "",
              "| target | records | measured | target | met |", "|---|---:|---:|---|---|"]

@@ -14,6 +14,7 @@ nothing: the targets (targets.py) are reported, met or not.
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import importlib.metadata
 import json
@@ -55,6 +56,13 @@ def machine() -> dict[str, Any]:
             "python": platform.python_version(), "platform": platform.platform(), "commit": commit.stdout.strip() or None,
             "load_average": [round(load, 2) for load in os.getloadavg()], "versions": versions,
             "check_jsonschema_yaml_parser": check_jsonschema_parser()}
+
+
+def compiled(folders: tuple[Path, ...] = (ROOT / "src", HERE)) -> bool:
+    """The toolkit's bytecode (and the benchmark's own) written beforehand, as installing a package does: the peers,
+    installed by pip, start from theirs, while an editable install writes it only when Python may (not under
+    PYTHONDONTWRITEBYTECODE, as on some machines), and every measured process would compile the toolkit anew."""
+    return all(compileall.compile_dir(folder, quiet=1) for folder in folders)
 
 
 def child_env() -> dict[str, str]:
@@ -202,6 +210,7 @@ def main() -> None:
                                "options": {key: str(value) if isinstance(value, Path) else value
                                            for key, value in vars(options).items()}, "sizes": {}}
     options.out.mkdir(parents=True, exist_ok=True)
+    results["machine"]["bytecode_compiled"] = compiled()
     for count in options.records:
         with tempfile.TemporaryDirectory(dir=options.workdir, prefix=f"bench-{count}-") as folder:
             results["sizes"][str(count)] = measure_size(Path(folder), count, options, lambda line: print(line, flush=True))

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import shutil
 import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +27,7 @@ from benchmarks.http_load import Connection, Pool
 from benchmarks.measure import PYTHON, Run, measure
 from benchmarks.memory import PROC
 from benchmarks.report import END, START, markdown, update_readme, wall_time
-from benchmarks.run import child_env, repeated
+from benchmarks.run import child_env, compiled, repeated
 from benchmarks.serving import summary
 from benchmarks.stages import STAGES
 from benchmarks.targets import TARGETS, evaluate
@@ -96,6 +98,22 @@ def test_a_repeated_step_shows_its_median_with_the_range() -> None:
     text = markdown(results)
     assert "validate and each build run 3 times: the median, with the range" in text
     assert "| `build`, cold | 72.8 (65.1–80.2) | 118 | 933 |" in text
+
+
+def test_the_measured_processes_start_from_the_toolkits_bytecode_as_an_installed_one_does(tmp_path: Path) -> None:
+    package = tmp_path / "package"
+    (package / "inner").mkdir(parents=True)
+    modules = [package / "__init__.py", package / "inner" / "stage.py"]
+    for module in modules:
+        module.write_text("VALUE = 1\n", encoding="utf-8")
+    assert compiled((package,))
+    assert all(Path(importlib.util.cache_from_source(str(module))).is_file() for module in modules)
+    def results(bytecode_compiled: bool) -> dict[str, Any]:
+        return {"machine": {"date": "2026-11-27", "cores": 2, "python": "3.11.7", "bytecode_compiled": bytecode_compiled},
+                "command": "make bench", "targets": [], "sizes": {}}
+
+    assert "; the toolkit's bytecode compiled first, as installing it does;" in markdown(results(True))
+    assert "bytecode" not in markdown(results(False))
 
 
 def test_a_failed_run_is_reported_even_when_it_is_not_the_median() -> None:
