@@ -29,11 +29,15 @@ from belarus_releases.check.sources import SourceText
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
+from belarus_releases.problems import Problem
 from build_support import use_fixture_dataset
 from conftest import copy_dataset
 from corpus import BASE_TARGET, make_mini
 
 SMITH = "records/2025-02-12-smith-visits-minsk.yml"
+NEGOTIATES = "records/2025-11-01-us-negotiates-release-of-over-100.yml"
+THREE_RELEASED = "records/2025-02-12-smith-meets-lukashenko-minsk-three-released.yml"
+VISIT = "records/2025-09-11-coale-smith-visit-minsk-52-released.yml"
 
 
 @pytest.fixture
@@ -57,6 +61,20 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         return real(layout, names, *rest)
 
     monkeypatch.setattr(check_module, "check_record_files", spy)
+    return calls
+
+
+@pytest.fixture
+def walked(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The records each run of the rule on officials was given: those the quote and official rules walked."""
+    calls: list[list[str]] = []
+    real = check_module.official_problems
+
+    def spy(records: list[Loaded], *rest: Any) -> Any:
+        calls.append([loaded.file for loaded in records])
+        return real(records, *rest)
+
+    monkeypatch.setattr(check_module, "official_problems", spy)
     return calls
 
 
@@ -115,6 +133,58 @@ def test_cold_warm_and_after_each_kind_of_change_the_cache_changes_nothing(datas
     edit(other, "schema/record.schema.json", '"maxLength": 80', '"maxLength": 20')
     result, anew = same_as_without(other, checked)
     assert anew == records and "schema" in {p.type for p in result.problems}
+
+
+def test_the_quote_and_official_rules_walk_again_only_records_whose_findings_may_differ(
+        tmp_path: Path, checked: list[list[str]], walked: list[list[str]]) -> None:
+    layout = copy_dataset(tmp_path / "repo")
+    records = sorted(layout.relative(path) for path in layout.records.glob("*.yml"))
+    edit(layout, THREE_RELEASED, "  as_written: ", "  as_written: Zzyzx ")  # its quotes no longer name an official
+    # written with other quote marks than the source's: found, and published as the source writes it
+    edit(layout, NEGOTIATES, '"выведению Минска с орбиты Москвы"', "«выведению Минска с орбиты Москвы»")
+
+    def walked_with_cache() -> tuple[CheckResult, list[str]]:
+        return same_as_without(layout, checked)[0], walked[-1]
+
+    result, walked_now = walked_with_cache()
+    assert walked_now == records
+    assert [(p.file, p.type) for p in result.problems] == [(THREE_RELEASED, "official-not-named")] * 3
+    (text,) = result.quote_texts.values()
+    assert text.endswith('плана по "выведению Минска с орбиты Москвы", хотя бы частично.')
+    # Warm: the problems of the record with no name come from the cache; the one quoting in other characters is
+    # walked every time, so that the build has the source's text
+    assert walked_with_cache()[1] == [NEGOTIATES]
+    edit(layout, VISIT, "Джон Коул сообщил", "Джон Коул сообщыл")  # a typo in a quote: walked while it is there
+    assert walked_with_cache()[1] == [VISIT, NEGOTIATES]
+    edit(layout, VISIT, "Джон Коул сообщыл", "Джон Коул сообщил")
+    assert walked_with_cache()[1] == [VISIT, NEGOTIATES]  # its bytes as before, its results since forgotten
+    assert walked_with_cache()[1] == [NEGOTIATES]
+    # A source, or a person's name forms: every record again
+    source = layout.sources / "003_9b2d8587e965d613.txt"
+    source.write_text(source.read_text(encoding="utf-8") + "\nОдна строка больше.\n", encoding="utf-8")
+    assert walked_with_cache()[1] == records
+    assert walked_with_cache()[1] == [NEGOTIATES]
+    edit(layout, "registry/people.yml", "uk: Крістофер Сміт\n", "uk: Крістофер Смітт\n")
+    assert walked_with_cache()[1] == records
+
+
+def test_a_record_is_settled_only_while_every_quote_was_found_as_written_and_both_rules_ran(tmp_path: Path) -> None:
+    cache = cache_module.CheckCache(tmp_path)
+    name = "records/a.yml"
+    cache.put(b"bytes", None, (True, (), (), Loaded(name, {})), name)
+    cache.put_quotes(name, ((b"source", True, None),))
+    cache.put_officials(name, "key", ())
+    assert cache.settled(name, b"context") is None  # the rules ran, but in no context the cache was told of
+    cache.settle([name], b"context")
+    assert cache.settled(name, b"context") == () and cache.settled(name, b"another context") is None
+    unnamed = Problem(name, 3, 5, "official-not-named", "does not name them")
+    cache.put_officials(name, "another key", [unnamed])  # as a check that stopped before settling would leave it
+    assert cache.settled(name, b"context") is None
+    cache.settle([name], b"context")
+    assert cache.settled(name, b"context") == (unnamed,)
+    cache.put_quotes(name, ((b"source", "«as the source writes it»", None),))
+    cache.settle([name], b"context")
+    assert cache.settled(name, b"context") is None
 
 
 DAMAGE = [lambda content: b"\x00\xff" * 99, lambda content: b"", lambda content: content[:len(content) // 2],

@@ -2,11 +2,13 @@
 in each record file, by the SHA-256 of the file's bytes, so that checking a dataset again after one record changed
 reads and validates that record only, and writes only its entry.
 
-Stored for each record file: its problems, whether it has the schema's shape, its data, and what the quote check
-found for each of its quotes (with the SHA-256 of the source quoted). For each source document: its problems when
-read. Once: the problems of the people registry's names, by the registry's content and its sources'. Only plain
-data is stored (marshal), never positions: a cached record is read again only if a rule across files reports a
-problem on it.
+Stored for each record file: its problems, whether it has the schema's shape, its data, what the quote check
+found for each of its quotes (with the SHA-256 of the source quoted), the problems of the rule on officials, and
+the context (every source's SHA-256 and the people's name forms) those two rules last ran in: a record whose quotes
+were all found as written, in the same context, is not walked by them again. For each source document: its
+problems when read. Once: the problems of the people registry's names, by the registry's content and its
+sources'. Only plain data is stored (marshal), never positions: a cached record is read again only if a rule
+across files reports a problem on it.
 
 The cache makes the check faster, never different: an entry is used only for the very bytes it was computed from, and
 the whole file only by the same checker (its code, libraries and schemas, in `checker_key`). A file's bytes are
@@ -66,6 +68,7 @@ class RecordEntry(NamedTuple):
     quotes: Any = None  # what the quote check found, in the order of record.quotes (put_quotes); None until checked
     officials: tuple[Any, tuple[StoredProblem, ...]] | None = None  # by what else they depend on (officials.py)
     stat: Stat | None = None  # the file's status when these bytes were read, when trusted (stat_key)
+    rules: bytes | None = None  # the context the quote and official rules last ran on it in (`settled`)
 
 
 def stored(problems: Iterable[Problem]) -> tuple[StoredProblem, ...]:
@@ -158,7 +161,7 @@ class CheckCache:
             if file_digest(path) != entry[0]:
                 return None
             if stat != entry[7]:  # the same bytes with another status (a checkout, a copy): keep the new one
-                entry = (*entry[:7], stat)
+                entry = (*entry[:7], stat, *entry[8:])
                 self._changed = True
         self.records[relative] = entry
         return RecordEntry(*entry)
@@ -167,7 +170,7 @@ class CheckCache:
         """Keep what was found in a file's bytes (`digest`; None: not to be kept): in_shape, read problems,
         problems, and what was loaded, whose data is read when the cache is saved (by then the check has read it)."""
         if digest is not None and self.enabled:
-            self.records[relative] = (digest, *entry, None, None, stat)
+            self.records[relative] = (digest, *entry, None, None, stat, None)
             self._changed = True
 
     def quotes(self, relative: str) -> tuple[QuoteResult, ...] | None:
@@ -194,11 +197,28 @@ class CheckCache:
     def put_officials(self, relative: str, key: Any, problems: Iterable[Problem]) -> None:
         self._update(relative, 6, (key, stored(problems)))
 
+    def settled(self, relative: str, context: bytes) -> tuple[Problem, ...] | None:
+        """The official problems of a record whose quotes were all found in their sources as written, when the quote
+        and official rules last ran on it in this `context` (check/provenance.py's `rules_context`): they would find
+        the same again, so the record need not be walked. None otherwise."""
+        entry = self.records.get(relative)
+        if entry is None or entry[8] != context or entry[5] is None or entry[6] is None:
+            return None
+        _, found, messages = entry[5]
+        return restored(entry[6][1]) if found is True and messages is None else None
+
+    def settle(self, relatives: Iterable[str], context: bytes) -> None:
+        """Record that the quote and official rules ran on these records in `context`."""
+        for relative in relatives:
+            self._update(relative, 8, context)
+
     def _update(self, relative: str, field: int, value: Any) -> None:
-        """Set a field that a later stage finds of a record entry already kept."""
+        """Set a field that a later stage finds of a record entry already kept. A new quote or official result
+        forgets the context the rules ran in, until `settle` says they both ran in one."""
         entry = self.records.get(relative)
         if entry and entry[field] != value:
-            self.records[relative] = (*entry[:field], value, *entry[field + 1:])
+            updated = (*entry[:field], value, *entry[field + 1:])
+            self.records[relative] = updated if field == 8 else (*updated[:8], None)
             self._changed = True
 
     def source(self, name: str, digest: bytes) -> tuple[Problem, ...] | None:

@@ -22,7 +22,7 @@ from belarus_releases.check.cache import CheckCache, RecordEntry, restored
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.files import input_file_problem, record_files, schema_file_problems
 from belarus_releases.check.metadata import load_metadata
-from belarus_releases.check.officials import official_problems
+from belarus_releases.check.officials import forms_key, official_problems
 from belarus_releases.check.per_file import (
     Compact,
     FileCheck,
@@ -58,7 +58,8 @@ class CheckResult:
     metadata: dict[str, Any] | None = None
     assertions: Loaded | None = None
     problems: list[Problem] = field(default_factory=list)
-    # each quote found in its source, as the source writes it, by (record id, path of the quote)
+    # each quote found in its source in other characters than the record writes it, as the source writes them, by
+    # (record id, path of the quote): what the build publishes in place of the record's text
     quote_texts: dict[tuple[str, JsonPath], str] = field(default_factory=dict)
     files_checked: int = 0
     # the SHA-256 of the bytes each record file was checked in (when known), by file: what the build's manifest
@@ -165,14 +166,7 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
         result.problems += guarded(sources.file, lambda: crossref_problems(layout, result.records, people, sources,
                                                                            complete=complete, record_ids=record_ids),
                                    _alone)
-        provenance = guarded(sources.file,
-                             lambda: check_provenance(layout, result.records, people, sources, store, sources_read[0]),
-                             lambda problem: Provenance([problem], {}))
-        result.problems += provenance.problems
-        result.quote_texts = provenance.spans
-        if people.data is not None:  # names are looked up in the registry only when it is valid
-            result.problems += guarded(people.file,
-                                       lambda: official_problems(result.records, people, provenance.spans, store), _alone)
+        result.problems += _quote_and_official_problems(layout, result, sources_read[0], store)
     _check_metadata(layout, result)
     # the least the build may publish: validated here with every other input, applied by the build
     result.assertions, problems = guarded(layout.relative(layout.assertions), lambda: load_assertions(layout),
@@ -183,6 +177,31 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
     store.save()
     give_back_free_memory()  # what the stages made and dropped: the build goes on in this process
     return result
+
+
+def _quote_and_official_problems(layout: Layout, result: CheckResult, read: SourcesRead | None,
+                                 cache: CheckCache) -> list[Problem]:
+    """The quotes looked for in their sources (result.quote_texts: those found in other characters), then, when the
+    people registry is valid, the rule on officials. Records the cache has settled in this context are walked by
+    neither: the cache has what the rule on officials found in them. The others are settled once both ran."""
+    people, sources = result.people, result.sources
+    assert people is not None and sources is not None
+    forms = None if people.data is None else forms_key(people)  # names are looked up only in a valid registry
+    provenance = guarded(sources.file, lambda: check_provenance(layout, result.records, people, sources, cache, read, forms),
+                         lambda problem: Provenance([problem], {}))
+    result.quote_texts = provenance.spans
+    if forms is None:
+        return provenance.problems
+    walked = [loaded for loaded in result.records if loaded.file not in provenance.settled]
+
+    def officials_then_settled() -> list[Problem]:
+        problems = official_problems(walked, people, provenance.found, cache)
+        if provenance.context is not None:  # both rules ran on every record walked
+            cache.settle((loaded.file for loaded in walked), provenance.context)
+        return problems
+
+    officials = guarded(people.file, officials_then_settled, _alone)
+    return [*provenance.problems, *officials, *itertools.chain.from_iterable(provenance.settled.values())]
 
 
 def _record_checks(layout: Layout, names: list[str], cache: CheckCache,

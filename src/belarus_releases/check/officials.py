@@ -11,6 +11,7 @@ Names are compared as whole words after `normalise` and case folding, so "Лук
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Collection, Iterable
 from functools import partial
 from typing import Any
@@ -34,6 +35,11 @@ def registered_forms(people: Loaded) -> dict[str, list[str]]:
     # sorted: the same list in every process (a set's order is not), since the cache keys on it
     return {person["id"]: sorted({_comparable(form) for _, _, form, _ in name_forms(person)}, key=lambda f: (-len(f), f))
             for person in entries(people, "people")}
+
+
+def forms_key(people: Loaded) -> bytes:
+    """The SHA-256 of every person's registered forms: what the rule's findings depend on in the registry."""
+    return hashlib.sha256(repr(sorted(registered_forms(people).items())).encode()).digest()
 
 
 def names_any(text: str, forms: Iterable[str]) -> bool:

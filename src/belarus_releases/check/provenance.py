@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -30,11 +30,18 @@ from belarus_releases.record import entries, name_forms, quotes, role_evidence, 
 
 @dataclass(frozen=True)
 class Provenance:
-    """What checking quotes against sources found: problems, and each found quote's text as the source has it,
-    by (record id, path of the quote)."""
+    """What checking quotes against sources found: problems; the text of each quote found in its source in other
+    characters than the record writes it (quote marks, spaces), as the source writes them, by (record id, path of
+    the quote); every quote found, of the records walked; and the records not walked (`settled`), with the problems
+    the rule on officials found in them, which it would find again, in the `context` of this check."""
 
     problems: list[Problem]
     spans: dict[tuple[str, JsonPath], str]
+    found: set[tuple[str, JsonPath]] = field(default_factory=set)
+    settled: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
+    context: bytes | None = None
+
+
 def mismatch(quote: str, source: str) -> str:
     """Where a quote stops matching the source, said so that the contributor can find the typo."""
     low, high = 0, len(quote)
@@ -208,9 +215,11 @@ def read_listed(layout: Layout, people: Loaded, sources: Loaded, cache: CheckCac
 
 
 def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded,
-                     cache: CheckCache, read: SourcesRead | None = None) -> Provenance:
+                     cache: CheckCache, read: SourcesRead | None = None, forms: bytes | None = None) -> Provenance:
     """Quotes against their source files; name forms and role evidence too when the people registry is valid.
-    `read`: what read_listed gave for these registries, when it ran before.
+    `read`: what read_listed gave for these registries, when it ran before. `forms`: the people's name forms
+    (officials.forms_key), when the rule on officials will run: then a record the cache has `settled` in the
+    same context is not walked.
 
     Quotes are checked against any safe file under sources/, listed or not, so that a registry mistake hides nothing."""
     read = read or read_listed(layout, people, sources, cache, texts_made=False)
@@ -219,21 +228,43 @@ def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sour
     if unlisted:  # a mistake in the registry, reported with it: rare
         more, more_unreadable = read_sources(layout, unlisted, sources, cache)
         texts, unreadable = texts.joined(more), unreadable + more_unreadable
+    context = None if forms is None else rules_context(texts, forms)
+    settled: dict[str, tuple[Problem, ...]] = {}
+    walked: list[Loaded] = []
+    for record in records:
+        kept = None if context is None else cache.settled(record.file, context)
+        if kept is None:
+            walked.append(record)
+        else:
+            settled[record.file] = kept
     spans: dict[tuple[str, JsonPath], str] = {}
+    found: set[tuple[str, JsonPath]] = set()
     paths: dict[JsonPath, JsonPath] = {}
     problems = list(unreadable)
-    for record, (results, found, unchanged) in zip(records, _quote_checks(records, texts, cache), strict=True):
+    for record, (results, missing, unchanged) in zip(walked, _quote_checks(walked, texts, cache), strict=True):
         if not unchanged:
             cache.put_quotes(record.file, results)
-        problems += found
+        problems += missing
         record_id = record.data["id"]
-        for (path, _, quote), (_, span, _) in zip(quotes(record.data), results, strict=True):
+        for (path, _, _), (_, span, _) in zip(quotes(record.data), results, strict=True):
             if span is not None:
                 # one tuple for each path, however many records have it: hundreds of thousands of quotes
-                spans[(record_id, paths.setdefault(path, path))] = quote["text"] if span is True else str(span)
+                key = (record_id, paths.setdefault(path, path))
+                found.add(key)
+                if span is not True:
+                    spans[key] = str(span)
     if read.names is not None and not unreadable:
         problems.extend(read.names)
-    return Provenance(problems, spans)
+    return Provenance(problems, spans, found, settled, context)
+
+
+def rules_context(texts: SourceTexts, forms: bytes) -> bytes:
+    """What the quote and official rules find in a record depends on besides the record: every source's bytes
+    (by SHA-256) and the people's name forms."""
+    digest = hashlib.sha256(forms)
+    for file, source in sorted(texts.digests.items()):
+        digest.update(file.encode() + b"\0" + source)
+    return digest.digest()
 
 
 def _cached_people_problems(layout: Layout, people: Loaded, listed: list[str], texts: SourceTexts,
