@@ -22,7 +22,7 @@ from belarus_releases.check.cache import CheckCache, RecordEntry, restored
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.files import input_file_problem, record_files, schema_file_problems
 from belarus_releases.check.metadata import load_metadata
-from belarus_releases.check.officials import forms_key, official_problems
+from belarus_releases.check.officials import forms_key, official_problems, registered_forms
 from belarus_releases.check.per_file import (
     Compact,
     FileCheck,
@@ -186,19 +186,24 @@ def _quote_and_official_problems(layout: Layout, result: CheckResult, read: Sour
     neither: the cache has what the rule on officials found in them. The others are settled once both ran."""
     people, sources = result.people, result.sources
     assert people is not None and sources is not None
-    forms = None if people.data is None else forms_key(people)  # names are looked up only in a valid registry
-    provenance = guarded(sources.file, lambda: check_provenance(layout, result.records, people, sources, cache, read, forms),
+    forms: dict[str, list[str]] | None = None
+    problems: list[Problem] = []
+    if people.data is not None:  # names are looked up in the registry only when it is valid
+        forms, problems = guarded(people.file, lambda: (registered_forms(people), []), lambda problem: (None, [problem]))
+    provenance = guarded(sources.file, lambda: check_provenance(layout, result.records, people, sources, cache, read,
+                                                                None if forms is None else forms_key(forms)),
                          lambda problem: Provenance([problem], {}))
     result.quote_texts = provenance.spans
     if forms is None:
-        return provenance.problems
+        return [*problems, *provenance.problems]
     walked = [loaded for loaded in result.records if loaded.file not in provenance.settled]
+    valid_forms = forms
 
     def officials_then_settled() -> list[Problem]:
-        problems = official_problems(walked, people, provenance.found, cache)
+        found = official_problems(walked, valid_forms, provenance.found, cache)
         if provenance.context is not None:  # both rules ran on every record walked
             cache.settle((loaded.file for loaded in walked), provenance.context)
-        return problems
+        return found
 
     officials = guarded(people.file, officials_then_settled, _alone)
     return [*provenance.problems, *officials, *itertools.chain.from_iterable(provenance.settled.values())]

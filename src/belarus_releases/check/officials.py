@@ -37,9 +37,9 @@ def registered_forms(people: Loaded) -> dict[str, list[str]]:
             for person in entries(people, "people")}
 
 
-def forms_key(people: Loaded) -> bytes:
+def forms_key(forms: dict[str, list[str]]) -> bytes:
     """The SHA-256 of every person's registered forms: what the rule's findings depend on in the registry."""
-    return hashlib.sha256(repr(sorted(registered_forms(people).items())).encode()).digest()
+    return hashlib.sha256(repr(sorted(forms.items())).encode()).digest()
 
 
 def names_any(text: str, forms: Iterable[str]) -> bool:
@@ -51,14 +51,14 @@ def _names_in(comparable: str, forms: Iterable[str]) -> bool:
     return any(occurs_as_word(form, comparable) for form in forms if form)
 
 
-def official_problems(records: list[Loaded], people: Loaded, found: Collection[tuple[str, JsonPath]],
+def official_problems(records: list[Loaded], forms: dict[str, list[str]], found: Collection[tuple[str, JsonPath]],
                       cache: CheckCache) -> list[Problem]:
-    """Each quote that supports an official without naming them, for records in shape and a valid people registry.
+    """Each quote that supports an official without naming them, for records in shape and a valid people registry
+    (its `registered_forms`).
 
     Only quotes found in their source (`found`, by record id and path) are read: a quote with a typo or a bad
     character has that problem reported already, and one mistake gets one message. A record's problems come from
     the cache when neither it, nor which of its quotes were found, nor the forms of the people it names changed."""
-    forms = registered_forms(people)
     keys = [_depends_on(loaded.data, forms, found) if cache.enabled else None for loaded in records]
     known = [cache.officials(loaded.file, key) for loaded, key in zip(records, keys, strict=True)]
     pending = [number for number, problems in enumerate(known) if problems is None]
