@@ -168,6 +168,38 @@ def test_the_quote_and_official_rules_walk_again_only_records_whose_findings_may
     assert walked_with_cache()[1] == records
 
 
+def test_a_record_taking_another_records_id_is_checked_alike_with_and_without_the_cache(
+        tmp_path: Path, checked: list[list[str]]) -> None:
+    # Its quotes are its own: one that is not in the source is not read by the rule on officials, whichever record
+    # of that id the cache has settled.
+    layout = copy_dataset(tmp_path / "repo")
+    copy = layout.records / "2025-09-11-coale-visit-copy.yml"
+    copy.write_text((layout.root / VISIT).read_text(encoding="utf-8").replace("Джон Коул сообщил", "Посланник сообщил"),
+                    encoding="utf-8")
+    for _ in range(2):  # the first check walks every record; the second has VISIT settled
+        result = same_as_without(layout, checked)[0]
+        assert {(p.file, p.type) for p in result.problems} == {(layout.relative(copy), "duplicate-id"),
+                                                              (layout.relative(copy), "quote-not-found")}
+
+
+def test_a_failure_of_the_rule_on_officials_is_its_one_problem_with_and_without_the_cache(
+        tmp_path: Path, checked: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    layout = copy_dataset(tmp_path / "repo")
+    edit(layout, THREE_RELEASED, "  as_written: ", "  as_written: Zzyzx ")  # problems that the cache then keeps
+    same_as_without(layout, checked)
+    real = check_module.official_problems
+
+    def failing(records: list[Loaded], *rest: Any) -> Any:
+        if any(loaded.file == VISIT for loaded in records):
+            raise RuntimeError("a bug met in one record")
+        return real(records, *rest)
+
+    monkeypatch.setattr(check_module, "official_problems", failing)
+    edit(layout, VISIT, "Джон Коул сообщил", "Джон Коул  сообщил")  # walked again: the rule fails on it
+    result = same_as_without(layout, checked)[0]
+    assert [(p.file, p.type) for p in result.problems] == [("registry/people.yml", "internal-error")]
+
+
 def test_a_record_is_settled_only_while_every_quote_was_found_as_written_and_both_rules_ran(tmp_path: Path) -> None:
     cache = cache_module.CheckCache(tmp_path)
     name = "records/a.yml"

@@ -68,7 +68,10 @@ class RecordEntry(NamedTuple):
     quotes: Any = None  # what the quote check found, in the order of record.quotes (put_quotes); None until checked
     officials: tuple[Any, tuple[StoredProblem, ...]] | None = None  # by what else they depend on (officials.py)
     stat: Stat | None = None  # the file's status when these bytes were read, when trusted (stat_key)
-    rules: bytes | None = None  # the context the quote and official rules last ran on it in (`settled`)
+    settled_in: bytes | None = None  # the context the quote and official rules last both ran on it in (`settled`)
+
+
+QUOTES, OFFICIALS, SETTLED_IN = (RecordEntry._fields.index(name) for name in ("quotes", "officials", "settled_in"))
 
 
 def stored(problems: Iterable[Problem]) -> tuple[StoredProblem, ...]:
@@ -175,9 +178,9 @@ class CheckCache:
 
     def quotes(self, relative: str) -> tuple[QuoteResult, ...] | None:
         entry = self.records.get(relative)
-        if not entry or entry[5] is None:
+        if not entry or entry[QUOTES] is None:
             return None
-        digests, found, messages = entry[5]
+        digests, found, messages = entry[QUOTES]
         count = len(digests)
         return tuple(zip(digests, (True,) * count if found is True else found, messages or (None,) * count, strict=True))
 
@@ -185,32 +188,32 @@ class CheckCache:
         # Kept as three columns, the usual case (every quote found as written, no message) in two small objects:
         # a tuple for each quote would be a tenth of the memory a large dataset's check takes.
         digests, found, messages = (tuple(column) for column in zip(*results, strict=True)) if results else ((), (), ())
-        self._update(relative, 5, (digests, True if all(f is True for f in found) else found,
+        self._update(relative, QUOTES, (digests, True if all(f is True for f in found) else found,
                                    None if all(m is None for m in messages) else messages))
 
     def officials(self, relative: str, key: Any) -> tuple[Problem, ...] | None:
         """The problems officials.py found in a record, when what they depend on besides it has the same `key`."""
         entry = self.records.get(relative)
-        found = entry[6] if entry else None
+        found = entry[OFFICIALS] if entry else None
         return restored(found[1]) if found and found[0] == key else None
 
     def put_officials(self, relative: str, key: Any, problems: Iterable[Problem]) -> None:
-        self._update(relative, 6, (key, stored(problems)))
+        self._update(relative, OFFICIALS, (key, stored(problems)))
 
     def settled(self, relative: str, context: bytes) -> tuple[Problem, ...] | None:
         """The official problems of a record whose quotes were all found in their sources as written, when the quote
         and official rules last ran on it in this `context` (check/provenance.py's `rules_context`): they would find
         the same again, so the record need not be walked. None otherwise."""
         entry = self.records.get(relative)
-        if entry is None or entry[8] != context or entry[5] is None or entry[6] is None:
+        if entry is None or entry[SETTLED_IN] != context or entry[QUOTES] is None or entry[OFFICIALS] is None:
             return None
-        _, found, messages = entry[5]
-        return restored(entry[6][1]) if found is True and messages is None else None
+        _, found, messages = entry[QUOTES]
+        return restored(entry[OFFICIALS][1]) if found is True and messages is None else None
 
     def settle(self, relatives: Iterable[str], context: bytes) -> None:
         """Record that the quote and official rules ran on these records in `context`."""
         for relative in relatives:
-            self._update(relative, 8, context)
+            self._update(relative, SETTLED_IN, context)
 
     def _update(self, relative: str, field: int, value: Any) -> None:
         """Set a field that a later stage finds of a record entry already kept. A new quote or official result
@@ -218,7 +221,7 @@ class CheckCache:
         entry = self.records.get(relative)
         if entry and entry[field] != value:
             updated = (*entry[:field], value, *entry[field + 1:])
-            self.records[relative] = updated if field == 8 else (*updated[:8], None)
+            self.records[relative] = updated if field == SETTLED_IN else (*updated[:SETTLED_IN], None)
             self._changed = True
 
     def source(self, name: str, digest: bytes) -> tuple[Problem, ...] | None:

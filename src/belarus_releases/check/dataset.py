@@ -98,6 +98,10 @@ def _alone(problem: Problem) -> list[Problem]:
     return [problem]
 
 
+def _nothing_but(problem: Problem) -> tuple[None, list[Problem]]:
+    return None, [problem]
+
+
 def _check_registry(layout: Layout, result: CheckResult, path: Path, schema: str, cache: CheckCache) -> Loaded:
     relative = layout.relative(path)
     unusable = input_file_problem(layout, path)
@@ -170,7 +174,7 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
     _check_metadata(layout, result)
     # the least the build may publish: validated here with every other input, applied by the build
     result.assertions, problems = guarded(layout.relative(layout.assertions), lambda: load_assertions(layout),
-                                          lambda problem: (None, [problem]))
+                                          _nothing_but)
     result.problems += problems
     result.files_checked += layout.assertions.is_file()
     result.problems = capped(sorted(set(result.problems)))
@@ -187,26 +191,28 @@ def _quote_and_official_problems(layout: Layout, result: CheckResult, read: Sour
     people, sources = result.people, result.sources
     assert people is not None and sources is not None
     forms: dict[str, list[str]] | None = None
-    problems: list[Problem] = []
+    unusable: list[Problem] = []  # the forms, when making them failed
     if people.data is not None:  # names are looked up in the registry only when it is valid
-        forms, problems = guarded(people.file, lambda: (registered_forms(people), []), lambda problem: (None, [problem]))
+        forms, unusable = guarded(people.file, lambda: (registered_forms(people), []), _nothing_but)
     provenance = guarded(sources.file, lambda: check_provenance(layout, result.records, people, sources, cache, read,
                                                                 None if forms is None else forms_key(forms)),
                          lambda problem: Provenance([problem], {}))
     result.quote_texts = provenance.spans
     if forms is None:
-        return [*problems, *provenance.problems]
-    walked = [loaded for loaded in result.records if loaded.file not in provenance.settled]
-    valid_forms = forms
+        return [*unusable, *provenance.problems]
+    return provenance.problems + guarded(people.file, partial(_official_problems, result.records, forms, provenance,
+                                                              cache), _alone)
 
-    def officials_then_settled() -> list[Problem]:
-        found = official_problems(walked, valid_forms, provenance.found, cache)
-        if provenance.context is not None:  # both rules ran on every record walked
-            cache.settle((loaded.file for loaded in walked), provenance.context)
-        return found
 
-    officials = guarded(people.file, officials_then_settled, _alone)
-    return [*provenance.problems, *officials, *itertools.chain.from_iterable(provenance.settled.values())]
+def _official_problems(records: list[Loaded], forms: dict[str, list[str]], provenance: Provenance,
+                       cache: CheckCache) -> list[Problem]:
+    """The rule on officials, run on the records the quote rule walked; those it did not, the cache's problems. All
+    of them, or (when it fails) none: the failure is then the one problem."""
+    walked = [loaded for loaded in records if loaded.file not in provenance.settled]
+    found = official_problems(walked, forms, provenance.found, cache)
+    if provenance.context is not None:  # both rules ran on every record walked
+        cache.settle((loaded.file for loaded in walked), provenance.context)
+    return [*found, *itertools.chain.from_iterable(provenance.settled.values())]
 
 
 def _record_checks(layout: Layout, names: list[str], cache: CheckCache,
@@ -267,7 +273,7 @@ def capped(problems: list[Problem]) -> list[Problem]:
 
 def _check_metadata(layout: Layout, result: CheckResult) -> None:
     relative = layout.relative(layout.metadata)
-    result.metadata, problems = guarded(relative, lambda: load_metadata(layout), lambda problem: (None, [problem]))
+    result.metadata, problems = guarded(relative, lambda: load_metadata(layout), _nothing_but)
     result.problems += problems
     if layout.metadata.is_file():  # counted like the registries: a missing file is a problem, not a file checked
         result.files_checked += 1

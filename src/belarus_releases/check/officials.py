@@ -56,14 +56,14 @@ def official_problems(records: list[Loaded], forms: dict[str, list[str]], found:
     """Each quote that supports an official without naming them, for records in shape and a valid people registry
     (its `registered_forms`).
 
-    Only quotes found in their source (`found`, by record id and path) are read: a quote with a typo or a bad
+    Only quotes found in their source (`found`, by record file and path) are read: a quote with a typo or a bad
     character has that problem reported already, and one mistake gets one message. A record's problems come from
     the cache when neither it, nor which of its quotes were found, nor the forms of the people it names changed."""
-    keys = [_depends_on(loaded.data, forms, found) if cache.enabled else None for loaded in records]
+    keys = [_depends_on(loaded, forms, found) if cache.enabled else None for loaded in records]
     known = [cache.officials(loaded.file, key) for loaded, key in zip(records, keys, strict=True)]
     pending = [number for number, problems in enumerate(known) if problems is None]
     # many records unknown to the cache (a first check): on every core, given what they need of each record
-    unnamed = on_every_core(partial(_unnamed, forms), pending, lambda number: _pairs(records[number].data, forms, found))
+    unnamed = on_every_core(partial(_unnamed, forms), pending, lambda number: _pairs(records[number], forms, found))
     for number, reasons in zip(pending, unnamed, strict=True):
         loaded = records[number]
         problems = tuple(at(loaded.file, loaded.position(where), "official-not-named", message)
@@ -73,11 +73,12 @@ def official_problems(records: list[Loaded], forms: dict[str, list[str]], found:
     return [problem for problems in known for problem in problems or ()]
 
 
-def _depends_on(record: dict[str, Any], forms: dict[str, list[str]], found: Collection[tuple[str, JsonPath]]) -> Any:
+def _depends_on(loaded: Loaded, forms: dict[str, list[str]], found: Collection[tuple[str, JsonPath]]) -> Any:
     """What a record's problems depend on besides the record itself: the forms of the people it names, and which
     of its quotes were found."""
+    record = loaded.data
     people = [forms.get(official["person"]) for official in record.get("officials", []) if "person" in official]
-    return [people, [(record["id"], path) in found for path, _, _ in quotes(record)]]
+    return [people, [(loaded.file, path) in found for path, _, _ in quotes(record)]]
 
 
 Pair = tuple[JsonPath, str, str | None, str, int, str]
@@ -85,14 +86,15 @@ Pair = tuple[JsonPath, str, str | None, str, int, str]
 id (None for an official the sources do not name), their as_written, the official's number and fact."""
 
 
-def _pairs(record: dict[str, Any], forms: dict[str, list[str]], found: Collection[tuple[str, JsonPath]]) -> tuple[Pair, ...]:
+def _pairs(loaded: Loaded, forms: dict[str, list[str]], found: Collection[tuple[str, JsonPath]]) -> tuple[Pair, ...]:
     """Each quote that supports an official the rule reads, with that official, in order. Only quotes found in their
     source (`found`): a quote with a typo or a bad character has that problem reported already, and one mistake
     gets one message."""
+    record = loaded.data
     officials = record.get("officials")
     if not officials:
         return ()
-    quoted = [(path, quote["text"], quote["supports"]) for path, _, quote in quotes(record) if (record["id"], path) in found]
+    quoted = [(path, quote["text"], quote["supports"]) for path, _, quote in quotes(record) if (loaded.file, path) in found]
     pairs: list[Pair] = []
     for number, official in enumerate(officials):
         if official.get("basis") or ("person" in official) == ("unnamed" in official):  # both: reported by rules.py

@@ -32,8 +32,9 @@ from belarus_releases.record import entries, name_forms, quotes, role_evidence, 
 class Provenance:
     """What checking quotes against sources found: problems; the text of each quote found in its source in other
     characters than the record writes it (quote marks, spaces), as the source writes them, by (record id, path of
-    the quote); every quote found, of the records walked; and the records not walked (`settled`), with the problems
-    the rule on officials found in them, which it would find again, in the `context` of this check."""
+    the quote); every quote found, of the records walked, by (record file, path); and the records not walked
+    (`settled`), with the problems the rule on officials found in them, which it would find again, in the `context`
+    of this check."""
 
     problems: list[Problem]
     spans: dict[tuple[str, JsonPath], str]
@@ -215,11 +216,11 @@ def read_listed(layout: Layout, people: Loaded, sources: Loaded, cache: CheckCac
 
 
 def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded,
-                     cache: CheckCache, read: SourcesRead | None = None, forms: bytes | None = None) -> Provenance:
+                     cache: CheckCache, read: SourcesRead | None = None, names: bytes | None = None) -> Provenance:
     """Quotes against their source files; name forms and role evidence too when the people registry is valid.
-    `read`: what read_listed gave for these registries, when it ran before. `forms`: the people's name forms
-    (officials.forms_key), when the rule on officials will run: then a record the cache has `settled` in the
-    same context is not walked.
+    `read`: what read_listed gave for these registries, when it ran before. `names`: the digest of the people's
+    name forms (officials.forms_key), when the rule on officials will run: then a record the cache has `settled` in
+    the same context is not walked.
 
     Quotes are checked against any safe file under sources/, listed or not, so that a registry mistake hides nothing."""
     read = read or read_listed(layout, people, sources, cache, texts_made=False)
@@ -228,7 +229,7 @@ def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sour
     if unlisted:  # a mistake in the registry, reported with it: rare
         more, more_unreadable = read_sources(layout, unlisted, sources, cache)
         texts, unreadable = texts.joined(more), unreadable + more_unreadable
-    context = None if forms is None else rules_context(texts, forms)
+    context = None if names is None else rules_context(texts, names)
     settled: dict[str, tuple[Problem, ...]] = {}
     walked: list[Loaded] = []
     for record in records:
@@ -249,19 +250,19 @@ def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sour
         for (path, _, _), (_, span, _) in zip(quotes(record.data), results, strict=True):
             if span is not None:
                 # one tuple for each path, however many records have it: hundreds of thousands of quotes
-                key = (record_id, paths.setdefault(path, path))
-                found.add(key)
+                shared = paths.setdefault(path, path)
+                found.add((record.file, shared))
                 if span is not True:
-                    spans[key] = str(span)
+                    spans[(record_id, shared)] = str(span)
     if read.names is not None and not unreadable:
         problems.extend(read.names)
     return Provenance(problems, spans, found, settled, context)
 
 
-def rules_context(texts: SourceTexts, forms: bytes) -> bytes:
+def rules_context(texts: SourceTexts, names: bytes) -> bytes:
     """What the quote and official rules find in a record depends on besides the record: every source's bytes
     (by SHA-256) and the people's name forms."""
-    digest = hashlib.sha256(forms)
+    digest = hashlib.sha256(names)
     for file, source in sorted(texts.digests.items()):
         digest.update(file.encode() + b"\0" + source)
     return digest.digest()
