@@ -159,10 +159,12 @@ def test_the_quote_and_official_rules_walk_again_only_records_whose_findings_may
     edit(layout, VISIT, "Джон Коул сообщыл", "Джон Коул сообщил")
     assert walked_with_cache()[1] == [VISIT, NEGOTIATES]  # its bytes as before, its results since forgotten
     assert walked_with_cache()[1] == [NEGOTIATES]
-    # A source, or a person's name forms: every record again
+    # A source: the records that cite it. A person's name forms: every record.
     source = layout.sources / "003_9b2d8587e965d613.txt"
     source.write_text(source.read_text(encoding="utf-8") + "\nОдна строка больше.\n", encoding="utf-8")
-    assert walked_with_cache()[1] == records
+    citing = [name for name in records if f"file: {source.name}" in (layout.root / name).read_text(encoding="utf-8")]
+    assert 0 < len(citing) < len(records) and NEGOTIATES not in citing
+    assert walked_with_cache()[1] == sorted([*citing, NEGOTIATES])
     assert walked_with_cache()[1] == [NEGOTIATES]
     edit(layout, "registry/people.yml", "uk: Крістофер Сміт\n", "uk: Крістофер Смітт\n")
     assert walked_with_cache()[1] == records
@@ -207,15 +209,15 @@ def test_a_record_is_settled_only_while_every_quote_was_found_as_written_and_bot
     cache.put_quotes(name, ((b"source", True, None),))
     cache.put_officials(name, "key", ())
     assert cache.settled(name, b"context") is None  # the rules ran, but in no context the cache was told of
-    cache.settle([name], b"context")
+    cache.settle({name: b"context"})
     assert cache.settled(name, b"context") == () and cache.settled(name, b"another context") is None
     unnamed = Problem(name, 3, 5, "official-not-named", "does not name them")
     cache.put_officials(name, "another key", [unnamed])  # as a check that stopped before settling would leave it
     assert cache.settled(name, b"context") is None
-    cache.settle([name], b"context")
+    cache.settle({name: b"context"})
     assert cache.settled(name, b"context") == (unnamed,)
     cache.put_quotes(name, ((b"source", "«as the source writes it»", None),))
-    cache.settle([name], b"context")
+    cache.settle({name: b"context"})
     assert cache.settled(name, b"context") is None
 
 

@@ -4,11 +4,11 @@ reads and validates that record only, and writes only its entry.
 
 Stored for each record file: its problems, whether it has the schema's shape, its data, what the quote check
 found for each of its quotes (with the SHA-256 of the source quoted), the problems of the rule on officials, and
-the context (every source's SHA-256 and the people's name forms) those two rules last ran in: a record whose quotes
-were all found as written, in the same context, is not walked by them again. For each source document: its
-problems when read. Once: the problems of the people registry's names, by the registry's content and its
-sources'. Only plain data is stored (marshal), never positions: a cached record is read again only if a rule
-across files reports a problem on it.
+the context those two rules last ran on it in (the SHA-256 of each source it cites, and of the people's name
+forms): a record whose quotes were all found as written, in the same context, is not walked by them again. For
+each source document: its problems when read. Once: the problems of the people registry's names, by the
+registry's content and its sources'. Only plain data is stored (marshal), never positions: a cached record is
+read again only if a rule across files reports a problem on it.
 
 The cache makes the check faster, never different: an entry is used only for the very bytes it was computed from, and
 the whole file only by the same checker (its code, libraries and schemas, in `checker_key`). A file's bytes are
@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -68,7 +68,7 @@ class RecordEntry(NamedTuple):
     quotes: Any = None  # what the quote check found, in the order of record.quotes (put_quotes); None until checked
     officials: tuple[Any, tuple[StoredProblem, ...]] | None = None  # by what else they depend on (officials.py)
     stat: Stat | None = None  # the file's status when these bytes were read, when trusted (stat_key)
-    settled_in: bytes | None = None  # the context the quote and official rules last both ran on it in (`settled`)
+    settled_in: Any = None  # the context the quote and official rules last both ran on it in (`settled`)
 
 
 QUOTES, OFFICIALS, SETTLED_IN = (RecordEntry._fields.index(name) for name in ("quotes", "officials", "settled_in"))
@@ -200,19 +200,19 @@ class CheckCache:
     def put_officials(self, relative: str, key: Any, problems: Iterable[Problem]) -> None:
         self._update(relative, OFFICIALS, (key, stored(problems)))
 
-    def settled(self, relative: str, context: bytes) -> tuple[Problem, ...] | None:
+    def settled(self, relative: str, context: Any) -> tuple[Problem, ...] | None:
         """The official problems of a record whose quotes were all found in their sources as written, when the quote
-        and official rules last ran on it in this `context` (check/provenance.py's `rules_context`): they would find
-        the same again, so the record need not be walked. None otherwise."""
+        and official rules last ran on it in this `context` (check/provenance.py's RulesContext): they would find the
+        same again, so the record need not be walked. None otherwise."""
         entry = self.records.get(relative)
         if entry is None or entry[SETTLED_IN] != context or entry[QUOTES] is None or entry[OFFICIALS] is None:
             return None
         _, found, messages = entry[QUOTES]
         return restored(entry[OFFICIALS][1]) if found is True and messages is None else None
 
-    def settle(self, relatives: Iterable[str], context: bytes) -> None:
-        """Record that the quote and official rules ran on these records in `context`."""
-        for relative in relatives:
+    def settle(self, contexts: Mapping[str, Any]) -> None:
+        """Record that the quote and official rules ran on these records, each in its context (by file)."""
+        for relative, context in contexts.items():
             self._update(relative, SETTLED_IN, context)
 
     def _update(self, relative: str, field: int, value: Any) -> None:

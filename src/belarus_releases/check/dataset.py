@@ -210,8 +210,7 @@ def _official_problems(records: list[Loaded], forms: dict[str, list[str]], prove
     of them, or (when it fails) none: the failure is then the one problem."""
     walked = [loaded for loaded in records if loaded.file not in provenance.settled]
     found = official_problems(walked, forms, provenance.found, cache)
-    if provenance.context is not None:  # both rules ran on every record walked
-        cache.settle((loaded.file for loaded in walked), provenance.context)
+    cache.settle(provenance.contexts)  # both rules ran on every record walked
     return [*found, *itertools.chain.from_iterable(provenance.settled.values())]
 
 

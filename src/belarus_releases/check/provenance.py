@@ -8,6 +8,7 @@ apostrophes, so «…», “…” and "…" match each other; letters, digits a
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,20 +28,24 @@ from belarus_releases.layout import Layout
 from belarus_releases.problems import JsonPath, Problem, at
 from belarus_releases.record import entries, name_forms, quotes, role_evidence, source_references
 
+RulesContext = tuple[bytes, tuple[bytes | None, ...]]
+"""What the quote and official rules find in a record depends on besides the record: the people's name forms (their
+digest), and the bytes (the SHA-256) of each source the record cites, in order (None: not read)."""
+
 
 @dataclass(frozen=True)
 class Provenance:
     """What checking quotes against sources found: problems; the text of each quote found in its source in other
     characters than the record writes it (quote marks, spaces), as the source writes them, by (record id, path of
-    the quote); every quote found, of the records walked, by (record file, path); and the records not walked
-    (`settled`), with the problems the rule on officials found in them, which it would find again, in the `context`
-    of this check."""
+    the quote); every quote found, of the records walked, by (record file, path); the records not walked
+    (`settled`), with the problems the rule on officials found in them, which it would find again; and the context
+    of each record walked, by file, when the rule on officials is to run."""
 
     problems: list[Problem]
     spans: dict[tuple[str, JsonPath], str]
     found: set[tuple[str, JsonPath]] = field(default_factory=set)
     settled: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
-    context: bytes | None = None
+    contexts: dict[str, RulesContext] = field(default_factory=dict)
 
 
 def mismatch(quote: str, source: str) -> str:
@@ -220,24 +225,29 @@ def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sour
     """Quotes against their source files; name forms and role evidence too when the people registry is valid.
     `read`: what read_listed gave for these registries, when it ran before. `names`: the digest of the people's
     name forms (officials.forms_key), when the rule on officials will run: then a record the cache has `settled` in
-    the same context is not walked.
+    the same context (RulesContext) is not walked.
 
     Quotes are checked against any safe file under sources/, listed or not, so that a registry mistake hides nothing."""
     read = read or read_listed(layout, people, sources, cache, texts_made=False)
-    unlisted = sorted({file for record in records for file, _ in source_references(record.data)} - set(read.listed))
+    cited = [tuple(file for file, _ in source_references(record.data)) for record in records]
+    unlisted = sorted(set(itertools.chain.from_iterable(cited)) - set(read.listed))
     texts, unreadable = read.texts, list(read.unreadable)
     if unlisted:  # a mistake in the registry, reported with it: rare
         more, more_unreadable = read_sources(layout, unlisted, sources, cache)
         texts, unreadable = texts.joined(more), unreadable + more_unreadable
-    context = None if names is None else rules_context(texts, names)
     settled: dict[str, tuple[Problem, ...]] = {}
+    contexts: dict[str, RulesContext] = {}
+    shared: dict[RulesContext, RulesContext] = {}  # one object for records of one context: stored once in the cache
     walked: list[Loaded] = []
-    for record in records:
+    for record, files in zip(records, cited, strict=True):
+        context = None if names is None else (names, tuple(texts.digests.get(file) for file in files))
         kept = None if context is None else cache.settled(record.file, context)
-        if kept is None:
-            walked.append(record)
-        else:
+        if kept is not None:
             settled[record.file] = kept
+            continue
+        walked.append(record)
+        if context is not None:
+            contexts[record.file] = shared.setdefault(context, context)
     spans: dict[tuple[str, JsonPath], str] = {}
     found: set[tuple[str, JsonPath]] = set()
     paths: dict[JsonPath, JsonPath] = {}
@@ -250,22 +260,13 @@ def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sour
         for (path, _, _), (_, span, _) in zip(quotes(record.data), results, strict=True):
             if span is not None:
                 # one tuple for each path, however many records have it: hundreds of thousands of quotes
-                shared = paths.setdefault(path, path)
-                found.add((record.file, shared))
+                shared_path = paths.setdefault(path, path)
+                found.add((record.file, shared_path))
                 if span is not True:
-                    spans[(record_id, shared)] = str(span)
+                    spans[(record_id, shared_path)] = str(span)
     if read.names is not None and not unreadable:
         problems.extend(read.names)
-    return Provenance(problems, spans, found, settled, context)
-
-
-def rules_context(texts: SourceTexts, names: bytes) -> bytes:
-    """What the quote and official rules find in a record depends on besides the record: every source's bytes
-    (by SHA-256) and the people's name forms."""
-    digest = hashlib.sha256(names)
-    for file, source in sorted(texts.digests.items()):
-        digest.update(file.encode() + b"\0" + source)
-    return digest.digest()
+    return Provenance(problems, spans, found, settled, contexts)
 
 
 def _cached_people_problems(layout: Layout, people: Loaded, listed: list[str], texts: SourceTexts,
