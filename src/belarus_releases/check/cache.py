@@ -71,7 +71,13 @@ class RecordEntry(NamedTuple):
     settled_in: Any = None  # the context the quote and official rules last both ran on it in (`settled`)
 
 
-QUOTES, OFFICIALS, SETTLED_IN = (RecordEntry._fields.index(name) for name in ("quotes", "officials", "settled_in"))
+QUOTES, OFFICIALS, STAT, SETTLED_IN = (RecordEntry._fields.index(name)
+                                      for name in ("quotes", "officials", "stat", "settled_in"))
+
+
+def _with(entry: tuple[Any, ...], field: int, value: Any) -> tuple[Any, ...]:
+    """The entry with `value` in place of its `field`."""
+    return (*entry[:field], value, *entry[field + 1:])
 
 
 def stored(problems: Iterable[Problem]) -> tuple[StoredProblem, ...]:
@@ -160,11 +166,11 @@ class CheckCache:
         except OSError:
             return None
         stat = stat_key(status, self.now)
-        if stat is None or stat != entry[7]:
+        if stat is None or stat != entry[STAT]:
             if file_digest(path) != entry[0]:
                 return None
-            if stat != entry[7]:  # the same bytes with another status (a checkout, a copy): keep the new one
-                entry = (*entry[:7], stat, *entry[8:])
+            if stat != entry[STAT]:  # the same bytes with another status (a checkout, a copy): keep the new one
+                entry = _with(entry, STAT, stat)
                 self._changed = True
         self.records[relative] = entry
         return RecordEntry(*entry)
@@ -189,7 +195,7 @@ class CheckCache:
         # a tuple for each quote would be a tenth of the memory a large dataset's check takes.
         digests, found, messages = (tuple(column) for column in zip(*results, strict=True)) if results else ((), (), ())
         self._update(relative, QUOTES, (digests, True if all(f is True for f in found) else found,
-                                   None if all(m is None for m in messages) else messages))
+                                        None if all(m is None for m in messages) else messages))
 
     def officials(self, relative: str, key: Any) -> tuple[Problem, ...] | None:
         """The problems officials.py found in a record, when what they depend on besides it has the same `key`."""
@@ -220,8 +226,8 @@ class CheckCache:
         forgets the context the rules ran in, until `settle` says they both ran in one."""
         entry = self.records.get(relative)
         if entry and entry[field] != value:
-            updated = (*entry[:field], value, *entry[field + 1:])
-            self.records[relative] = updated if field == SETTLED_IN else (*updated[:SETTLED_IN], None)
+            updated = _with(entry, field, value)
+            self.records[relative] = updated if field == SETTLED_IN else _with(updated, SETTLED_IN, None)
             self._changed = True
 
     def source(self, name: str, digest: bytes) -> tuple[Problem, ...] | None:
