@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from belarus_releases.check.dataset import load_assertions
 from belarus_releases.check.yaml_reader import load_file
 from belarus_releases.cli import cli
+from belarus_releases.export import assertions
 from belarus_releases.export.build import build_dataset
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES
@@ -56,10 +57,7 @@ def test_removing_a_published_event_needs_allow_removals(fixture_built: Layout) 
     """Renaming a published record is removing its id: data users' links break, so it must be meant."""
     dataset = fixture_built
     before = snapshot(dataset)
-    path = dataset.records / f"{SMITH}.yml"
-    path.with_name(f"{RENAMED}.yml").write_text(path.read_text(encoding="utf-8").replace(f"id: {SMITH}\n", f"id: {RENAMED}\n"),
-                                                encoding="utf-8")
-    path.unlink()
+    _rename_smith(dataset)
     refused = CliRunner().invoke(cli, ["build", "--root", str(dataset.root)])
     assert (refused.exit_code, refused.output.splitlines()[0]) == (1, (
         f"records/{SMITH}.yml:0:0: [events-removed] event {SMITH} is published (build/current/events.csv) but no record "
@@ -70,6 +68,27 @@ def test_removing_a_published_event_needs_allow_removals(fixture_built: Layout) 
     assert allowed.exit_code == 0, allowed.output
     ids = [row["id"] for row in json.loads(published(dataset)["events.json"])]
     assert RENAMED in ids and SMITH not in ids
+
+
+def test_a_rebuild_compares_with_the_records_the_live_manifest_lists(fixture_built: Layout,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build after a few changes takes the published events from the live release's manifest (whose files are
+    checked against it meanwhile), without reading its events.csv again; it finds the same removal."""
+    def not_read(_: Layout) -> None:
+        raise AssertionError("build/current/events.csv was read")
+
+    monkeypatch.setattr(assertions, "published_event_ids", not_read)
+    _rename_smith(fixture_built)
+    result = build_dataset(fixture_built)
+    assert [(p.file, p.type) for p in result.problems] == [(f"records/{SMITH}.yml", "events-removed")]
+    assert build_dataset(fixture_built, allow_removals=True).ok
+
+
+def _rename_smith(dataset: Layout) -> None:
+    path = dataset.records / f"{SMITH}.yml"
+    path.with_name(f"{RENAMED}.yml").write_text(path.read_text(encoding="utf-8").replace(f"id: {SMITH}\n", f"id: {RENAMED}\n"),
+                                                encoding="utf-8")
+    path.unlink()
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [

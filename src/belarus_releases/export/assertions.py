@@ -11,7 +11,7 @@ every other check would pass because each remaining file is valid:
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from itertools import chain
 
 from belarus_releases.check.yaml_reader import Loaded
@@ -30,12 +30,14 @@ def size_problems(assertions: Loaded, rows: dict[str, int]) -> Iterator[Problem]
                      "restore the missing records, or lower this bound in a pull request that says why")
 
 
-def removal_problems(layout: Layout, event_ids: Iterable[str]) -> list[Problem]:
-    """A problem for every event that build/current publishes and the new build would not, on its record's file."""
-    published, problem = published_event_ids(layout)
-    if problem:
-        return [problem]
-    removed = sorted(published - set(event_ids))
+def removal_problems(layout: Layout, event_ids: Iterable[str], published: Collection[str] | None = None) -> list[Problem]:
+    """A problem for every event that build/current publishes and the new build would not, on its record's file.
+    `published`: the ids build/current publishes, when known (its manifest lists them); else read from its events."""
+    if published is None:
+        published, problem = published_event_ids(layout)
+        if problem:
+            return [problem]
+    removed = sorted(set(published) - set(event_ids))
     shown = layout.relative(layout.output(EVENTS))
     return [Problem(layout.relative(layout.records / f"{event_id}.yml"), 0, 0, "events-removed",
                     f"event {event_id} is published ({shown}) but no record has this id any more; restore the record, "

@@ -19,7 +19,7 @@ release's (export/package_recheck.py).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import replace
@@ -123,12 +123,9 @@ def _let_go_of_records(build: Build) -> None:
 def _stage(build: Build, folder: Path) -> list[Problem]:
     """Write every output into `folder` and verify them there. Runs under the build lock, so the events it
     compares with are the ones still published when this build switches build/current."""
-    problems = [] if build.allow_removals else removal_problems(build.layout, build.event_ids)
-    if problems:
-        return problems
     if build.plan is None:
         assert build.tables is not None, "a full build's tables are made before build/ is touched"
-        return _full(build, build.tables, folder)
+        return _removals(build, None) or _full(build, build.tables, folder)
     try:
         return _incremental(build, build.plan, folder)
     except Doubt as doubt:  # nothing is published; build_dataset starts again, in full
@@ -136,6 +133,11 @@ def _stage(build: Build, folder: Path) -> list[Problem]:
         build.database.close()  # stopped now, not writing into the folder while it is removed
         return [Problem(build.layout.relative(build.layout.current), 0, 0, "build-failed",
                         f"the live release cannot be built on: {doubt}")]
+
+
+def _removals(build: Build, published: Collection[str] | None) -> list[Problem]:
+    """The events build/current publishes that this build would not (`published`: their ids, when known)."""
+    return [] if build.allow_removals else removal_problems(build.layout, build.event_ids, published)
 
 
 def _full(build: Build, tables: dict[str, list[Values]], folder: Path) -> list[Problem]:
@@ -164,6 +166,11 @@ def _incremental(build: Build, plan: Plan, folder: Path) -> list[Problem]:
     core (hashlib lets go of the GIL): a file that differs is a Doubt, raised before anything is published."""
     if plan.previous != build.layout.current.resolve():
         raise Doubt("build/current changed since the plan was made")
+    # the events build/current publishes are its records, which its manifest lists (checked against its files
+    # meanwhile: a doubt builds in full, comparing with its events.csv)
+    problems = _removals(build, plan.manifest["records"])
+    if problems:
+        return problems
     with ThreadPoolExecutor(1) as pool:
         verified = pool.submit(verify, plan)
         problems = _from_previous(build, plan, folder, verified.result)
