@@ -28,6 +28,7 @@ from belarus_releases.export.incremental import (
     MANIFEST,
     Doubt,
     Plan,
+    input_digests,
     plan,
     read_manifest,
     record_digests,
@@ -334,11 +335,18 @@ def test_a_source_document_gone_from_the_previous_release_gives_a_full_build(fix
 
 
 @pytest.mark.parametrize("cache", [False, True])
-def test_the_manifest_digests_are_those_of_the_record_files(repo: Layout, cache: bool) -> None:
-    """The check says which bytes it read; the manifest records their SHA-256, as reading the files again would."""
+def test_the_manifest_digests_are_those_of_the_files_checked(repo: Layout, cache: bool) -> None:
+    """The check says which bytes it read, of each record and listed source; the manifest and the build key record
+    their SHA-256, as reading the files again would."""
     check_dataset(repo, cache=cache)  # with the cache: the second check has every record from it
     check = check_dataset(repo, cache=cache)
-    assert check.ok and len(check.digests) == len(check.records)
+    assert check.ok and check.sources is not None
+    assert set(check.digests) == ({loaded.file for loaded in check.records}  # and the sources they cite
+                                  | {f"sources/{entry['file']}" for entry in check.sources.data["sources"]})
+    assert check.digests == {name: hashlib.sha256((repo.root / name).read_bytes()).digest() for name in check.digests}
+    assert input_digests(repo, check.digests) == input_digests(repo, {})
+    source = next(name for name in check.digests if name.startswith("sources/"))  # the check's, not read again
+    assert input_digests(repo, {source: bytes(32)})[source] == "00" * 32
     expected = {loaded.data["id"]: hashlib.sha256((repo.root / loaded.file).read_bytes()).hexdigest()
                 for loaded in check.records}
     assert record_digests(repo, check) == expected

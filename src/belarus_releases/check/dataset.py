@@ -62,8 +62,8 @@ class CheckResult:
     # (record id, path of the quote): what the build publishes in place of the record's text
     quote_texts: dict[tuple[str, JsonPath], str] = field(default_factory=dict)
     files_checked: int = 0
-    # the SHA-256 of the bytes each record file was checked in (when known), by file: what the build's manifest
-    # records, without reading the files again
+    # the SHA-256 of the bytes each record file and source document was checked in (when known), by file: what the
+    # build's manifest and key record, without reading the files again
     digests: dict[str, bytes] = field(default_factory=dict)
 
     @property
@@ -198,6 +198,8 @@ def _quote_and_official_problems(layout: Layout, result: CheckResult, read: Sour
                                                                 None if forms is None else forms_key(forms)),
                          lambda problem: Provenance([problem], {}))
     result.quote_texts = provenance.spans
+    folder = layout.relative(layout.sources)
+    result.digests.update((f"{folder}/{file}", digest) for file, digest in provenance.sources.items())
     if forms is None:
         return [*unusable, *provenance.problems]
     return provenance.problems + guarded(people.file, partial(_official_problems, result.records, forms, provenance,

@@ -38,14 +38,16 @@ class Provenance:
     """What checking quotes against sources found: problems; the text of each quote found in its source in other
     characters than the record writes it (quote marks, spaces), as the source writes them, by (record id, path of
     the quote); every quote found, of the records walked, by (record file, path); the records not walked
-    (`settled`), with the problems the rule on officials found in them, which it would find again; and the context
-    of each record walked, by file, when the rule on officials is to run."""
+    (`settled`), with the problems the rule on officials found in them, which it would find again; the context
+    of each record walked, by file, when the rule on officials is to run; and the SHA-256 of each source document
+    read, by file name."""
 
     problems: list[Problem]
     spans: dict[tuple[str, JsonPath], str]
     found: set[tuple[str, JsonPath]] = field(default_factory=set)
     settled: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
     contexts: dict[str, RulesContext] = field(default_factory=dict)
+    sources: dict[str, bytes] = field(default_factory=dict)
 
 
 def mismatch(quote: str, source: str) -> str:
@@ -266,7 +268,7 @@ def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sour
                     spans[(record_id, shared_path)] = str(span)
     if read.names is not None and not unreadable:
         problems.extend(read.names)
-    return Provenance(problems, spans, found, settled, contexts)
+    return Provenance(problems, spans, found, settled, contexts, texts.digests)
 
 
 def _cached_people_problems(layout: Layout, people: Loaded, listed: list[str], texts: SourceTexts,

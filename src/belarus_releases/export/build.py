@@ -84,7 +84,7 @@ def _checked_and_built(layout: Layout, database: DatabaseJob, allow_removals: bo
     metadata, assertions = result.check.metadata, result.check.assertions
     if not result.ok or metadata is None or assertions is None:
         return result
-    sources = input_digests(layout)
+    sources = input_digests(layout, result.check.digests)
     key, digests = build_key(sources), record_digests(layout, result.check)
     event_ids = [str(loaded.data["id"]) for loaded in result.check.records]
     build = Build(layout, result, metadata, assertions, allow_removals, progress, database, key,
