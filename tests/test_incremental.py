@@ -28,6 +28,7 @@ from belarus_releases.export.incremental import (
     MANIFEST,
     Doubt,
     Plan,
+    file_entry,
     input_digests,
     plan,
     read_manifest,
@@ -425,6 +426,21 @@ def test_a_rebuild_with_nothing_changed_links_the_database_and_what_is_read_from
     edited = build_dataset(fixture_built)
     assert edited.ok and edited.release is not None
     assert not os.path.samefile(again.release / fixture_built.database.name, edited.release / fixture_built.database.name)
+
+
+def test_each_manifest_entry_is_its_files_size_and_digest(fixture_built: Layout) -> None:
+    """Whoever took it (the database process, for the database; the previous manifest, for a linked file), each
+    entry is the file's, after a full build, a rebuild with nothing changed and one after an edit."""
+    def entries_are_the_files(release: Path | None) -> bool:
+        manifest = read_manifest(release) if release else None
+        assert release is not None and manifest is not None
+        names = sorted(name for name in os.listdir(release) if name != MANIFEST)
+        return manifest["files"] == {name: file_entry(release / name) for name in names}
+
+    assert entries_are_the_files(fixture_built.current.resolve())
+    assert entries_are_the_files(build_dataset(fixture_built).release)
+    edit_record(fixture_built, COALE, "title: John Coale meets", "title: John Coale met")
+    assert entries_are_the_files(build_dataset(fixture_built).release)
 
 
 def test_the_overview_and_chart_are_linked_while_the_releases_query_gives_the_same_rows(fixture_built: Layout) -> None:

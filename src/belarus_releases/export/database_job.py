@@ -67,6 +67,8 @@ class DatabaseResult:
     queries: list[Problem] = field(default_factory=list)
     overview: list[Problem] = field(default_factory=list)
     releases_digest: str | None = None  # of the rows of the overview's query (releases_digest), for the manifest
+    # the manifest entries (size and SHA-256) of files this process wrote, taken while it checked them
+    entries: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def scratch_path(job: Job) -> Path:

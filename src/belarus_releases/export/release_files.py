@@ -17,7 +17,7 @@ from belarus_releases.export.build_state import Build
 from belarus_releases.export.datapackage import datapackage_descriptor, verified_package, write_datapackage
 from belarus_releases.export.downloads import DATAPACKAGE, PACKAGE_ZIP, ZIPPED, copy_source_texts, table_files
 from belarus_releases.export.flatten import source_entries
-from belarus_releases.export.incremental import Plan, file_entry, same_file, write_manifest
+from belarus_releases.export.incremental import Plan, file_entry, release_entry, write_manifest
 from belarus_releases.export.package_check import Dialects
 from belarus_releases.export.package_zip import PackageZip
 from belarus_releases.export.publish import EarlySync
@@ -54,7 +54,8 @@ def finish(build: Build, folder: Path, package: PackageZip, plan: Plan | None = 
         problems += checked.overview
     if not problems:
         build.progress("package")
-        write_manifest(folder, build.key, build.digests, build.result.rows, digests, dialects, checked.releases_digest)
+        write_manifest(folder, build.key, build.digests, build.result.rows, digests | checked.entries, dialects,
+                       checked.releases_digest, plan)
     return problems
 
 
@@ -99,6 +100,4 @@ def same_sources(build: Build, files: list[str], plan: Plan | None) -> dict[str,
 def digests_so_far(folder: Path, plan: Plan | None) -> dict[str, list[Any]]:
     """The size and SHA-256 of each file that is final by now (the tables' files, the descriptor and the zip): from
     the previous release's manifest for a file linked from it."""
-    linked = plan.manifest["files"] if plan else {}
-    return {name: linked[name] if plan and name in linked and same_file(plan.previous / name, folder / name)
-            else file_entry(folder / name) for name in (DATAPACKAGE, PACKAGE_ZIP, *table_files())}
+    return {name: release_entry(folder, name, plan) for name in (DATAPACKAGE, PACKAGE_ZIP, *table_files())}
