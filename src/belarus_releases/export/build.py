@@ -180,10 +180,10 @@ def _incremental(build: Build, plan: Plan, folder: Path) -> list[Problem]:
 
 def _from_previous(build: Build, plan: Plan, folder: Path, settled: Callable[[], None]) -> list[Problem]:
     """The files from the previous release's: the changed records' rows made again, the others' copied. The
-    records are let go as soon as their rows are made (a doubt found later starts the whole build again): at
-    100,000 records, the build's process then held 100 MiB less beside the database process."""
+    records are let go once their rows are made and the database process has its work, which waits for nothing
+    else (a doubt found later starts the whole build again): at 100,000 records, the build's process then held
+    100 MiB less beside the database process."""
     changed = _changed_rows(build.result.check, plan)
-    _let_go_of_records(build)
     build.result.rows = {table.name: int(plan.manifest["rows"][table.name]) for table in TABLES}
     previous_database = plan.previous / build.layout.database.name
     with read_only(previous_database) as previous:
@@ -191,6 +191,7 @@ def _from_previous(build: Build, plan: Plan, folder: Path, settled: Callable[[],
                             if rows_differ(BY_NAME[name], previous, rows, plan.dropped))
         build.database.submit(incremental_job(build.layout, build.metadata, folder, previous_database, changed,
                                               plan.dropped, touched, plan.manifest.get("releases")))
+        _let_go_of_records(build)
         problems = _splice(build, plan, folder, previous, touched, changed)
     if problems:
         return problems
