@@ -5,12 +5,15 @@ registries, quote texts); which files the cache spares from being read again is 
 
 from __future__ import annotations
 
+import marshal
 import os
+import pickle
 import random
 import re
 import shutil
 import time
 import unicodedata
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +28,13 @@ from belarus_releases.check.characters import QUOTE_MARKS
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.dataset import CheckResult, check_dataset
 from belarus_releases.check.officials import names_any
+from belarus_releases.check.per_file import Undecoded
 from belarus_releases.check.sources import SourceText
-from belarus_releases.check.yaml_reader import Loaded
+from belarus_releases.check.yaml_reader import NO_POSITIONS, Loaded
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
+from belarus_releases.record import data_references, references
 from build_support import use_fixture_dataset
 from conftest import copy_dataset
 from corpus import BASE_TARGET, make_mini
@@ -133,6 +138,31 @@ def test_cold_warm_and_after_each_kind_of_change_the_cache_changes_nothing(datas
     edit(other, "schema/record.schema.json", '"maxLength": 80', '"maxLength": 20')
     result, anew = same_as_without(other, checked)
     assert anew == records and "schema" in {p.type for p in result.problems}
+
+
+def test_after_one_change_only_that_records_data_is_decoded(dataset: Layout) -> None:
+    """The rules across records read each record's references, which the cache keeps beside its data: after one
+    change, the check decodes the changed record's data and no other."""
+    check_dataset(dataset, cache=True)
+    edit(dataset, SMITH, "title: US Deputy Assistant", "title: The US Deputy Assistant")
+    result = check_dataset(dataset, cache=True)
+    assert result.ok and [loaded.file for loaded in result.records if "data" in vars(loaded)] == [SMITH]
+    assert result == check_dataset(dataset)  # (which decodes every record: the same data)
+
+
+def test_a_record_from_the_cache_is_the_loaded_record_it_stands_for(tmp_path: Path) -> None:
+    """Its data is decoded once, when first read (the bytes then let go); it compares, copies and pickles as the
+    Loaded with that data would."""
+    data = {"id": "2025-01-01-a", "sources": [{"file": "a.txt", "quotes": []}]}
+    refs = data_references(data)
+    stored = Undecoded.of("records/a.yml", marshal.dumps(data), refs, (), tmp_path)
+    plain = Loaded("records/a.yml", data, NO_POSITIONS, NO_POSITIONS, NO_POSITIONS, (), tmp_path, refs)
+    assert "data" not in vars(stored) and references(stored) == refs == references(replace(plain, references=None))
+    assert stored.data == data and stored.data is stored.data and "_blob" not in vars(stored)
+    assert sorted(vars(stored)) == sorted(field.name for field in fields(Loaded))  # every field set, as __init__ would
+    fresh = Undecoded.of("records/a.yml", marshal.dumps(data), refs, (), tmp_path)
+    assert fresh == plain and plain == fresh and pickle.loads(pickle.dumps(fresh)) == plain
+    assert replace(fresh, data=None).data is None and fresh != replace(plain, data={})
 
 
 def test_the_quote_and_official_rules_walk_again_only_records_whose_findings_may_differ(

@@ -287,10 +287,10 @@ def test_a_record_whose_data_cannot_be_decoded_is_one_located_problem(dataset: L
     first = sorted(dataset.records.glob("*.yml"))[0]
     real = check_dataset_module.restore
 
-    def failing(compact: Any, root: Path) -> Any:
+    def failing(compact: Any, root: Path, **options: Any) -> Any:
         if compact.file == dataset.relative(first):
             raise MemoryError
-        return real(compact, root)
+        return real(compact, root, **options)
 
     monkeypatch.setattr(check_dataset_module, "restore", failing)
     problems = check_dataset(dataset).problems

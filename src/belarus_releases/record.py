@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.problems import JsonPath
@@ -24,6 +24,31 @@ def entries(registry: Loaded, key: str) -> list[dict[str, Any]]:
     return [entry for entry in data.get(key, []) if isinstance(entry, dict)]
 
 
+class References(NamedTuple):
+    """What the rules across records read of a record: its id and former ids, the ids it links to, and the people
+    and source documents it names, each with its path (the sources' paths are ("sources", N, "file"))."""
+
+    id: str
+    former_ids: tuple[str, ...]
+    links: tuple[str, ...]
+    people: tuple[tuple[str, JsonPath], ...]
+    sources: tuple[str, ...]
+
+
+def references(loaded: Loaded) -> References:
+    """The record's references: kept with a record from the check's cache (whose data is then not decoded), else
+    read from its data."""
+    if loaded.references is not None:
+        return cast(References, loaded.references)
+    return data_references(loaded.data)
+
+
+def data_references(record: dict[str, Any]) -> References:
+    return References(record["id"], tuple(record.get("former_ids", ())),
+                      tuple(link["event"] for link in record.get("links", ())), tuple(person_references(record)),
+                      tuple(source["file"] for source in record["sources"]))
+
+
 def person_references(record: dict[str, Any]) -> Iterator[tuple[str, JsonPath]]:
     for number, official in enumerate(record.get("officials", [])):
         if "person" in official:  # an official the sources do not name is not in the registry
@@ -32,9 +57,9 @@ def person_references(record: dict[str, Any]) -> Iterator[tuple[str, JsonPath]]:
         yield person, ("release", "people", number)
 
 
-def source_references(record: dict[str, Any]) -> Iterator[tuple[str, JsonPath]]:
-    for number, source in enumerate(record["sources"]):
-        yield source["file"], ("sources", number, "file")
+def source_references(refs: References) -> Iterator[tuple[str, JsonPath]]:
+    for number, file in enumerate(refs.sources):
+        yield file, ("sources", number, "file")
 
 
 def quotes(record: dict[str, Any]) -> Iterator[tuple[JsonPath, str, dict[str, Any]]]:

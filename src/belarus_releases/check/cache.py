@@ -2,7 +2,9 @@
 in each record file, by the SHA-256 of the file's bytes, so that checking a dataset again after one record changed
 reads and validates that record only, and writes only its entry.
 
-Stored for each record file: its problems, whether it has the schema's shape, its data, what the quote check
+Stored for each record file: its problems, whether it has the schema's shape, its data (marshalled on its own, so
+that a record whose data nothing reads is never decoded), what the rules across records read of it (its
+references: id, links, people and sources named), what the quote check
 found for each of its quotes (with the SHA-256 of the source quoted), the problems of the rule on officials, and
 the context those two rules last ran on it in (the SHA-256 of each source it cites, and of the people's name
 forms): a record whose quotes were all found as written, in the same context, is not walked by them again. For
@@ -22,6 +24,7 @@ read-only checkout) is left alone. Writes are atomic: a reader sees the old file
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -64,15 +67,16 @@ class RecordEntry(NamedTuple):
     in_shape: bool
     read_problems: tuple[StoredProblem, ...]  # found while reading (the Loaded's problems)
     problems: tuple[StoredProblem, ...]  # every problem of the file check, those above included
-    data: Any  # the file's data (until saved, what was loaded of a file checked now: a Loaded, decoded when saved)
+    data: Any  # the file's data, marshalled (until saved, what was loaded of a file checked now: a Loaded)
     quotes: Any = None  # what the quote check found, in the order of record.quotes (put_quotes); None until checked
     officials: tuple[Any, tuple[StoredProblem, ...]] | None = None  # by what else they depend on (officials.py)
     stat: Stat | None = None  # the file's status when these bytes were read, when trusted (stat_key)
     settled_in: Any = None  # the context the quote and official rules last both ran on it in (`settled`)
+    references: Any = None  # what the rules across records read of a record (record.References), when in shape
 
 
-QUOTES, OFFICIALS, STAT, SETTLED_IN = (RecordEntry._fields.index(name)
-                                      for name in ("quotes", "officials", "stat", "settled_in"))
+DATA, QUOTES, OFFICIALS, STAT, SETTLED_IN, REFERENCES = (
+    RecordEntry._fields.index(name) for name in ("data", "quotes", "officials", "stat", "settled_in", "references"))
 
 
 def _with(entry: tuple[Any, ...], field: int, value: Any) -> tuple[Any, ...]:
@@ -85,7 +89,7 @@ def stored(problems: Iterable[Problem]) -> tuple[StoredProblem, ...]:
 
 
 def restored(problems: Iterable[StoredProblem]) -> tuple[Problem, ...]:
-    return tuple(Problem(*problem) for problem in problems)
+    return tuple(Problem(*problem) for problem in problems) if problems else ()  # (nearly every record: none)
 
 
 def stat_key(status: os.stat_result, now: int) -> Stat | None:
@@ -179,7 +183,7 @@ class CheckCache:
         """Keep what was found in a file's bytes (`digest`; None: not to be kept): in_shape, read problems,
         problems, and what was loaded, whose data is read when the cache is saved (by then the check has read it)."""
         if digest is not None and self.enabled:
-            self.records[relative] = (digest, *entry, None, None, stat, None)
+            self.records[relative] = (digest, *entry, None, None, stat, None, None)
             self._changed = True
 
     def quotes(self, relative: str) -> tuple[QuoteResult, ...] | None:
@@ -263,10 +267,9 @@ class CheckCache:
         entries = {"sources": self.sources, "people": self.people}
         changed = [(name, entry) for name, entry in self.records.items() if self._written.get(name) is not entry]
         dropped = [name for name in self._written if name not in self.records]
-        # The records' data decoded, in a few large marshal dumps (cache_files.py): a text used by many records
-        # (a field name, a date, a person) is written once in each and read back as one object, which makes
-        # reading faster than decoding each record's own bytes. (Without the collector: the tuples made here
-        # would start collections that walk every record's data.)
+        # Each record's data as marshalled bytes of its own, decoded only when read (check/per_file.py's
+        # Undecoded): after a few changes, the next check decodes the changed records' data alone. (Without the
+        # collector: the tuples made here would start collections that walk every record's data.)
         with no_garbage_collection():
             if self._generation is not None and len(changed) + len(dropped) <= len(self.records) // FEW_CHANGES:
                 write_changes(self.folder / CHANGES_FILE, self.key, self._generation, entries, _plain(changed), dropped)
@@ -280,6 +283,11 @@ class CheckCache:
 
 
 def _plain(entries: Iterable[tuple[str, tuple[Any, ...]]]) -> Iterator[tuple[str, tuple[Any, ...]]]:
-    """Record entries as stored: the data of what was loaded of a file checked now, not the Loaded."""
+    """Record entries as stored: of a file checked now, the data and references of what was loaded (marshalled
+    data, not the Loaded)."""
     for relative, entry in entries:
-        yield relative, (*entry[:4], entry[4].data, *entry[5:]) if isinstance(entry[4], Loaded) else entry
+        loaded = entry[DATA]
+        if isinstance(loaded, Loaded):
+            references = None if loaded.references is None else tuple(loaded.references)  # (marshal takes no NamedTuple)
+            entry = (*_with(entry, DATA, marshal.dumps(loaded.data))[:REFERENCES], references)
+        yield relative, entry

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Callable, Collection, Iterator
-from typing import Any
+from collections.abc import Callable, Collection, Iterable, Iterator
 
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.problems import JsonPath, Problem, at
-from belarus_releases.record import entries, person_references, role_evidence, source_references
+from belarus_releases.record import References, entries, references, role_evidence, source_references
 
 
 def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sources: Loaded, *, complete: bool,
@@ -23,7 +22,7 @@ def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sou
     cited: set[str] = set()
     if people.data is not None:
         person_ids = {entry["id"] for entry in entries(people, "people")}
-        problems.extend(_dangling(records, person_references, person_ids, used_people, "unknown-person",
+        problems.extend(_dangling(records, _people, person_ids, used_people, "unknown-person",
                                   "no person with id '{}' in registry/people.yml; add them there or fix the id"))
     if sources.data is not None:
         source_files = {entry["file"] for entry in entries(sources, "sources")}
@@ -37,13 +36,17 @@ def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sou
     return problems
 
 
-def _dangling(records: list[Loaded], references: Callable[[dict[str, Any]], Iterator[tuple[str, JsonPath]]],
+def _people(refs: References) -> Iterable[tuple[str, JsonPath]]:
+    return refs.people
+
+
+def _dangling(records: list[Loaded], named: Callable[[References], Iterable[tuple[str, JsonPath]]],
               known: set[str], used: set[str], type_: str, message: str) -> Iterator[Problem]:
     """References to what `known` does not hold; every name referenced goes into `used` (one walk for both)."""
     ordered = functools.cache(lambda: sorted(known))
     advice = _advice(lambda name: ordered())
     for loaded in records:
-        for name, path in references(loaded.data):
+        for name, path in named(references(loaded)):
             used.add(name)
             if name not in known:
                 yield at(loaded.file, loaded.position(path), type_, message.format(name) + advice(name))
@@ -123,24 +126,25 @@ def _former_ids(records: list[Loaded], record_ids: set[str]) -> Iterator[Problem
     """A former id still resolves to one record only: it is nobody's current id and no other record's former id."""
     seen: dict[str, str] = {}
     for loaded in records:
-        for number, former in enumerate(loaded.data.get("former_ids", [])):
+        refs = references(loaded)
+        for number, former in enumerate(refs.former_ids):
             # a position only for a problem: finding one may mean reading the file again
             if former in record_ids:
                 yield at(loaded.file, loaded.position(("former_ids", number)), "duplicate-id",
                          f"'{former}' is the id of records/{former}.yml; a former id must not be a current one")
-            elif seen.setdefault(former, loaded.data["id"]) != loaded.data["id"]:
+            elif seen.setdefault(former, refs.id) != refs.id:
                 yield at(loaded.file, loaded.position(("former_ids", number)), "duplicate-id",
                          f"'{former}' is also a former id of '{seen[former]}'; keep it on one")
 
 
 def _links(records: list[Loaded], record_ids: set[str]) -> Iterator[Problem]:
     """Each link names another record by its current id."""
-    former = {old: loaded.data["id"] for loaded in records for old in loaded.data.get("former_ids", [])}
+    former = {old: refs.id for refs in map(references, records) for old in refs.former_ids}
     advice: Callable[[str], str] | None = None
     for loaded in records:
-        for number, link in enumerate(loaded.data.get("links", [])):
-            other = link["event"]
-            if other == loaded.data["id"]:
+        refs = references(loaded)
+        for number, other in enumerate(refs.links):
+            if other == refs.id:
                 message = "a record cannot link to itself; name the other event's id"
             elif other in former:
                 message = f"'{other}' is a former id; link to the record's current id, '{former[other]}'"

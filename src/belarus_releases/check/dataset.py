@@ -26,8 +26,10 @@ from belarus_releases.check.officials import forms_key, official_problems, regis
 from belarus_releases.check.per_file import (
     Compact,
     FileCheck,
+    Undecoded,
     check_compact,
     check_file,
+    decoded,
     failed_check,
     guarded,
     internal_error,
@@ -40,6 +42,7 @@ from belarus_releases.check.yaml_reader import NO_POSITIONS, Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.memory import give_back_free_memory, lasting_objects, setting_aside
 from belarus_releases.problems import JsonPath, Problem
+from belarus_releases.record import References
 
 __all__ = ["CheckResult", "FileCheck", "capped", "check_dataset", "check_file", "check_record_files", "guarded",
            "internal_error", "load_assertions"]
@@ -110,7 +113,7 @@ def _check_registry(layout: Layout, result: CheckResult, path: Path, schema: str
         return Loaded(relative)
     entry = cache.known(relative, os.path.join(layout.root, relative))
     checked = (_kept(cache, check_compact(layout, relative, schema, cache.now), layout) if entry is None
-               else _from_cache(layout, relative, entry))
+               else _from_cache(layout, relative, entry, record=False))
     result.files_checked += 1
     result.problems.extend(checked.problems)
     # a registry with any problem is left out of the rules that need it, so that it hides nothing else
@@ -231,28 +234,32 @@ def _record_checks(layout: Layout, names: list[str], cache: CheckCache,
             for name in names:
                 if name in found:
                     entry = found.pop(name)
-                    yield _from_cache(layout, name, entry), entry.digest
+                    yield _from_cache(layout, name, entry, record=True), entry.digest
                     continue
                 compact = next(fresh, None)
                 if compact is None or compact.file != name:
                     raise RuntimeError(f"the per-file check gave {compact and compact.file!r} for {name!r}")
                 # decoded now, while the workers check the next files: every rule across records reads it
-                yield guarded(name, partial(_kept, cache, compact, layout), failed_check), compact.digest
+                yield guarded(name, partial(_kept, cache, compact, layout, record=True), failed_check), compact.digest
         for _ in fresh:  # none is left: this ends the pool now (its threads would keep the rules' pools from forking)
             raise RuntimeError("the per-file check gave more results than it was given files")
     finally:
         checked.close()  # on an error, too: the workers stop at once, not after every file
 
 
-def _kept(cache: CheckCache, fresh: Compact, layout: Layout) -> FileCheck:
+def _kept(cache: CheckCache, fresh: Compact, layout: Layout, *, record: bool = False) -> FileCheck:
     """A file checked now, restored (its data decoded), and kept in the cache."""
-    restored = restore(fresh, layout.root)
+    restored = restore(fresh, layout.root, record=record)
     cache.put(fresh.digest, fresh.stat, (fresh.in_shape, fresh.read_problems, fresh.problems, restored.loaded), fresh.file)
     return restored
 
 
-def _from_cache(layout: Layout, name: str, entry: RecordEntry) -> FileCheck:
-    loaded = Loaded(name, entry.data, NO_POSITIONS, NO_POSITIONS, NO_POSITIONS, restored(entry.read_problems), layout.root)
+def _from_cache(layout: Layout, name: str, entry: RecordEntry, *, record: bool) -> FileCheck:
+    """A file checked before, as the cache has it: a record's data decoded only if something reads it."""
+    problems = restored(entry.read_problems)
+    loaded = (Undecoded.of(name, entry.data, entry.references and References._make(entry.references), problems,
+                           layout.root) if record
+              else Loaded(name, decoded(entry.data), NO_POSITIONS, NO_POSITIONS, NO_POSITIONS, problems, layout.root))
     return FileCheck(loaded, restored(entry.problems), entry.in_shape)
 
 

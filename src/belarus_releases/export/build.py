@@ -32,7 +32,7 @@ from belarus_releases.export.build_state import Build, BuildResult, Progress
 from belarus_releases.export.database import ORDER, DatabaseJob, Rows, incremental_job, job
 from belarus_releases.export.downloads import PACKAGE_ZIP, link_or_copy
 from belarus_releases.export.files import Values, write_table_values
-from belarus_releases.export.flatten import flatten_values, inputs, table_values
+from belarus_releases.export.flatten import flatten_values, table_values
 from belarus_releases.export.incremental import Doubt, Plan, build_key, input_digests, plan, record_digests, verify
 from belarus_releases.export.package_verifier import PackageVerifier
 from belarus_releases.export.package_zip import PackageZip
@@ -43,6 +43,7 @@ from belarus_releases.export.sqlite import read_only
 from belarus_releases.layout import Layout
 from belarus_releases.memory import give_back_free_memory, lasting_objects, setting_aside
 from belarus_releases.problems import Problem
+from belarus_releases.record import references
 from belarus_releases.tables import BY_NAME, TABLES
 
 __all__ = ["STEPS", "BuildResult", "build_dataset"]
@@ -85,8 +86,8 @@ def _checked_and_built(layout: Layout, database: DatabaseJob, allow_removals: bo
     if not result.ok or metadata is None or assertions is None:
         return result
     sources = input_digests(layout, result.check.digests)
-    key, digests = build_key(sources), record_digests(layout, result.check)
-    event_ids = [str(loaded.data["id"]) for loaded in result.check.records]
+    event_ids = [references(loaded).id for loaded in result.check.records]
+    key, digests = build_key(sources), record_digests(layout, result.check, event_ids)
     build = Build(layout, result, metadata, assertions, allow_removals, progress, database, key,
                    digests, sources, event_ids, plan(layout, key, digests) if incremental else None)
     try:
@@ -207,9 +208,9 @@ def _from_previous(build: Build, plan: Plan, folder: Path, settled: Callable[[],
 
 def _changed_rows(check: CheckResult, plan: Plan) -> dict[str, list[Values]]:
     """The rows of the changed records, by table (made here, so that nothing of the records outlives the call)."""
-    records, _, _, quote_texts = inputs(check)
-    changed_records = [record for record in records if record["id"] in plan.changed]
-    return {table.name: table_values(table, changed_records, [], [], quote_texts) for table in TABLES if table.contributor}
+    changed_records = [loaded.data for loaded in check.records if references(loaded).id in plan.changed]
+    return {table.name: table_values(table, changed_records, [], [], check.quote_texts)
+            for table in TABLES if table.contributor}
 
 
 def _splice(build: Build, plan: Plan, folder: Path, previous: sqlite3.Connection, touched: frozenset[str],

@@ -98,13 +98,13 @@ def _add(digest: Any, name: str, content_digest: bytes) -> None:
     digest.update(content_digest)
 
 
-def record_digests(layout: Layout, check: CheckResult) -> dict[str, str]:
-    """The SHA-256 of each record's file, by record id: of the bytes the check read, which the build publishes
-    (read again only when the check did not keep it)."""
+def record_digests(layout: Layout, check: CheckResult, ids: list[str]) -> dict[str, str]:
+    """The SHA-256 of each record's file, by record id (`ids`: those of check.records, in order): of the bytes the
+    check read, which the build publishes (read again only when the check did not keep it)."""
     def digest(file: str) -> bytes:
         return check.digests.get(file) or hashlib.sha256((layout.root / file).read_bytes()).digest()
 
-    return {str(loaded.data["id"]): digest(loaded.file).hex() for loaded in check.records}
+    return {record_id: digest(loaded.file).hex() for record_id, loaded in zip(ids, check.records, strict=True)}
 
 
 def plan(layout: Layout, key: str, digests: dict[str, str]) -> Plan | None:
