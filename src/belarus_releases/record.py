@@ -43,6 +43,11 @@ def references(loaded: Loaded) -> References:
     return data_references(loaded.data)
 
 
+def record_id(loaded: Loaded) -> str:
+    """A record's id, from its references when it has them (its data may be undecoded), else from its data."""
+    return cast(str, loaded.references.id if loaded.references is not None else loaded.data["id"])
+
+
 def data_references(record: dict[str, Any]) -> References:
     return References(record["id"], tuple(record.get("former_ids", ())),
                       tuple(link["event"] for link in record.get("links", ())), tuple(person_references(record)),

@@ -34,8 +34,8 @@ FORMAT = 7  # raise whenever what is stored changes meaning
 MAGIC = b"belarus-releases check cache\n"
 # Each file is written and read frame by frame: the other entries, then the records' entries CHUNK at a time, then an
 # end mark. Each frame is one marshal dump with its length and CRC-32, so that neither writing nor reading ever
-# holds the bytes of the whole file (140 MB for 100,000 records), only those of one frame. A text used by many
-# records of a frame (a field name, a date, a person) is written once and read back as one object for all of them.
+# holds the bytes of the whole file (160 MB for 100,000 records), only those of one frame. Inside it, each record's
+# data is marshalled bytes of its own, decoded only if read (cache.py).
 CACHE_FILE = "check.marshal"
 CHANGES_FILE = "check.changes"
 CHUNK = 4096

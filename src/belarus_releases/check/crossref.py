@@ -17,16 +17,19 @@ def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sou
     """Problems across files. A registry that is missing or invalid (data None) is left out of the checks that need it,
     so one mistake in it hides nothing else; unused entries only when `complete` (every record was readable and valid).
     `record_ids` are the ids of every record file, valid or not, which links may name."""
-    problems = [*_duplicates(people, sources), *_former_ids(records, set(record_ids)), *_links(records, set(record_ids))]
+    # what the rules read of each record, made once (a record from the check's cache has it without its data)
+    referenced = [(loaded, references(loaded)) for loaded in records]
+    problems = [*_duplicates(people, sources), *_former_ids(referenced, set(record_ids)),
+                *_links(referenced, set(record_ids))]
     used_people: set[str] = set()  # filled by _dangling, read only when the registry is valid
     cited: set[str] = set()
     if people.data is not None:
         person_ids = {entry["id"] for entry in entries(people, "people")}
-        problems.extend(_dangling(records, _people, person_ids, used_people, "unknown-person",
+        problems.extend(_dangling(referenced, _people, person_ids, used_people, "unknown-person",
                                   "no person with id '{}' in registry/people.yml; add them there or fix the id"))
     if sources.data is not None:
         source_files = {entry["file"] for entry in entries(sources, "sources")}
-        problems.extend(_dangling(records, source_references, source_files, cited, "unknown-source",
+        problems.extend(_dangling(referenced, source_references, source_files, cited, "unknown-source",
                                   "'{}' is not listed in registry/sources.yml; add an entry for it there or fix the name"))
         problems.extend(_evidence_files(people, source_files))
         problems.extend(_source_files(layout, sources))
@@ -36,17 +39,20 @@ def crossref_problems(layout: Layout, records: list[Loaded], people: Loaded, sou
     return problems
 
 
+Referenced = list[tuple[Loaded, References]]
+
+
 def _people(refs: References) -> Iterable[tuple[str, JsonPath]]:
     return refs.people
 
 
-def _dangling(records: list[Loaded], named: Callable[[References], Iterable[tuple[str, JsonPath]]],
+def _dangling(referenced: Referenced, named: Callable[[References], Iterable[tuple[str, JsonPath]]],
               known: set[str], used: set[str], type_: str, message: str) -> Iterator[Problem]:
     """References to what `known` does not hold; every name referenced goes into `used` (one walk for both)."""
     ordered = functools.cache(lambda: sorted(known))
     advice = _advice(lambda name: ordered())
-    for loaded in records:
-        for name, path in named(references(loaded)):
+    for loaded, refs in referenced:
+        for name, path in named(refs):
             used.add(name)
             if name not in known:
                 yield at(loaded.file, loaded.position(path), type_, message.format(name) + advice(name))
@@ -122,11 +128,10 @@ def _unused(registry: Loaded, key: str, field: str, used: set[str], message: str
                      f"'{entry[field]}': {message}; cite it from a record or remove it")
 
 
-def _former_ids(records: list[Loaded], record_ids: set[str]) -> Iterator[Problem]:
+def _former_ids(referenced: Referenced, record_ids: set[str]) -> Iterator[Problem]:
     """A former id still resolves to one record only: it is nobody's current id and no other record's former id."""
     seen: dict[str, str] = {}
-    for loaded in records:
-        refs = references(loaded)
+    for loaded, refs in referenced:
         for number, former in enumerate(refs.former_ids):
             # a position only for a problem: finding one may mean reading the file again
             if former in record_ids:
@@ -137,12 +142,11 @@ def _former_ids(records: list[Loaded], record_ids: set[str]) -> Iterator[Problem
                          f"'{former}' is also a former id of '{seen[former]}'; keep it on one")
 
 
-def _links(records: list[Loaded], record_ids: set[str]) -> Iterator[Problem]:
+def _links(referenced: Referenced, record_ids: set[str]) -> Iterator[Problem]:
     """Each link names another record by its current id."""
-    former = {old: refs.id for refs in map(references, records) for old in refs.former_ids}
+    former = {old: refs.id for _, refs in referenced for old in refs.former_ids}
     advice: Callable[[str], str] | None = None
-    for loaded in records:
-        refs = references(loaded)
+    for loaded, refs in referenced:
         for number, other in enumerate(refs.links):
             if other == refs.id:
                 message = "a record cannot link to itself; name the other event's id"

@@ -248,9 +248,11 @@ def _record_checks(layout: Layout, names: list[str], cache: CheckCache,
 
 
 def _kept(cache: CheckCache, fresh: Compact, layout: Layout, *, record: bool = False) -> FileCheck:
-    """A file checked now, restored (its data decoded), and kept in the cache."""
-    restored = restore(fresh, layout.root, record=record)
-    cache.put(fresh.digest, fresh.stat, (fresh.in_shape, fresh.read_problems, fresh.problems, restored.loaded), fresh.file)
+    """A file checked now, restored (its data decoded), and kept in the cache (a `record` in the schema's shape with
+    its references, made from its data when the cache is saved)."""
+    restored = restore(fresh, layout.root)
+    cache.put(fresh.digest, fresh.stat, (fresh.in_shape, fresh.read_problems, fresh.problems, restored.loaded), fresh.file,
+              record=record and fresh.in_shape)
     return restored
 
 

@@ -24,7 +24,6 @@ from belarus_releases.check.yaml_reader import NO_POSITIONS, Loaded, load_read, 
 from belarus_releases.layout import Layout
 from belarus_releases.memory import no_garbage_collection
 from belarus_releases.problems import Problem
-from belarus_releases.record import data_references
 
 T = TypeVar("T")
 
@@ -94,13 +93,11 @@ def check_compact(layout: Layout, relative: str, schema: str, now: int) -> Compa
     return guarded(relative, stage, lambda problem: Compact(relative, False, (), stored([problem]), None, None, None))
 
 
-def restore(compact: Compact, root: Path, *, record: bool = False) -> FileCheck:
+def restore(compact: Compact, root: Path) -> FileCheck:
     """A compact check as a FileCheck holding no positions: a rule that asks where something stands has the file
-    read again from under `root` (Loaded.position). A `record` in the schema's shape has its references too."""
+    read again from under `root` (Loaded.position)."""
     data = None if compact.blob is None else decoded(compact.blob)
-    references = data_references(data) if record and compact.in_shape and isinstance(data, dict) else None
-    loaded = Loaded(compact.file, data, NO_POSITIONS, NO_POSITIONS, NO_POSITIONS, restored(compact.read_problems), root,
-                    references)
+    loaded = Loaded(compact.file, data, NO_POSITIONS, NO_POSITIONS, NO_POSITIONS, restored(compact.read_problems), root)
     return FileCheck(loaded, restored(compact.problems), compact.in_shape)
 
 

@@ -43,7 +43,7 @@ from belarus_releases.export.sqlite import read_only
 from belarus_releases.layout import Layout
 from belarus_releases.memory import give_back_free_memory, lasting_objects, setting_aside
 from belarus_releases.problems import Problem
-from belarus_releases.record import references
+from belarus_releases.record import record_id
 from belarus_releases.tables import BY_NAME, TABLES
 
 __all__ = ["STEPS", "BuildResult", "build_dataset"]
@@ -86,7 +86,7 @@ def _checked_and_built(layout: Layout, database: DatabaseJob, allow_removals: bo
     if not result.ok or metadata is None or assertions is None:
         return result
     sources = input_digests(layout, result.check.digests)
-    event_ids = [references(loaded).id for loaded in result.check.records]
+    event_ids = [record_id(loaded) for loaded in result.check.records]
     key, digests = build_key(sources), record_digests(layout, result.check, event_ids)
     build = Build(layout, result, metadata, assertions, allow_removals, progress, database, key,
                    digests, sources, event_ids, plan(layout, key, digests) if incremental else None)
@@ -208,7 +208,7 @@ def _from_previous(build: Build, plan: Plan, folder: Path, settled: Callable[[],
 
 def _changed_rows(check: CheckResult, plan: Plan) -> dict[str, list[Values]]:
     """The rows of the changed records, by table (made here, so that nothing of the records outlives the call)."""
-    changed_records = [loaded.data for loaded in check.records if references(loaded).id in plan.changed]
+    changed_records = [loaded.data for loaded in check.records if record_id(loaded) in plan.changed]
     return {table.name: table_values(table, changed_records, [], [], check.quote_texts)
             for table in TABLES if table.contributor}
 
