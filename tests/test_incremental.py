@@ -20,7 +20,7 @@ import pytest
 
 from belarus_releases.check.dataset import check_dataset
 from belarus_releases.export import build as build_module
-from belarus_releases.export import database_job, database_work, datapackage, package_zip, splice
+from belarus_releases.export import database_job, database_work, datapackage, package_recheck, package_zip, splice
 from belarus_releases.export import publish as publish_module
 from belarus_releases.export.build import build_dataset
 from belarus_releases.export.downloads import CHART
@@ -447,6 +447,26 @@ def test_a_rebuild_after_one_change_decodes_that_records_data_alone(fixture_buil
     assert build_dataset(fixture_built, cache=True).ok
     records = checked[-1]
     assert [loaded.file for loaded in records if "data" in vars(loaded)] == [f"records/{COALE}.yml"]
+
+
+def test_a_rebuild_after_an_edit_reads_no_table_of_the_previous_release(fixture_built: Layout,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An event edited: the package is shown valid again by reading the new events.csv alone; the tables that refer
+    to the events are linked, and their references checked against the previous release's event ids, which its
+    manifest lists."""
+    previous = fixture_built.current.resolve()
+    read: list[Path] = []
+    real = package_recheck.check_rows
+
+    def spy(columns: Any, path: str, *rest: Any, **options: Any) -> Any:
+        read.append(Path(path))
+        return real(columns, path, *rest, **options)
+
+    monkeypatch.setattr(package_recheck, "check_rows", spy)
+    edit_record(fixture_built, COALE, "title: John Coale meets", "title: John Coale met")
+    again = build_dataset(fixture_built)
+    assert again.ok and again.release is not None
+    assert [(path.parent == previous, path.name) for path in read] == [(False, "events.csv")]
 
 
 def test_each_manifest_entry_is_its_files_size_and_digest(fixture_built: Layout) -> None:

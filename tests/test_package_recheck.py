@@ -194,13 +194,14 @@ def test_a_small_table_is_compared_on_its_first_lines_when_its_encoding_is_decla
     assert fast_verdict(new, new.parent) == dialects  # valid: only not compared without a declared encoding
 
 
-@pytest.mark.parametrize("linked_larger", [True, False])
-def test_a_linked_table_is_read_or_the_previous_keys_whichever_is_smaller(linked_larger: bool,
+@pytest.mark.parametrize(("linked_larger", "known"), [(True, False), (False, False), (True, True)])
+def test_a_linked_table_is_read_or_the_previous_keys_whichever_is_smaller(linked_larger: bool, known: bool,
                                                                           previous: tuple[Path, Dialects],
                                                                           tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """visits referred to people's keys before; people changed: either visits is read again, or (when it is the
-    larger file) the previous people.csv, whose keys must all still be there."""
+    larger file) the previous people.csv, whose keys must all still be there; or, when they are `known` (as the
+    build knows the previous events' ids), neither."""
     from belarus_releases.export import package_recheck
 
     folder, dialects = previous
@@ -208,7 +209,7 @@ def test_a_linked_table_is_read_or_the_previous_keys_whichever_is_smaller(linked
     real, real_size = package_recheck.check_rows, os.path.getsize
 
     def spy(columns: Any, path: str, *args: Any, **kwargs: Any) -> Any:
-        read.append(os.path.relpath(path, tmp_path.parent))
+        read.append(path)
         return real(columns, path, *args, **kwargs)
 
     def size(path: Any) -> int:
@@ -216,9 +217,11 @@ def test_a_linked_table_is_read_or_the_previous_keys_whichever_is_smaller(linked
 
     monkeypatch.setattr(package_recheck, "check_rows", spy)
     monkeypatch.setattr(os.path, "getsize", size)
+    keys = {("people", ("id",)): {(f"p{n:05d}",) for n in range(ROWS)}} if known else None
     descriptor = _next(folder, tmp_path / "next", {"people.csv": lambda text: text + f"{LAST}y,5,2001-02-03,\n"})
-    assert shown_valid_again(descriptor, descriptor.parent, folder, dialects) == dialects
-    expected = ["people.csv", "people.csv"] if linked_larger else ["people.csv", "visits.csv"]
-    assert sorted(os.path.basename(path) for path in read) == expected
+    assert shown_valid_again(descriptor, descriptor.parent, folder, dialects, keys) == dialects
+    expected = [("new", "people.csv"), *([] if known else [("previous", "people.csv")] if linked_larger
+                                         else [("new", "visits.csv")])]
+    assert sorted(("new" if Path(path).is_relative_to(tmp_path) else "previous", Path(path).name) for path in read) == expected
     gone = _next(folder, tmp_path / "gone", {"people.csv": lambda text: text.replace(f"{LAST},", "p9,")})
-    assert shown_valid_again(gone, gone.parent, folder, dialects) is None
+    assert shown_valid_again(gone, gone.parent, folder, dialects, keys) is None

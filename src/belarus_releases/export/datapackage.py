@@ -12,12 +12,12 @@ Data Package v2 is not used because frictionless-py does not implement it (frict
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from belarus_releases.check.metadata import database_name, table_metadata
-from belarus_releases.export.package_check import Dialects, fast_verdict
+from belarus_releases.export.package_check import Dialects, Key, Target, fast_verdict
 from belarus_releases.export.package_recheck import shown_valid_again
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
@@ -112,18 +112,19 @@ def validate_package(descriptor_path: Path, basepath: Path, *, shown_in: str = "
 
 
 def verified_package(descriptor_path: Path, basepath: Path, *, shown_in: str = "", previous: Path | None = None,
-                     dialects: Dialects | None = None,
+                     dialects: Dialects | None = None, known: Mapping[Target, set[Key]] | None = None,
                      fast: Callable[[Path, Path], Dialects | None] | None = None) -> tuple[list[Problem], Dialects | None]:
     """The problems of the written package, and the CSV dialect of each table when it was shown valid fast.
 
     A package that export/package_check.py shows valid has no error for Frictionless to find (tests compare
     both), so Frictionless itself runs only for the others: for the verdict and the words of every error. With
     `previous`, a release shown valid whose tables were read with `dialects`, a package that differs from it only in
-    some tables' rows is shown valid by checking what differs (export/package_recheck.py). `fast`: how the fast
+    some tables' rows is shown valid by checking what differs (export/package_recheck.py; `known`: key values of the
+    previous tables, known without reading them). `fast`: how the fast
     verdict is reached, fast_verdict by default (export/package_verifier.py gives the one it reached beside the
     build)."""
     if previous is not None and dialects:
-        again = shown_valid_again(descriptor_path, basepath, previous, dialects)
+        again = shown_valid_again(descriptor_path, basepath, previous, dialects, known)
         if again is not None:
             return [], again
     found = (fast or fast_verdict)(descriptor_path, basepath)

@@ -24,6 +24,7 @@ import csv
 import io
 import json
 import os
+from collections.abc import Mapping
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
@@ -50,17 +51,20 @@ HEAD_LIMIT = 1 << 22  # a head whose 100 lines are longer than this is not compa
 SNIFFED_FROM = ",\t;|"  # the delimiters Frictionless's CSV parser lets csv.Sniffer choose from when none is declared
 
 
-def shown_valid_again(descriptor: Path, folder: Path, previous: Path, dialects: Dialects) -> Dialects | None:
+def shown_valid_again(descriptor: Path, folder: Path, previous: Path, dialects: Dialects,
+                      known: Mapping[Target, set[Key]] | None = None) -> Dialects | None:
     """The dialects of the package in `folder` (the previous release's, in `previous`, recorded as `dialects`) when
-    it is shown valid from what changed; None when it is not (then check it in full)."""
+    it is shown valid from what changed; None when it is not (then check it in full). `known`: key values of the
+    previous release's tables known without reading them (the build's manifest lists its events' ids)."""
     try:
         with no_garbage_collection():  # as for the full check (package_check.checked_package)
-            return _recheck(descriptor, folder, previous, dialects)
+            return _recheck(descriptor, folder, previous, dialects, known or {})
     except Exception:  # NotShown, an unreadable file, a descriptor not as expected: the full check will say
         return None
 
 
-def _recheck(descriptor: Path, folder: Path, previous: Path, dialects: Dialects) -> Dialects:
+def _recheck(descriptor: Path, folder: Path, previous: Path, dialects: Dialects,
+             known: Mapping[Target, set[Key]]) -> Dialects:
     text = descriptor.read_bytes()
     if text != (previous / descriptor.name).read_bytes():
         raise NotShown("the descriptor is not the previous release's")
@@ -88,7 +92,7 @@ def _recheck(descriptor: Path, folder: Path, previous: Path, dialects: Dialects)
                                cells=name in changed)
             wanted.extend((target, values) for target, values in found if (name, target) in joins)
     references_resolve(wanted, keys)
-    _no_key_went(kept, columns, previous, paths, dialects, keys)
+    _no_key_went(kept, columns, previous, paths, dialects, keys, known)
     return dialects
 
 
@@ -107,11 +111,12 @@ def _by_previous_keys(joins: list[tuple[str, Target]], changed: set[str], previo
 
 
 def _no_key_went(kept: set[Target], columns: dict[str, Columns], previous: Path, paths: dict[str, str],
-                 dialects: Dialects, keys: dict[Target, set[Key]]) -> None:
+                 dialects: Dialects, keys: dict[Target, set[Key]], known: Mapping[Target, set[Key]]) -> None:
     """Raise NotShown unless every key value a linked table may refer to in the previous release is still there:
-    reading the previous file's keys of one new table instead of every linked table that refers to it."""
-    before: dict[Target, set[Key]] = {}
-    for referred in sorted({name for name, _ in kept}):
+    reading the previous file's keys of one new table instead of every linked table that refers to it (or taking
+    them from `known`)."""
+    before: dict[Target, set[Key]] = {target: known[target] for target in kept if target in known}
+    for referred in sorted({name for name, _ in kept} - {name for name, _ in before}):
         fields = {target[1] for target in kept if target[0] == referred}
         check_rows(columns[referred], str(previous / paths[referred]), dialects[referred], fields, before, cells=False)
     if any(not before[target] <= keys[target] for target in kept):

@@ -18,10 +18,11 @@ from belarus_releases.export.datapackage import datapackage_descriptor, verified
 from belarus_releases.export.downloads import DATAPACKAGE, PACKAGE_ZIP, ZIPPED, copy_source_texts, table_files
 from belarus_releases.export.flatten import source_entries
 from belarus_releases.export.incremental import Plan, file_entry, release_entry, write_manifest
-from belarus_releases.export.package_check import Dialects
+from belarus_releases.export.package_check import Dialects, Key, Target
 from belarus_releases.export.package_zip import PackageZip
 from belarus_releases.export.publish import EarlySync
 from belarus_releases.problems import Problem
+from belarus_releases.tables import BY_NAME
 
 
 def descriptor_written(build: Build, folder: Path) -> Path:
@@ -79,12 +80,21 @@ def verified(build: Build, folder: Path, plan: Plan | None,
     else:
         verdict = verified_package(folder / DATAPACKAGE, folder, shown_in=shown_in,
                                    previous=plan.previous if plan else None,
-                                   dialects=plan.manifest.get("dialects") if plan else None)
+                                   dialects=plan.manifest.get("dialects") if plan else None, known=published_keys(plan))
     build.progress("database")
     build.database.parquet_written()
     package.add(table_files(("parquet",)))
     package.write(folder / PACKAGE_ZIP, ZIPPED)
     return verdict
+
+
+def published_keys(plan: Plan | None) -> dict[Target, set[Key]]:
+    """The previous release's event ids, by the key the other tables refer to: its records, which its manifest lists
+    (its files are checked against it meanwhile), one event each; its events.csv is then not read for them."""
+    if plan is None:
+        return {}
+    events = BY_NAME["events"]
+    return {(events.name, events.primary_key): {(record_id,) for record_id in plan.manifest["records"]}}
 
 
 def same_sources(build: Build, files: list[str], plan: Plan | None) -> dict[str, Path]:
