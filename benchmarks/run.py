@@ -210,6 +210,8 @@ def main() -> None:
                                "options": {key: str(value) if isinstance(value, Path) else value
                                            for key, value in vars(options).items()}, "sizes": {}}
     options.out.mkdir(parents=True, exist_ok=True)
+    if options.workdir:  # made if it is not there yet, as --out is
+        options.workdir.mkdir(parents=True, exist_ok=True)
     results["machine"]["bytecode_compiled"] = compiled()
     for count in options.records:
         with tempfile.TemporaryDirectory(dir=options.workdir, prefix=f"bench-{count}-") as folder:
