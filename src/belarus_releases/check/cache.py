@@ -45,6 +45,7 @@ from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.memory import lasting_objects, no_garbage_collection
 from belarus_releases.problems import Problem
+from belarus_releases.record import data_references
 
 StoredProblem = tuple[str, int, int, str, str]
 Stat = tuple[int, int, int, int]  # inode, size, modification and change times (ns)
@@ -72,13 +73,13 @@ class RecordEntry(NamedTuple):
     officials: tuple[Any, tuple[StoredProblem, ...]] | None = None  # by what else they depend on (officials.py)
     stat: Stat | None = None  # the file's status when these bytes were read, when trusted (stat_key)
     settled_in: Any = None  # the context the quote and official rules last both ran on it in (`settled`)
-    # what the rules across records read of a record (record.References, as a plain tuple: marshal takes no
-    # NamedTuple), when in the schema's shape
+    # what the rules across records read of a record (record.References), when in shape (until saved, for a file
+    # checked now: whether it is such a record)
     references: Any = None
 
 
-DATA, QUOTES, OFFICIALS, STAT, SETTLED_IN = (RecordEntry._fields.index(name)
-                                            for name in ("data", "quotes", "officials", "stat", "settled_in"))
+DATA, QUOTES, OFFICIALS, STAT, SETTLED_IN, REFERENCES = (
+    RecordEntry._fields.index(name) for name in ("data", "quotes", "officials", "stat", "settled_in", "references"))
 
 
 def _with(entry: tuple[Any, ...], field: int, value: Any) -> tuple[Any, ...]:
@@ -181,13 +182,13 @@ class CheckCache:
         self.records[relative] = entry
         return RecordEntry(*entry)
 
-    def put(self, digest: bytes | None, stat: Stat | None, entry: tuple[bool, Any, Any, Loaded], relative: str,
-            references: tuple[Any, ...] | None = None) -> None:
+    def put(self, digest: bytes | None, stat: Stat | None, entry: tuple[bool, Any, Any, Loaded], relative: str, *,
+            record: bool = False) -> None:
         """Keep what was found in a file's bytes (`digest`; None: not to be kept): in_shape, read problems,
-        problems, and what was loaded, whose data is read when the cache is saved (by then the check has read it);
-        and a record's `references`."""
+        problems, and what was loaded, whose data is read when the cache is saved (by then the check has read it;
+        the references of a `record` are made from it then: until then they would be held for every record)."""
         if digest is not None and self.enabled:
-            self.records[relative] = (digest, *entry, None, None, stat, None, references)
+            self.records[relative] = (digest, *entry, None, None, stat, None, record)
             self._changed = True
 
     def quotes(self, relative: str) -> tuple[QuoteResult, ...] | None:
@@ -287,7 +288,11 @@ class CheckCache:
 
 
 def _plain(entries: Iterable[tuple[str, tuple[Any, ...]]]) -> Iterator[tuple[str, tuple[Any, ...]]]:
-    """Record entries as stored: of a file checked now, its data marshalled, not the Loaded."""
+    """Record entries as stored: of a file checked now, its data marshalled (not the Loaded) and, for a record, its
+    references (as a plain tuple: marshal takes no NamedTuple)."""
     for relative, entry in entries:
         loaded = entry[DATA]
-        yield relative, _with(entry, DATA, marshal.dumps(loaded.data)) if isinstance(loaded, Loaded) else entry
+        if isinstance(loaded, Loaded):
+            references = tuple(data_references(loaded.data)) if entry[REFERENCES] else None
+            entry = (*_with(entry, DATA, marshal.dumps(loaded.data))[:REFERENCES], references)
+        yield relative, entry

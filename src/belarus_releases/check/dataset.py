@@ -240,18 +240,19 @@ def _record_checks(layout: Layout, names: list[str], cache: CheckCache,
                 if compact is None or compact.file != name:
                     raise RuntimeError(f"the per-file check gave {compact and compact.file!r} for {name!r}")
                 # decoded now, while the workers check the next files: every rule across records reads it
-                yield guarded(name, partial(_kept, cache, compact, layout), failed_check), compact.digest
+                yield guarded(name, partial(_kept, cache, compact, layout, record=True), failed_check), compact.digest
         for _ in fresh:  # none is left: this ends the pool now (its threads would keep the rules' pools from forking)
             raise RuntimeError("the per-file check gave more results than it was given files")
     finally:
         checked.close()  # on an error, too: the workers stop at once, not after every file
 
 
-def _kept(cache: CheckCache, fresh: Compact, layout: Layout) -> FileCheck:
-    """A file checked now, restored (its data decoded), and kept in the cache (a record with its references)."""
+def _kept(cache: CheckCache, fresh: Compact, layout: Layout, *, record: bool = False) -> FileCheck:
+    """A file checked now, restored (its data decoded), and kept in the cache (a `record` in the schema's shape with
+    its references, made from its data when the cache is saved)."""
     restored = restore(fresh, layout.root)
     cache.put(fresh.digest, fresh.stat, (fresh.in_shape, fresh.read_problems, fresh.problems, restored.loaded), fresh.file,
-              fresh.references)
+              record=record and fresh.in_shape)
     return restored
 
 

@@ -24,7 +24,6 @@ from belarus_releases.check.yaml_reader import NO_POSITIONS, Loaded, load_read, 
 from belarus_releases.layout import Layout
 from belarus_releases.memory import no_garbage_collection
 from belarus_releases.problems import Problem
-from belarus_releases.record import data_references
 
 T = TypeVar("T")
 
@@ -62,9 +61,6 @@ class Compact(NamedTuple):
     blob: bytes | None  # the data, marshalled; None when the file holds no usable data
     digest: bytes | None  # SHA-256 of the bytes checked; None when the result is not to be kept
     stat: Stat | None  # the file's status when it was read, when it can stand for its bytes (cache.stat_key)
-    # a record's references (record.References, as a plain tuple), when in the schema's shape: made here, where the
-    # work is spread over the cores, for the cache
-    references: tuple[Any, ...] | None = None
 
 
 def check_file(layout: Layout, relative: str, schema: str) -> FileCheck:
@@ -89,11 +85,9 @@ def check_compact(layout: Layout, relative: str, schema: str, now: int) -> Compa
         raw = read_file(path)
         checked = _validated(layout, raw, relative, schema, quick=True)
         data = checked.loaded.data
-        in_shape_record = schema == "record" and checked.in_shape and isinstance(data, dict)
         return Compact(relative, checked.in_shape, stored(checked.loaded.problems), stored(checked.problems),
                        None if data is None else marshal.dumps(data),
-                       hashlib.sha256(raw).digest() if isinstance(raw, bytes) else None, stat_key(status, now),
-                       tuple(data_references(data)) if in_shape_record else None)
+                       hashlib.sha256(raw).digest() if isinstance(raw, bytes) else None, stat_key(status, now))
 
     # a checker failure may not happen again (it might be the memory or the disk), so it is not to be kept
     return guarded(relative, stage, lambda problem: Compact(relative, False, (), stored([problem]), None, None, None))
