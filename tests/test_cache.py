@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from belarus_releases.check import cache as cache_module
 from belarus_releases.check import cache_files as cache_files_module
 from belarus_releases.check import dataset as check_module
-from belarus_releases.check.cache_files import CACHE_FILE, CHANGES_FILE
+from belarus_releases.check.cache_files import CACHE_FILE, CHANGES_FILE, checker_key, read_entries
 from belarus_releases.check.characters import QUOTE_MARKS
 from belarus_releases.check.crossref import crossref_problems
 from belarus_releases.check.dataset import CheckResult, check_dataset
@@ -148,6 +148,21 @@ def test_after_one_change_only_that_records_data_is_decoded(dataset: Layout) -> 
     result = check_dataset(dataset, cache=True)
     assert result.ok and [loaded.file for loaded in result.records if "data" in vars(loaded)] == [SMITH]
     assert result == check_dataset(dataset)  # (which decodes every record: the same data)
+
+
+def test_the_cache_is_the_same_whether_it_kept_the_marshalled_data_or_marshalled_it_again(
+        dataset: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Few records: the cache keeps their data as the per-file check marshalled it; many: it marshals it again when
+    it saves. The entries are the same."""
+    def entries() -> Any:
+        return read_entries(dataset.cache / CACHE_FILE, checker_key(dataset))["records"]
+
+    check_dataset(dataset, cache=True)
+    kept = entries()
+    shutil.rmtree(dataset.cache)
+    monkeypatch.setattr(check_module, "KEEP_BYTES_UP_TO", 0)
+    check_dataset(dataset, cache=True)
+    assert entries() == kept and len(kept) == len(list(dataset.records.glob("*.yml"))) + 2  # and the registries
 
 
 def test_a_record_from_the_cache_is_the_loaded_record_it_stands_for(tmp_path: Path) -> None:

@@ -137,6 +137,9 @@ class CheckCache:
         self.sources: dict[str, tuple[Any, ...]] = {}
         self.people: tuple[Any, ...] = ()
         self._changed = False  # an entry made or changed
+        # the data of files checked now as their workers marshalled it, while `keep_bytes` says to keep it for the
+        # save (which marshals the others' again)
+        self._bytes: dict[str, bytes] | None = None
 
     @classmethod
     def off(cls) -> CheckCache:
@@ -182,13 +185,21 @@ class CheckCache:
         self.records[relative] = entry
         return RecordEntry(*entry)
 
+    def keep_bytes(self) -> None:
+        """From now on, keep the marshalled data `put` is given, for the save, which then marshals none of it again:
+        for a check of few records (dataset.KEEP_BYTES_UP_TO); many would hold their bytes beside their data."""
+        self._bytes = {}
+
     def put(self, digest: bytes | None, stat: Stat | None, entry: tuple[bool, Any, Any, Loaded], relative: str, *,
-            record: bool = False) -> None:
+            record: bool = False, marshalled: bytes | None = None) -> None:
         """Keep what was found in a file's bytes (`digest`; None: not to be kept): in_shape, read problems,
         problems, and what was loaded, whose data is read when the cache is saved (by then the check has read it;
-        the references of a `record` are made from it then: until then they would be held for every record)."""
+        the references of a `record` are made from it then: until then they would be held for every record); and
+        the data `marshalled`, when keep_bytes was called."""
         if digest is not None and self.enabled:
             self.records[relative] = (digest, *entry, None, None, stat, None, record)
+            if marshalled is not None and self._bytes is not None:
+                self._bytes[relative] = marshalled
             self._changed = True
 
     def quotes(self, relative: str) -> tuple[QuoteResult, ...] | None:
@@ -277,9 +288,11 @@ class CheckCache:
         # collector: the tuples made here would start collections that walk every record's data.)
         with no_garbage_collection():
             if self._generation is not None and len(changed) + len(dropped) <= len(self.records) // FEW_CHANGES:
-                write_changes(self.folder / CHANGES_FILE, self.key, self._generation, entries, _plain(changed), dropped)
+                write_changes(self.folder / CHANGES_FILE, self.key, self._generation, entries, _plain(changed, self._bytes),
+                              dropped)
                 return
-            write_entries(self.folder / CACHE_FILE, self.key, os.urandom(16), entries, _plain(self.records.items()))
+            write_entries(self.folder / CACHE_FILE, self.key, os.urandom(16), entries,
+                          _plain(self.records.items(), self._bytes))
         with suppress(OSError):
             (self.folder / CHANGES_FILE).unlink(missing_ok=True)  # made to the generation replaced
         for stale in self.folder.glob("check-*.marshal"):  # an earlier version's files, 13 MB for 10,000 records
@@ -287,12 +300,14 @@ class CheckCache:
                 stale.unlink()
 
 
-def _plain(entries: Iterable[tuple[str, tuple[Any, ...]]]) -> Iterator[tuple[str, tuple[Any, ...]]]:
-    """Record entries as stored: of a file checked now, its data marshalled (not the Loaded) and, for a record, its
-    references (as a plain tuple: marshal takes no NamedTuple)."""
+def _plain(entries: Iterable[tuple[str, tuple[Any, ...]]],
+           marshalled: Mapping[str, bytes] | None) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """Record entries as stored: of a file checked now, its data marshalled (as kept, else now), not the Loaded,
+    and, for a record, its references (as a plain tuple: marshal takes no NamedTuple)."""
     for relative, entry in entries:
         loaded = entry[DATA]
         if isinstance(loaded, Loaded):
             references = tuple(data_references(loaded.data)) if entry[REFERENCES] else None
-            entry = (*_with(entry, DATA, marshal.dumps(loaded.data))[:REFERENCES], references)
+            data = (marshalled or {}).get(relative) or marshal.dumps(loaded.data)
+            entry = (*_with(entry, DATA, data)[:REFERENCES], references)
         yield relative, entry

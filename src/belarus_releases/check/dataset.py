@@ -48,6 +48,10 @@ __all__ = ["CheckResult", "FileCheck", "capped", "check_dataset", "check_file", 
            "internal_error", "load_assertions"]
 MAX_PER_FILE = 50
 MANY_FILES = 200  # from this many record files on, they are checked on every core (see check_record_files)
+# Up to this many record files, the cache keeps each one's data as its worker marshalled it, for the save (at 10,000
+# records: 12 MB held, and 0.05 s less to save); past it, the save marshals the data again, so that a large check
+# never holds the bytes beside the data (120 MB at 100,000 records)
+KEEP_BYTES_UP_TO = 20_000
 
 
 @dataclass
@@ -140,6 +144,8 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
     result = CheckResult()
     names, result.problems = record_files(layout)
     store = CheckCache.open(layout) if cache else CheckCache.off()
+    if len(names) <= KEEP_BYTES_UP_TO:
+        store.keep_bytes()
     unusable = schema_file_problems(layout, known_valid=store.schemas_valid)
     if unusable:  # nothing can be validated without its schema: say what is missing, once
         result.problems = sorted(set(result.problems) | set(unusable.values()))
@@ -252,7 +258,7 @@ def _kept(cache: CheckCache, fresh: Compact, layout: Layout, *, record: bool = F
     its references, made from its data when the cache is saved)."""
     restored = restore(fresh, layout.root)
     cache.put(fresh.digest, fresh.stat, (fresh.in_shape, fresh.read_problems, fresh.problems, restored.loaded), fresh.file,
-              record=record and fresh.in_shape)
+              record=record and fresh.in_shape, marshalled=fresh.blob)
     return restored
 
 
