@@ -167,9 +167,8 @@ def _incremental(build: Build, plan: Plan, folder: Path) -> list[Problem]:
     core (hashlib lets go of the GIL): a file that differs is a Doubt, raised before anything is published."""
     if plan.previous != build.layout.current.resolve():
         raise Doubt("build/current changed since the plan was made")
-    # the events build/current publishes are its records, which its manifest lists (checked against its files
-    # meanwhile: a doubt builds in full, comparing with its events.csv)
-    problems = _removals(build, plan.manifest["records"])
+    # (its files are checked against its manifest meanwhile: a doubt builds in full, comparing with its events.csv)
+    problems = _removals(build, plan.published)
     if problems:
         return problems
     with ThreadPoolExecutor(1) as pool:

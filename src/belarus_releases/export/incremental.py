@@ -50,6 +50,12 @@ class Plan:
     changed: frozenset[str]  # ids of the records whose rows are made again (new or edited)
     dropped: frozenset[str]  # ids of the records whose rows in the previous release go (edited or removed)
 
+    @property
+    def published(self) -> list[str]:
+        """The ids of the events the previous release publishes: its records, one event each, which its manifest
+        lists (the build checks that release's files against the manifest before building on it)."""
+        return list(self.manifest["records"])
+
 
 def input_digests(layout: Layout, known: Mapping[str, bytes]) -> dict[str, str]:
     """The SHA-256 of every input file but the records, by its path relative to the root: those `known` has (the

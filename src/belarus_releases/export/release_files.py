@@ -89,12 +89,12 @@ def verified(build: Build, folder: Path, plan: Plan | None,
 
 
 def published_keys(plan: Plan | None) -> dict[Target, set[Key]]:
-    """The previous release's event ids, by the key the other tables refer to: its records, which its manifest lists
-    (its files are checked against it meanwhile), one event each; its events.csv is then not read for them."""
+    """The previous release's event ids, by the key the other tables refer to (its events.csv is then not read for
+    them)."""
     if plan is None:
         return {}
     events = BY_NAME["events"]
-    return {(events.name, events.primary_key): {(record_id,) for record_id in plan.manifest["records"]}}
+    return {(events.name, events.primary_key): {(record_id,) for record_id in plan.published}}
 
 
 def same_sources(build: Build, files: list[str], plan: Plan | None) -> dict[str, Path]:
