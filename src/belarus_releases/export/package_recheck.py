@@ -116,8 +116,9 @@ def _no_key_went(kept: set[Target], columns: dict[str, Columns], previous: Path,
     reading the previous file's keys of one new table instead of every linked table that refers to it (or taking
     them from `known`)."""
     before: dict[Target, set[Key]] = {target: known[target] for target in kept if target in known}
-    for referred in sorted({name for name, _ in kept} - {name for name, _ in before}):
-        fields = {target[1] for target in kept if target[0] == referred}
+    unknown = kept - set(before)
+    for referred in sorted({name for name, _ in unknown}):
+        fields = {target[1] for target in unknown if target[0] == referred}
         check_rows(columns[referred], str(previous / paths[referred]), dialects[referred], fields, before, cells=False)
     if any(not before[target] <= keys[target] for target in kept):
         raise NotShown("a key that a linked table may refer to is gone")
