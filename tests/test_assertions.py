@@ -6,6 +6,7 @@ event build/current publishes is refused unless run with --allow-removals (event
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -15,9 +16,10 @@ from belarus_releases.check.yaml_reader import load_file
 from belarus_releases.cli import cli
 from belarus_releases.export import assertions
 from belarus_releases.export.build import build_dataset
+from belarus_releases.export.incremental import MANIFEST
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES
-from build_support import nothing_built, published, snapshot, use_fixture_dataset
+from build_support import edit_record, nothing_built, published, snapshot, use_fixture_dataset
 
 SMITH = "2025-02-12-smith-visits-minsk"
 RENAMED = "2025-02-12-smith-in-minsk"
@@ -73,15 +75,33 @@ def test_removing_a_published_event_needs_allow_removals(fixture_built: Layout) 
 def test_a_rebuild_compares_with_the_records_the_live_manifest_lists(fixture_built: Layout,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A build after a few changes takes the published events from the live release's manifest (whose files are
-    checked against it meanwhile), without reading its events.csv again; it finds the same removal."""
-    def not_read(_: Layout) -> None:
-        raise AssertionError("build/current/events.csv was read")
+    checked against it meanwhile): its events.csv is read again only to confirm a removal the manifest shows."""
+    real = assertions.published_event_ids
+    read: list[Layout] = []
 
-    monkeypatch.setattr(assertions, "published_event_ids", not_read)
+    def spy(layout: Layout) -> Any:
+        read.append(layout)
+        return real(layout)
+
+    monkeypatch.setattr(assertions, "published_event_ids", spy)
+    edit_record(fixture_built, SMITH, "title: US Deputy Assistant", "title: The US Deputy Assistant")
+    assert build_dataset(fixture_built).ok and read == []
     _rename_smith(fixture_built)
     result = build_dataset(fixture_built)
-    assert [(p.file, p.type) for p in result.problems] == [(f"records/{SMITH}.yml", "events-removed")]
+    assert [(p.file, p.type) for p in result.problems] == [(f"records/{SMITH}.yml", "events-removed")] and read
     assert build_dataset(fixture_built, allow_removals=True).ok
+
+
+def test_a_removal_the_manifest_shows_is_confirmed_in_the_published_events(fixture_built: Layout) -> None:
+    """A manifest that lists an event its release does not publish (it checks the files, not this list) makes no
+    events-removed problem: events.csv, read then, has the last word."""
+    manifest_path = fixture_built.current.resolve() / MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["records"]["2025-01-01-never-published"] = "0" * 64
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    edit_record(fixture_built, SMITH, "title: US Deputy Assistant", "title: The US Deputy Assistant")
+    result = build_dataset(fixture_built)
+    assert result.ok, [p.to_text() for p in result.problems]
 
 
 def _rename_smith(dataset: Layout) -> None:

@@ -167,17 +167,19 @@ def test_the_cache_is_the_same_whether_it_kept_the_marshalled_data_or_marshalled
 
 def test_a_record_from_the_cache_is_the_loaded_record_it_stands_for(tmp_path: Path) -> None:
     """Its data is decoded once, when first read (the bytes then let go); it compares, copies and pickles as the
-    Loaded with that data would."""
+    Loaded with that data would, and a copy with other data has that data's references."""
     data = {"id": "2025-01-01-a", "sources": [{"file": "a.txt", "quotes": []}]}
     refs = data_references(data)
     stored = Undecoded.of("records/a.yml", marshal.dumps(data), refs, (), tmp_path)
-    plain = Loaded("records/a.yml", data, NO_POSITIONS, NO_POSITIONS, NO_POSITIONS, (), tmp_path, refs)
-    assert "data" not in vars(stored) and references(stored) == refs == references(replace(plain, references=None))
+    plain = Loaded("records/a.yml", data, NO_POSITIONS, NO_POSITIONS, NO_POSITIONS, (), tmp_path)
+    assert "data" not in vars(stored) and references(stored) == refs == references(plain)
     assert stored.data == data and stored.data is stored.data and "_blob" not in vars(stored)
     assert sorted(vars(stored)) == sorted(field.name for field in fields(Loaded))  # every field set, as __init__ would
     fresh = Undecoded.of("records/a.yml", marshal.dumps(data), refs, (), tmp_path)
-    assert fresh == plain and plain == fresh and pickle.loads(pickle.dumps(fresh)) == plain
-    assert replace(fresh, data=None).data is None and fresh != replace(plain, data={})
+    unpickled = pickle.loads(pickle.dumps(fresh))
+    assert fresh == plain and plain == fresh and "data" not in vars(unpickled) and unpickled == plain
+    other = replace(fresh, data={**data, "id": "2025-01-02-b"})
+    assert references(other).id == "2025-01-02-b" and fresh != other and replace(fresh, data=None).data is None
 
 
 def test_the_quote_and_official_rules_walk_again_only_records_whose_findings_may_differ(

@@ -44,7 +44,8 @@ def references(loaded: Loaded) -> References:
 
 
 def record_id(loaded: Loaded) -> str:
-    """A record's id, from its references when it has them (its data may be undecoded), else from its data."""
+    """A record's id, from its references when it has them (its data may be undecoded), else from its data (not
+    from `references`, which would make all of a record checked now's references for its id)."""
     return cast(str, loaded.references.id if loaded.references is not None else loaded.data["id"])
 
 

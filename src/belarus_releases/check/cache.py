@@ -300,14 +300,23 @@ class CheckCache:
                 stale.unlink()
 
 
+def _references(data: Any) -> tuple[Any, ...] | None:
+    """A record's references as stored (a plain tuple: marshal takes no NamedTuple); None should its data not be
+    what the schema says (a record without them has them made from its data, by the rules that read them)."""
+    try:
+        return tuple(data_references(data))
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
 def _plain(entries: Iterable[tuple[str, tuple[Any, ...]]],
            marshalled: Mapping[str, bytes] | None) -> Iterator[tuple[str, tuple[Any, ...]]]:
     """Record entries as stored: of a file checked now, its data marshalled (as kept, else now), not the Loaded,
-    and, for a record, its references (as a plain tuple: marshal takes no NamedTuple)."""
+    and, for a record, its references."""
     for relative, entry in entries:
         loaded = entry[DATA]
         if isinstance(loaded, Loaded):
-            references = tuple(data_references(loaded.data)) if entry[REFERENCES] else None
+            references = _references(loaded.data) if entry[REFERENCES] else None
             data = (marshalled or {}).get(relative) or marshal.dumps(loaded.data)
             entry = (*_with(entry, DATA, data)[:REFERENCES], references)
         yield relative, entry

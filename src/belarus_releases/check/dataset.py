@@ -168,13 +168,13 @@ def check_dataset(layout: Layout, *, cache: bool = False) -> CheckResult:
         # date, a typo'd field name, a bad quote) leave it usable, so that one run reports every problem.
         if checked.in_shape:
             result.records.append(checked.loaded)
-    give_back_free_memory()  # the records' marshalled bytes, freed as they were decoded
+    give_back_free_memory()  # the records' marshalled bytes, freed as they were decoded (but those the cache keeps)
     people, sources = result.people, result.sources
     assert people is not None and sources is not None and sources_read, "check_record_files runs `meanwhile` once"
     complete = len(result.records) == len(names)
     record_ids = [name.rpartition("/")[2].removesuffix(".yml") for name in names]  # a name is ID.yml (files.py)
-    # The rules across records read every record's data and make little garbage, but what they find (the quotes'
-    # texts) lives on: memory.py says why the collector is kept off both
+    # The rules across records read every record's references (and the data of the records they walk) and make
+    # little garbage, but what they find (the quotes' texts) lives on: memory.py says why the collector is kept off both
     with lasting_objects():
         result.problems += guarded(sources.file, lambda: crossref_problems(layout, result.records, people, sources,
                                                                            complete=complete, record_ids=record_ids),

@@ -119,10 +119,12 @@ class _DecodedWhenRead:
         if loaded is None:
             return self
         held = loaded.__dict__
-        if "data" not in held:
-            held["data"] = decoded(held["_blob"])
-            held.pop("_blob", None)
-        return held["data"]
+        blob = held.get("_blob")
+        if blob is None:  # (decoded, or set)
+            return held["data"]
+        data = held.setdefault("data", decoded(blob))  # two threads decoding at once both get the first's data
+        held.pop("_blob", None)
+        return data
 
     def __set__(self, loaded: Loaded, value: Any) -> None:
         loaded.__dict__["data"] = value

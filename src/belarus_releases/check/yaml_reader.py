@@ -80,9 +80,10 @@ class Loaded:
     # Set when the positions were dropped (or never kept, for a result from the cache): the folder to read the
     # file again from, the first time a later rule asks where something stands. Most records are never asked.
     root: Path | None = field(default=None, compare=False, repr=False)
-    # What the rules across records read of a record (record.References), when kept apart from its data: a record
-    # from the check's cache, whose data is decoded only if something reads it
-    references: Any = field(default=None, compare=False, repr=False)
+    # What the rules across records read of a record (record.References), when kept apart from its data: set only
+    # on a record from the check's cache (per_file.Undecoded), whose data is decoded only if something reads it; not
+    # an argument, so that a copy with other data (dataclasses.replace) reads its references from that data
+    references: Any = field(default=None, init=False, compare=False, repr=False)
 
     def position(self, path: JsonPath, *, key: bool = False) -> Position:
         """Where `path` stands, or its nearest ancestor that does (a missing field points at its parent)."""

@@ -52,8 +52,9 @@ class Plan:
 
     @property
     def published(self) -> list[str]:
-        """The ids of the events the previous release publishes: its records, one event each, which its manifest
-        lists (the build checks that release's files against the manifest before building on it)."""
+        """The ids of the events the previous release publishes: its records, one event each, as its manifest lists
+        them (the build checks that release's files against the manifest, not these ids: a removal they show is
+        confirmed in its events.csv, and a key gone from it fails the database's foreign key check)."""
         return list(self.manifest["records"])
 
 

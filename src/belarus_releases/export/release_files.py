@@ -99,7 +99,7 @@ def published_keys(plan: Plan | None) -> dict[Target, set[Key]]:
 
 def same_sources(build: Build, files: list[str], plan: Plan | None) -> dict[str, Path]:
     """The previous release's copy of each source document whose bytes are the same now (its verified digest in
-    the manifest is the one just taken of the file in sources/)."""
+    the manifest is the one the check took of the file in sources/)."""
     if plan is None:
         return {}
     previous, folder = plan.manifest["files"], build.layout.relative(build.layout.sources)
