@@ -49,10 +49,20 @@ def record_id(loaded: Loaded) -> str:
     return cast(str, loaded.references.id if loaded.references is not None else loaded.data["id"])
 
 
+def cited_files(loaded: Loaded) -> tuple[str, ...]:
+    """The source files a record cites, in order: from its references when it has them, else from its data (as
+    record_id, without making the rest)."""
+    return cast(tuple[str, ...], loaded.references.sources if loaded.references is not None else _cited(loaded.data))
+
+
 def data_references(record: dict[str, Any]) -> References:
     return References(record["id"], tuple(record.get("former_ids", ())),
                       tuple(link["event"] for link in record.get("links", ())), tuple(person_references(record)),
-                      tuple(source["file"] for source in record["sources"]))
+                      _cited(record))
+
+
+def _cited(record: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(source["file"] for source in record["sources"])
 
 
 def person_references(record: dict[str, Any]) -> Iterator[tuple[str, JsonPath]]:

@@ -26,7 +26,7 @@ from belarus_releases.check.workers import on_every_core
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.problems import JsonPath, Problem, at
-from belarus_releases.record import entries, name_forms, quotes, references, role_evidence
+from belarus_releases.record import cited_files, entries, name_forms, quotes, role_evidence
 
 RulesContext = tuple[bytes, tuple[bytes | None, ...]]
 """What the quote and official rules find in a record depends on besides the record: the people's name forms (their
@@ -103,7 +103,7 @@ def _quote_checks(records: list[Loaded], texts: SourceTexts, cache: CheckCache) 
     first)."""
     before = [cache.quotes(record.file) for record in records]  # each made from the cache's columns: once
     fresh = [number for number, known in enumerate(before) if known is None]
-    for file in {file for number in fresh for file in references(records[number]).sources if file in texts}:
+    for file in {file for number in fresh for file in cited_files(records[number]) if file in texts}:
         texts.text(file)  # made here, before any fork, so that workers share them
     found = dict(zip(fresh, on_every_core(partial(_looked_for, texts), fresh, lambda number: _quoted(records[number])),
                      strict=True))
@@ -231,7 +231,7 @@ def check_provenance(layout: Layout, records: list[Loaded], people: Loaded, sour
 
     Quotes are checked against any safe file under sources/, listed or not, so that a registry mistake hides nothing."""
     read = read or read_listed(layout, people, sources, cache, texts_made=False)
-    cited = [references(record).sources for record in records]
+    cited = [cited_files(record) for record in records]
     unlisted = sorted(set(itertools.chain.from_iterable(cited)) - set(read.listed))
     texts, unreadable = read.texts, list(read.unreadable)
     if unlisted:  # a mistake in the registry, reported with it: rare
