@@ -34,12 +34,12 @@ def removal_problems(layout: Layout, event_ids: Iterable[str], published: Collec
     """A problem for every event that build/current publishes and the new build would not, on its record's file.
     `published`: the ids build/current publishes, when known (its manifest lists them): its events.csv is then read
     only to confirm a removal."""
-    removed = sorted(set(published) - set(event_ids)) if published is not None else None
-    if removed or removed is None:  # (events said removed are confirmed in events.csv itself, read only then)
-        read, problem = published_event_ids(layout)
+    kept = set(event_ids)
+    if published is None or not kept.issuperset(published):  # a removal `published` shows: confirmed in events.csv
+        published, problem = published_event_ids(layout)
         if problem:
             return [problem]
-        removed = sorted(read - set(event_ids))
+    removed = sorted(set(published) - kept)
     shown = layout.relative(layout.output(EVENTS))
     return [Problem(layout.relative(layout.records / f"{event_id}.yml"), 0, 0, "events-removed",
                     f"event {event_id} is published ({shown}) but no record has this id any more; restore the record, "
