@@ -16,7 +16,6 @@ runs its `main` in a fresh Python (the job on stdin, the result on stdout).
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import json
 import os
@@ -57,6 +56,7 @@ from belarus_releases.export.sqlite import (
     column_list,
     foreign_key_problems,
     ordered,
+    schema_sql,
     statement_problems,
 )
 from belarus_releases.problems import Problem
@@ -274,8 +274,7 @@ def main() -> None:
     """The database process: a pickled Job on stdin, then each name `ready` waits for; on stdout, PARQUET_WRITTEN
     when the Parquet files are, then the outcome."""
     stdin, send = answering()
-    # NewDatabase's (a tenth of a second): imported now, while the build still checks, rather than when the job comes
-    importlib.import_module("sqlite_utils")
+    schema_sql()  # sqlite-utils imported (a tenth of a second) and its SQL made now, while the build still checks
     try:
         job = pickle.load(stdin)
         outcome: tuple[str, Any] = ("ok", database_outputs(job, lambda name: _expect(stdin, name),

@@ -15,10 +15,12 @@ rebuild copies instead the previous release's for a table whose rows are all as 
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,8 +94,6 @@ class NewDatabase:
                  search_from: Mapping[str, str] | None = None) -> None:
         if path.exists():
             raise FileExistsError(f"{path} already exists; the database is always written to a new file")
-        import sqlite_utils  # imported here: only the database process makes a database, the build reads one
-
         self.path = path
         self.connection = sqlite3.connect(path, uri=True, isolation_level=None)  # transactions as written below
         try:
@@ -102,15 +102,12 @@ class NewDatabase:
             self.aliases = _attach(self.connection, attach or {})
             self.connection.execute(f'ATTACH DATABASE ":memory:" AS "{SEARCH}"')
             self.search_from = dict(search_from or {})
-            self.db = sqlite_utils.Database(self.connection)
             self.indexed: set[str] = set()
             self.unindexed: Table | None = None
             self.connection.execute("BEGIN")  # the tables and their rows: one transaction
-            for table in TABLES:
-                _create(self.db, table)
-            for table in TABLES:  # each full-text index too, empty: its tables are filled by copying (_index)
-                if table.search:
-                    self.connection.execute(_search_sql(table, "main"))
+            # each full-text index too, empty: its tables are filled by copying (_index)
+            for statement in schema_sql().tables:
+                self.connection.execute(statement)
         except BaseException:
             self.connection.close()
             raise
@@ -179,8 +176,8 @@ class NewDatabase:
     def _index(self, table: Table) -> None:
         """The table's indexes, then its full-text index: copied from the database `search_from` names for it, else
         made in the database in memory, copied, and dropped there."""
-        for columns in table.indexes:
-            self.db.table(table.name).create_index(columns, index_name=f"idx_{table.name}_{'_'.join(columns)}")
+        for statement in schema_sql().indexes[table.name]:
+            self.connection.execute(statement)
         if table.search and table.name in self.search_from:
             self._copy_search(table, self.search_from[table.name])
         elif table.search:
@@ -246,6 +243,44 @@ def _attach(connection: sqlite3.Connection, databases: Mapping[str, Path]) -> li
     for alias, attached_path in databases.items():
         connection.execute(f'ATTACH DATABASE ? AS "{alias}"', (f"{attached_path.resolve().as_uri()}?mode=ro",))
     return list(databases)
+
+
+@dataclass(frozen=True)
+class SchemaSql:
+    """The statements that create the database's schema."""
+
+    tables: tuple[str, ...]  # each table's CREATE TABLE (in TABLES order), then each full-text index's
+    indexes: dict[str, tuple[str, ...]]  # each table's CREATE INDEX statements, by table name
+
+
+@functools.cache
+def schema_sql() -> SchemaSql:
+    """The statements that create every table, full-text index and index from tables.py, as sqlite-utils writes
+    them: taken once from a database in memory where it made them, so that making a database runs each statement
+    once. (sqlite-utils reads the schema back around each, hundreds of small queries that each waited for the GIL
+    beside the database process's Parquet thread: 0.04-0.07 s before the first row went in, at 10,000 records.) The
+    database process makes them while it waits for its job."""
+    import sqlite_utils  # imported here: only the database process makes a database, the build reads one
+
+    connection = sqlite3.connect(":memory:")
+    try:
+        db = sqlite_utils.Database(connection)
+        indexes = {}
+        for table in TABLES:
+            _create(db, table)
+        for table in TABLES:
+            names = [f"idx_{table.name}_{'_'.join(columns)}" for columns in table.indexes]
+            for columns, name in zip(table.indexes, names, strict=True):
+                db.table(table.name).create_index(columns, index_name=name)
+            indexes[table.name] = tuple(_created(connection, "index", name) for name in names)
+        tables = tuple(_created(connection, "table", table.name) for table in TABLES)
+        return SchemaSql((*tables, *(_search_sql(table, "main") for table in TABLES if table.search)), indexes)
+    finally:
+        connection.close()
+
+
+def _created(connection: sqlite3.Connection, kind: str, name: str) -> str:
+    return str(connection.execute("SELECT sql FROM sqlite_master WHERE type = ? AND name = ?", (kind, name)).fetchone()[0])
 
 
 def _create(db: sqlite_utils.Database, table: Table) -> None:
