@@ -34,7 +34,7 @@ from belarus_releases.check.yaml_reader import NO_POSITIONS, Loaded
 from belarus_releases.cli import cli
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
-from belarus_releases.record import data_references, references
+from belarus_releases.record import cited_files, data_references, references
 from build_support import use_fixture_dataset
 from conftest import copy_dataset
 from corpus import BASE_TARGET, make_mini
@@ -425,6 +425,45 @@ def test_a_status_stands_for_bytes_only_while_it_is_the_same(dataset: Layout, ch
     os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
     assert path.stat().st_size == status.st_size
     assert same_as_without(dataset, checked)[1] == [SMITH]
+
+
+def test_a_source_known_by_its_status_is_read_only_to_look_for_a_changed_records_quotes(
+        dataset: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source document whose status is the one the cache keeps with its SHA-256 is not read by the check, but
+    when a quote of a changed record is looked for in it; another status has it read again, even with its size and
+    modification time (the change time tells)."""
+    read: list[str] = []
+    real = Path.read_bytes
+
+    def spy(path: Path) -> bytes:
+        if path.parent == dataset.sources:
+            read.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", spy)
+    monkeypatch.setattr(cache_module, "SETTLED_NS", -10**12)  # as if every file were older than the check
+    sources = sorted(path.name for path in dataset.sources.glob("*.txt"))
+    reference = check_dataset(dataset)
+    read.clear()
+    assert check_dataset(dataset, cache=True) == reference and sorted(set(read)) == sources  # cold: each is read
+    read.clear()
+    assert check_dataset(dataset, cache=True) == reference and read == []  # known by status alone
+
+    edit(dataset, SMITH, "Крістофер Сміт", "Крістофер Смит")  # a quote of one record, looked for again
+    cited = sorted(set(cited_files(next(record for record in check_dataset(dataset).records if record.file == SMITH))))
+    read.clear()
+    result = check_dataset(dataset, cache=True)
+    assert [p.type for p in result.problems] == ["quote-not-found"] and sorted(set(read)) == cited
+
+    source = dataset.sources / "003_9b2d8587e965d613.txt"  # other bytes, the same size and modification time
+    status = source.stat()
+    edit(dataset, "sources/003_9b2d8587e965d613.txt", "заступник помічника", "заступнек помічника")
+    os.utime(source, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert source.stat().st_size == status.st_size
+    read.clear()
+    result = check_dataset(dataset, cache=True)
+    assert source.name in read and result == check_dataset(dataset)
+    assert {p.type for p in result.problems} == {"quote-not-found", "source-changed"}
 
 
 def test_only_a_settled_status_is_kept(tmp_path: Path) -> None:

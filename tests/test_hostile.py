@@ -3,6 +3,7 @@ exit code 1 and no traceback, through the library and the CLI, and a broken reco
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -159,6 +160,19 @@ def test_a_symlinked_source_file_is_refused(dataset: Layout) -> None:
     path.symlink_to(outside)
     line = _one_line(dataset, "registry/sources.yml")
     assert line.endswith(f"[unsafe-path] sources/{SOURCE} is a symbolic link; copy the document in instead")
+
+
+def test_only_a_regular_file_directly_in_sources_is_a_source_document(tmp_path: Path) -> None:
+    layout = Layout(tmp_path)
+    layout.sources.mkdir()
+    (layout.sources / "a.txt").write_text("text", encoding="utf-8")
+    (layout.sources / "folder").mkdir()
+    (layout.sources / "link.txt").symlink_to(layout.sources / "a.txt")
+    (tmp_path / "outside.txt").write_text("text", encoding="utf-8")
+    assert layout.source_file("a.txt") == layout.sources / "a.txt"
+    assert layout.source_status("a.txt") == os.lstat(layout.sources / "a.txt")
+    for name in ("folder", "link.txt", "missing.txt", "../outside.txt", "folder/../a.txt", ".a.txt", "a\0.txt"):
+        assert layout.source_status(name) is None and layout.source_file(name) is None, name
 
 
 def test_an_absolute_path_to_a_real_file_is_refused(dataset: Layout) -> None:

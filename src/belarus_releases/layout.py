@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,11 +100,19 @@ class Layout:
 
     def source_file(self, name: str) -> Path | None:
         """The source document `name` when it is a regular file directly inside sources/ (no link), else None."""
-        path = self.sources / name
-        # a plain name (no separator, no "..") that is no link is a file directly in sources/: nothing to resolve
-        if not is_plain_file_name(name) or os.path.islink(path) or not os.path.isfile(path):
+        return None if self.source_status(name) is None else self.sources / name
+
+    def source_status(self, name: str) -> os.stat_result | None:
+        """The status of the source document `name` when it is a regular file directly inside sources/ (no link),
+        else None. A plain name (no separator, no "..") is a file directly in sources/, with nothing to resolve; its
+        status not followed through a link is a regular file's only when it is no link (one system call)."""
+        if not is_plain_file_name(name):
             return None
-        return path
+        try:
+            status = os.lstat(os.path.join(self.sources, name))
+        except (OSError, ValueError):  # ValueError: a NUL in the name
+            return None
+        return status if stat.S_ISREG(status.st_mode) else None
 
 
 def is_plain_file_name(name: str) -> bool:

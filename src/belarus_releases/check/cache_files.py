@@ -30,7 +30,7 @@ import belarus_releases
 from belarus_releases.check import yaml_reader
 from belarus_releases.layout import Layout
 
-FORMAT = 7  # raise whenever what is stored changes meaning
+FORMAT = 8  # raise whenever what is stored changes meaning
 MAGIC = b"belarus-releases check cache\n"
 # Each file is written and read frame by frame: the other entries, then the records' entries CHUNK at a time, then an
 # end mark. Each frame is one marshal dump with its length and CRC-32, so that neither writing nor reading ever

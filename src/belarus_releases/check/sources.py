@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import os
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from belarus_releases.check.cache import CheckCache
 from belarus_releases.check.characters import LineIndex, decode_text, plain_quotes, scan_characters, too_large
@@ -76,10 +78,10 @@ class SourceTexts:
 
     def __init__(self) -> None:
         self.digests: dict[str, bytes] = {}
-        self._read: dict[str, tuple[bytes, str | None]] = {}  # file name: (bytes, text when read)
+        self._read: dict[str, tuple[bytes | Path, str | None]] = {}  # file name: (bytes or path, text when read)
         self._texts: dict[str, SourceText] = {}
 
-    def add(self, file: str, raw: bytes, digest: bytes, text: str | None) -> None:
+    def add(self, file: str, raw: bytes | Path, digest: bytes, text: str | None) -> None:
         self.digests[file] = digest
         self._read[file] = (raw, text)
 
@@ -98,8 +100,11 @@ class SourceTexts:
     def text(self, file: str) -> SourceText:
         if file not in self._texts:
             raw, text = self._read[file]
-            # text is None when the cache knew these bytes read cleanly: decoding them again is all it takes
-            self._texts[file] = SourceText.of(text if text is not None else raw.decode("utf-8"))
+            # text is None when the cache knew these bytes read cleanly: decoding them again is all it takes (and
+            # reading them, when it knew them by the file's status)
+            if text is None:
+                text = (raw if isinstance(raw, bytes) else raw.read_bytes()).decode("utf-8")
+            self._texts[file] = SourceText.of(text)
         return self._texts[file]
 
 
@@ -114,25 +119,39 @@ def read_sources(layout: Layout, files: list[str], sources: Loaded,
     registered: dict[str, list[tuple[int, str]]] = {}
     for number, entry in enumerate(entries(sources, "sources")):
         registered.setdefault(entry["file"], []).append((number, entry["sha256"]))
+    folder = layout.relative(layout.sources)
     for file in files:
-        path = layout.source_file(file)
-        if path is None:
+        status = layout.source_status(file)
+        if status is None:
             continue
-        name = layout.relative(path)
-        if path.stat().st_size > MAX_SOURCE_BYTES:
-            problems.append(too_large(name, path.stat().st_size, MAX_SOURCE_BYTES, "keep only the article's text"))
+        name, path = f"{folder}/{file}", layout.sources / file
+        if status.st_size > MAX_SOURCE_BYTES:
+            problems.append(too_large(name, status.st_size, MAX_SOURCE_BYTES, "keep only the article's text"))
             continue
-        raw = path.read_bytes()
-        digest = hashlib.sha256(raw).digest()
-        known = cache.source(name, digest)
-        text, unreadable = (None, list(known)) if known is not None else source_text(raw, name)
-        if known is None:
-            cache.put_source(name, digest, unreadable)
+        digest, unreadable, raw, text = _read_source(path, name, status, cache)
         changed = [] if unreadable else list(_changed(sources, registered.get(file, []), file, digest.hex()))
         problems += unreadable + changed
         if not unreadable:
             texts.add(file, raw, digest, text)
     return texts, problems
+
+
+def _read_source(path: Path, name: str, status: os.stat_result,
+                 cache: CheckCache) -> tuple[bytes, list[Problem], bytes | Path, str | None]:
+    """A source document's SHA-256, problems, bytes (or its path, when the cache knew them by the file's status:
+    read when a quote is looked for in it) and text (None: the cache knew these bytes read cleanly, or they do
+    not)."""
+    known = cache.known_source(name, status)
+    if known is not None:
+        return known[0], list(known[1]), path, None
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).digest()
+    before = cache.source(name, digest, status)
+    if before is not None:
+        return digest, list(before), raw, None
+    text, unreadable = source_text(raw, name)
+    cache.put_source(name, digest, unreadable, status)
+    return digest, unreadable, raw, text
 
 
 def source_text(raw: bytes, name: str) -> tuple[str | None, list[Problem]]:
