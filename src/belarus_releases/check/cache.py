@@ -8,7 +8,8 @@ references: id, links, people and sources named), what the quote check
 found for each of its quotes (with the SHA-256 of the source quoted), the problems of the rule on officials, and
 the context those two rules last ran on it in (the SHA-256 of each source it cites, and of the people's name
 forms): a record whose quotes were all found as written, in the same context, is not walked by them again. For
-each source document: its problems when read. Once: the problems of the people registry's names, by the
+each source document: its SHA-256, its problems when read, and its status (the sources' bytes are then read only
+for the quotes looked for in them). Once: the problems of the people registry's names, by the
 registry's content and its sources'. Only plain data is stored (marshal), never positions: a cached record is
 read again only if a rule across files reports a problem on it.
 
