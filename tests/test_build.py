@@ -291,6 +291,35 @@ def test_the_database_process_checks_the_foreign_keys_while_it_compiles_and_runs
     assert compiling.is_set()
 
 
+def test_a_rebuild_checks_the_foreign_keys_of_the_tables_whose_rows_changed_unless_an_event_is_gone(
+        built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other tables hold the previous release's rows, checked in its build, and what they refer to is still
+    there; once an event is gone, anything may have referred to it."""
+    monkeypatch.setattr(database_job, "SEPARATE_PROCESS", False)  # so that the patch below is in effect
+    checked: list[list[str] | None] = []
+    real = database_work.foreign_key_problems
+
+    def spy(path: Path, tables: Any = None) -> list[str]:
+        checked.append(None if tables is None else list(tables))
+        return real(path, tables)
+
+    monkeypatch.setattr(database_work, "foreign_key_problems", spy)
+    made_from_previous: list[Path] = []  # so that each rebuild is shown incremental
+    real_assemble = database_work.assemble
+    monkeypatch.setattr(database_work, "assemble",
+                        lambda path, *rest: made_from_previous.append(path) or real_assemble(path, *rest))
+    edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")  # the events table's rows alone
+    assert build_dataset(built).ok and checked == [["events"]]
+    checked.clear()
+    old, new = "2025-08-15-trump-lukashenko-call", "2025-08-15-trump-lukashenko-phone-call"  # another id: one gone
+    text = (built.records / f"{old}.yml").read_text(encoding="utf-8")
+    (built.records / f"{new}.yml").write_text(text.replace(f"id: {old}", f"id: {new}"), encoding="utf-8")
+    (built.records / f"{old}.yml").unlink()
+    result = build_dataset(built, allow_removals=True)
+    assert result.ok, [p.to_text() for p in result.problems]
+    assert checked == [None] and len(made_from_previous) == 2
+
+
 def test_a_write_error_is_a_problem_and_changes_nothing(built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
     def full_disk(path: Path, *_: Any) -> Path:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))

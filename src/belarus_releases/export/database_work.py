@@ -56,6 +56,7 @@ from belarus_releases.export.sqlite import (
     column_list,
     foreign_key_problems,
     ordered,
+    read_only,
     schema_sql,
     statement_problems,
 )
@@ -214,13 +215,27 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
             rows_path(job.folder, table.name).unlink(missing_ok=True)
     # the foreign keys checked, and the file made durable and its entry taken, meanwhile: all three only read it
     with ThreadPoolExecutor(2) as pool:
-        foreign_keys = pool.submit(foreign_key_problems, database)
+        foreign_keys = pool.submit(_foreign_key_problems, job, database)
         entry = pool.submit(_durable_entry, database)
         result = _queries_and_overview(job, database)
         result.foreign_keys = [Problem(job.shown["database"], 0, 0, "package-invalid", message)
                                for message in foreign_keys.result()]
         result.entries[job.database] = entry.result()
     return result  # with a foreign key problem, nothing is published: an overview made meanwhile goes with the rest
+
+
+def _foreign_key_problems(job: Job, database: Path) -> list[str]:
+    """What the foreign key check finds in every table but, in an incremental build where no previous event is
+    gone, in those whose rows changed (Rows.parquet) alone. The others hold the previous release's rows, whose keys
+    were checked in its build, and every key they refer to is still there: the events (a changed record keeps its
+    id, its file's name), the people and the sources (the registries are the previous build's: its key includes
+    them). At 10,000 records, the check of every table took 0.065 s after one edit."""
+    if job.rows.previous is None:
+        return foreign_key_problems(database)
+    with read_only(database, {PREVIOUS: job.rows.previous}) as connection:
+        gone = connection.execute(f"SELECT 1 FROM {PREVIOUS}.events WHERE id NOT IN (SELECT id FROM main.events) "
+                                  "LIMIT 1").fetchone()
+    return foreign_key_problems(database, None if gone else [table.name for table in TABLES if table.name in job.rows.parquet])
 
 
 def _durable_entry(path: Path) -> list[Any]:

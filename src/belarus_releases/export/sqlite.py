@@ -318,19 +318,24 @@ def _search_sql(table: Table, schema: str) -> str:
 
 
 @contextmanager
-def read_only(path: Path) -> Iterator[sqlite3.Connection]:
-    """A connection that cannot change the database at `path`, closed on leaving the block."""
+def read_only(path: Path, attach: Mapping[str, Path] | None = None) -> Iterator[sqlite3.Connection]:
+    """A connection that cannot change the database at `path` (nor those it has attached, by alias), closed on
+    leaving the block."""
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
+        _attach(connection, attach or {})
         yield connection
     finally:
         connection.close()
 
 
-def foreign_key_problems(path: Path) -> list[str]:
-    """What `PRAGMA foreign_key_check` finds, one line per row whose reference does not resolve."""
+def foreign_key_problems(path: Path, tables: Iterable[str] | None = None) -> list[str]:
+    """What `PRAGMA foreign_key_check` finds in `tables` (None: every table), one line per row whose reference
+    does not resolve."""
     with read_only(path) as connection:
-        found = connection.execute("PRAGMA foreign_key_check").fetchall()
+        found = [row for statement in (["PRAGMA foreign_key_check"] if tables is None else
+                                       [f'PRAGMA foreign_key_check("{name}")' for name in tables])
+                 for row in connection.execute(statement)]
     return [f"{table} row {rowid}: no {parent} for its foreign key #{key}" for table, rowid, parent, key in found]
 
 
