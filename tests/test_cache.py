@@ -466,6 +466,21 @@ def test_a_source_known_by_its_status_is_read_only_to_look_for_a_changed_records
     assert {p.type for p in result.problems} == {"quote-not-found", "source-changed"}
 
 
+@pytest.mark.parametrize("by_folder", [True, False], ids=["status read in the open root", "by joined path"])
+def test_a_file_is_known_by_its_status_read_either_way(dataset: Layout, checked: list[list[str]], hashed: list[str],
+                                                      by_folder: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the system cannot read a status relative to an open folder, each record's path is joined instead."""
+    if not by_folder:
+        monkeypatch.setattr(os, "supports_dir_fd", set())
+    monkeypatch.setattr(cache_module, "SETTLED_NS", -10**12)  # as if every file were older than the check
+    reference = check_dataset(dataset)
+    same_as_without(dataset, checked, reference)
+    hashed.clear()
+    assert same_as_without(dataset, checked, reference)[1] == [] and hashed == []
+    edit(dataset, SMITH, "Крістофер Сміт", "Крістофер Смит")
+    assert same_as_without(dataset, checked)[1] == [SMITH]
+
+
 def test_only_a_settled_status_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "record.yml"
     path.write_text("id: x\n", encoding="utf-8")

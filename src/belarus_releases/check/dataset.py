@@ -115,7 +115,7 @@ def _check_registry(layout: Layout, result: CheckResult, path: Path, schema: str
     if unusable:
         result.problems.append(unusable)
         return Loaded(relative)
-    entry = cache.known(relative, os.path.join(layout.root, relative))
+    entry = cache.known(relative, str(layout.root))
     checked = (_kept(cache, check_compact(layout, relative, schema, cache.now), layout) if entry is None
                else _from_cache(layout, relative, entry, record=False))
     result.files_checked += 1
@@ -230,8 +230,7 @@ def _record_checks(layout: Layout, names: list[str], cache: CheckCache,
     """Each record file checked, in the order of `names`, holding no positions (a rule that needs one reads the
     file again): from the cache when its bytes were checked before, else read and validated now; with the
     SHA-256 of those bytes (None when they were not all read). `meanwhile`: as check_record_files's."""
-    root = str(layout.root)
-    found = {name: entry for name in names if (entry := cache.known(name, os.path.join(root, name))) is not None}
+    found = _known(layout, names, cache)
     checked = check_record_files(layout, [name for name in names if name not in found], cache.now, meanwhile)
     try:
         first = next(checked, None)  # the workers started, and `meanwhile` run, before any record is given
@@ -251,6 +250,21 @@ def _record_checks(layout: Layout, names: list[str], cache: CheckCache,
             raise RuntimeError("the per-file check gave more results than it was given files")
     finally:
         checked.close()  # on an error, too: the workers stop at once, not after every file
+
+
+def _known(layout: Layout, names: list[str], cache: CheckCache) -> dict[str, RecordEntry]:
+    """What the cache knows of the files `names` that have the bytes it saw."""
+    root = str(layout.root)
+    if not cache.enabled or os.stat not in os.supports_dir_fd:
+        return {name: entry for name in names if (entry := cache.known(name, root)) is not None}
+    try:
+        root_fd = os.open(root, os.O_RDONLY)
+    except OSError:  # a root that cannot be opened: no file under it can be read either
+        return {}
+    try:
+        return {name: entry for name in names if (entry := cache.known(name, root, root_fd)) is not None}
+    finally:
+        os.close(root_fd)
 
 
 def _kept(cache: CheckCache, fresh: Compact, layout: Layout, *, record: bool = False) -> FileCheck:
