@@ -24,9 +24,10 @@ from belarus_releases import memory
 from belarus_releases.check.dataset import check_dataset
 from belarus_releases.cli import cli
 from belarus_releases.export import build as build_module
-from belarus_releases.export import database_job, database_work, datapackage, package_verifier, release_files
+from belarus_releases.export import database_checks, database_job, database_work, datapackage, package_verifier, release_files
 from belarus_releases.export import flatten as flatten_module
 from belarus_releases.export.build import BuildResult, build_dataset
+from belarus_releases.export.downloads import CHART
 from belarus_releases.layout import Layout
 from belarus_releases.tables import TABLES, Table
 from build_support import at_once, copy_repository, dump, edit_record, nothing_built, published, snapshot
@@ -282,7 +283,7 @@ def test_the_database_process_checks_the_foreign_keys_while_it_compiles_and_runs
         built: Layout, incremental: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Both only read the finished database: the foreign keys on the other core (0.6 s at 100,000 records)."""
     monkeypatch.setattr(database_job, "SEPARATE_PROCESS", False)  # so that the patches below are in effect
-    compiling = at_once(monkeypatch, database_work, "statement_problems", "foreign_key_problems")
+    compiling = at_once(monkeypatch, database_checks, "statement_problems", "foreign_key_problems")
     edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")
     if not incremental:
         shutil.rmtree(built.build)
@@ -297,13 +298,13 @@ def test_a_rebuild_checks_the_foreign_keys_of_the_tables_whose_rows_changed_unle
     there; once an event is gone, anything may have referred to it."""
     monkeypatch.setattr(database_job, "SEPARATE_PROCESS", False)  # so that the patch below is in effect
     checked: list[list[str] | None] = []
-    real = database_work.foreign_key_problems
+    real = database_checks.foreign_key_problems
 
     def spy(path: Path, tables: Any = None) -> list[str]:
         checked.append(None if tables is None else list(tables))
         return real(path, tables)
 
-    monkeypatch.setattr(database_work, "foreign_key_problems", spy)
+    monkeypatch.setattr(database_checks, "foreign_key_problems", spy)
     made_from_previous: list[Path] = []  # so that each rebuild is shown incremental
     real_assemble = database_work.assemble
     monkeypatch.setattr(database_work, "assemble",
@@ -318,6 +319,23 @@ def test_a_rebuild_checks_the_foreign_keys_of_the_tables_whose_rows_changed_unle
     result = build_dataset(built, allow_removals=True)
     assert result.ok, [p.to_text() for p in result.problems]
     assert checked == [None] and len(made_from_previous) == 2
+
+
+def test_a_rebuild_runs_the_releases_query_only_when_a_column_it_reads_changed(
+        built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Otherwise it would give the previous release's rows: overview.md and the chart are that release's."""
+    monkeypatch.setattr(database_job, "SEPARATE_PROCESS", False)  # so that the patch below is in effect
+    ran: list[str] = []
+    real = database_checks.run_query
+    monkeypatch.setattr(database_checks, "run_query", lambda database, sql: ran.append(sql) or real(database, sql))
+    previous = built.current.resolve()
+    edit_record(built, SMITH, "summary: >-\n", "summary: >-\n  Edited.")  # a column the query does not read
+    result = build_dataset(built)
+    assert result.ok and result.release and ran == []
+    assert all(os.path.samefile(previous / name, result.release / name) for name in ("overview.md", CHART))
+    edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")  # one it reads
+    assert build_dataset(built).ok and len(ran) == 1
+    assert "The US Deputy" in built.overview.read_text(encoding="utf-8")
 
 
 def test_a_write_error_is_a_problem_and_changes_nothing(built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:

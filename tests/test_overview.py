@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,7 @@ from belarus_releases.export.overview import (
     markdown_text,
     overview_table,
     releases_digest,
+    rows_read_as_before,
     with_overview,
 )
 from belarus_releases.layout import Layout
@@ -186,3 +189,37 @@ def test_the_releases_digest_tells_apart_any_two_results_that_differ() -> None:
         (["n", "t"], []),
     ]
     assert len({digest, *(releases_digest(other) for other in others)}) == len(others) + 1
+
+
+EDITS = {  # what an edit to one record changed in the database, and in which table
+    "a summary (not read by the query)": ("events", "UPDATE events SET summary = 'Changed.' WHERE id = :id", True),
+    "a title": ("events", "UPDATE events SET title = 'Changed.' WHERE id = :id", False),
+    "a release's count": ("releases", "UPDATE releases SET at_least = at_least + 1 WHERE event_id = :id", False),
+    "a category gone": ("release_categories", "DELETE FROM release_categories WHERE rowid = "
+                        "(SELECT max(rowid) FROM release_categories WHERE event_id = :id)", False),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=list(EDITS))
+def test_the_releases_query_reads_as_before_only_while_every_column_it_reads_is(site: Layout, tmp_path: Path,
+                                                                                edit: str) -> None:
+    """Then it would give the previous release's rows, and the build need not run it (the columns it reads are
+    those SQLite's authorizer names while it compiles the query)."""
+    metadata, _ = load_metadata(site)
+    assert metadata is not None
+    sql = canned_query(metadata)
+    previous = site.database
+    with closing(sqlite3.connect(previous)) as db:
+        record = db.execute("SELECT event_id FROM release_categories ORDER BY rowid LIMIT 1").fetchone()[0]
+    dropped = tmp_path / "scratch.db"
+    with closing(sqlite3.connect(dropped)) as db, db:
+        db.execute("CREATE TABLE dropped (id TEXT PRIMARY KEY)")
+        db.execute("INSERT INTO dropped VALUES (?)", (record,))
+    table, change, same = EDITS[edit]
+    database = Path(shutil.copy(previous, tmp_path / "new.db"))
+    with closing(sqlite3.connect(database)) as db, db:
+        assert db.execute(change, {"id": record}).rowcount == 1
+    assert rows_read_as_before(database, previous, dropped, sql, {table}) is same
+    assert rows_read_as_before(previous, previous, dropped, sql, {table})  # nothing changed
+    for other in ("SELECT count(*) FROM sqlite_master", "SELECT rowid FROM events_fts WHERE events_fts MATCH 'x'"):
+        assert not rows_read_as_before(previous, previous, dropped, other, {table})  # not a table of ours

@@ -28,6 +28,7 @@ reading them overlaps the writing of the others."""
 LINES = 8192  # rows a chunk (of the rows the build sends, or of database rows read): no table is held whole as
 # Python objects; the Parquet files' data pages end where the chunks do, whichever way the rows came
 PARQUET_WRITTEN = "parquet written"  # the process's word to the build that it may zip the package
+PREVIOUS = "previous"  # the name the previous release's database is attached under
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ that changed, plus their new rows: the same rows in the same order, so the same 
 database the same way for both). The Parquet files are written from the rows it will hold, in its order and in
 chunks of LINES rows, before the database is finished (a full build: from the rows the build sent, table by table;
 an incremental one: from the previous Parquet files, with Arrow, in a thread while the database is made), so that
-the build can zip the package meanwhile; the releases query is run once for the overview table and the chart.
+the build can zip the package meanwhile; then the database is checked, and overview.md and the chart made
+(export/database_checks.py).
 
 It imports nothing of the checks (only the writers), so that the process starts quickly; export/database.py
 runs its `main` in a fresh Python (the job on stdin, the result on stdout).
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import pickle
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -31,20 +31,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from belarus_releases.export.chart import write_chart
+from belarus_releases.export.database_checks import checked_database, link_from_previous
 from belarus_releases.export.database_job import (
     LINES,
     ORDER,
     PARQUET_WRITTEN,
+    PREVIOUS,
     DatabaseResult,
     Job,
     rows_path,
     scratch_path,
 )
-from belarus_releases.export.downloads import CHART, link_or_copy
+from belarus_releases.export.downloads import CHART
 from belarus_releases.export.files import Values
-from belarus_releases.export.incremental import file_entry
-from belarus_releases.export.overview import OverviewError, canned_query, releases_digest, run_query, write_overview
 from belarus_releases.export.parquet import arrow_schema, parquet_value, write_arrow
 from belarus_releases.export.side_process import answering
 from belarus_releases.export.sqlite import (
@@ -54,16 +53,11 @@ from belarus_releases.export.sqlite import (
     assemble,
     attached,
     column_list,
-    foreign_key_problems,
     ordered,
-    read_only,
     schema_sql,
-    statement_problems,
 )
-from belarus_releases.problems import Problem
 from belarus_releases.tables import TABLES, Table
 
-PREVIOUS = "previous"  # the name the previous release's database is attached under
 AFTER_ALL = 1 << 62  # a rowid after every row's
 
 
@@ -209,71 +203,11 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
                 as_before = {table.name: PREVIOUS for table in TABLES if table.name not in job.rows.parquet}
                 database = assemble(path, scratch_path(job), kept_and_changed, {PREVIOUS: job.rows.previous}, as_before)
                 parquet.result()
-    finally:
+        return checked_database(job, database)
+    finally:  # the scratch database (read until the overview is settled) and the rows not read: never published
         scratch_path(job).unlink(missing_ok=True)
-        for table in TABLES:  # those not read (an error before): never published
+        for table in TABLES:
             rows_path(job.folder, table.name).unlink(missing_ok=True)
-    # the foreign keys checked, and the file made durable and its entry taken, meanwhile: all three only read it
-    with ThreadPoolExecutor(2) as pool:
-        foreign_keys = pool.submit(_foreign_key_problems, job, database)
-        entry = pool.submit(_durable_entry, database)
-        result = _queries_and_overview(job, database)
-        result.foreign_keys = [Problem(job.shown["database"], 0, 0, "package-invalid", message)
-                               for message in foreign_keys.result()]
-        result.entries[job.database] = entry.result()
-    return result  # with a foreign key problem, nothing is published: an overview made meanwhile goes with the rest
-
-
-def _foreign_key_problems(job: Job, database: Path) -> list[str]:
-    """What the foreign key check finds in every table but, in an incremental build where no previous event is
-    gone, in those whose rows changed (Rows.parquet) alone. The others hold the previous release's rows, whose keys
-    were checked in its build, and every key they refer to is still there: the events (a changed record keeps its
-    id, its file's name), the people and the sources (the registries are the previous build's: its key includes
-    them). At 10,000 records, the check of every table took 0.065 s after one edit."""
-    if job.rows.previous is None:
-        return foreign_key_problems(database)
-    with read_only(database, {PREVIOUS: job.rows.previous}) as connection:
-        gone = connection.execute(f"SELECT 1 FROM {PREVIOUS}.events WHERE id NOT IN (SELECT id FROM main.events) "
-                                  "LIMIT 1").fetchone()
-    return foreign_key_problems(database, None if gone else [table.name for table in TABLES if table.name in job.rows.parquet])
-
-
-def _durable_entry(path: Path) -> list[Any]:
-    """The database's manifest entry, once its bytes are on disk (publishing then finds them there: the build's
-    process waits for this one, not for the disk)."""
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
-    return file_entry(path)
-
-
-def _queries_and_overview(job: Job, database: Path) -> DatabaseResult:
-    """The canned queries compiled, then overview.md and the chart from the releases query, run once for both."""
-    result = DatabaseResult()
-    failing = statement_problems(database, job.queries)
-    result.queries = [Problem(job.shown["metadata"], 0, 0, "metadata-invalid", f"canned query '{name}': {error}")
-                      for name, error in sorted(failing.items())]
-    if result.queries:
-        return result  # nothing will be published: the overview's query may be the one failing
-    try:
-        releases = run_query(database, canned_query(job.metadata))
-    except OverviewError as error:
-        result.overview = [Problem(job.shown["metadata"], 0, 0, "metadata-invalid", str(error))]
-        return result
-    result.releases_digest = releases_digest(releases)
-    if job.rows.previous is not None and job.rows.releases == result.releases_digest:
-        _link_from_previous(job, (job.overview, CHART))  # the same rows: the same bytes
-    else:
-        write_overview(database, job.metadata, job.folder / job.overview, releases)
-        write_chart(database, job.metadata, job.folder / CHART, releases)
-    return result
-
-
-def _link_from_previous(job: Job, names: tuple[str, ...]) -> None:
-    """The previous release's files of these names in this one (a chart there may not be: no release to draw)."""
-    assert job.rows.previous is not None
-    for name in names:
-        if (job.rows.previous.parent / name).exists():
-            link_or_copy(job.rows.previous.parent / name, job.folder / name)
 
 
 def _as_before(job: Job, parquet_written: Callable[[], None]) -> DatabaseResult:
@@ -281,7 +215,7 @@ def _as_before(job: Job, parquet_written: Callable[[], None]) -> DatabaseResult:
     database, overview.md and chart are this release's, byte for byte, and were checked when it was published. The
     build checks the live release's files against its manifest meanwhile, and builds in full if one differs."""
     parquet_written()
-    _link_from_previous(job, (job.database, job.overview, CHART))
+    link_from_previous(job, (job.database, job.overview, CHART))
     return DatabaseResult(releases_digest=job.rows.releases)
 
 

@@ -339,14 +339,18 @@ def foreign_key_problems(path: Path, tables: Iterable[str] | None = None) -> lis
     return [f"{table} row {rowid}: no {parent} for its foreign key #{key}" for table, rowid, parent, key in found]
 
 
+def query_parameters(sql: str) -> dict[str, None]:
+    """Each named parameter of a canned query (`:name`), as None: enough to compile it."""
+    return dict.fromkeys(re.findall(r"(?<!:):([A-Za-z_]\w*)", sql))
+
+
 def statement_problems(path: Path, statements: dict[str, str]) -> dict[str, str]:
     """For each named SQL statement that SQLite cannot compile against the database, the error (nothing is run)."""
     problems = {}
     with read_only(path) as connection:
         for name, sql in statements.items():
-            parameters = dict.fromkeys(re.findall(r"(?<!:):([A-Za-z_]\w*)", sql))
             try:
-                connection.execute(f"EXPLAIN {sql}", parameters).fetchall()
+                connection.execute(f"EXPLAIN {sql}", query_parameters(sql)).fetchall()
             except sqlite3.Error as error:
                 problems[name] = str(error)
     return problems
