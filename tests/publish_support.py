@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from belarus_releases.export import publish as publish_module
-from belarus_releases.export.publish import LINK_PREFIX, STAGING_PREFIX, Stage, release
+from belarus_releases.export.publish import AHEAD_PREFIX, LINK_PREFIX, STAGING_PREFIX, Stage, release
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem
 from belarus_releases.tables import TABLES
@@ -66,8 +66,9 @@ def _dump(path: Path) -> bytes:
 
 
 def leftovers(layout: Layout) -> list[str]:
-    """Anything a finished build should not leave: staging folders, half-made links, more than two releases."""
-    found = [name for name in os.listdir(layout.build) if name.startswith((STAGING_PREFIX, LINK_PREFIX))]
+    """Anything a finished build should not leave: staging folders, half-made links, tables made ahead, more than two
+    releases."""
+    found = [name for name in os.listdir(layout.build) if name.startswith((STAGING_PREFIX, LINK_PREFIX, AHEAD_PREFIX))]
     releases = sorted(os.listdir(layout.releases)) if layout.releases.is_dir() else []
     return found + (releases if len(releases) > 2 else [])
 

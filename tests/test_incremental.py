@@ -8,10 +8,13 @@ inputs in another folder."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
+import sqlite3
 import threading
 import weakref
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -320,6 +323,36 @@ def test_a_database_made_from_the_previous_one_has_the_bytes_of_one_made_from_sc
                     {database_work.PREVIOUS: previous})
     expected = write_sqlite({name: dicts(final)}, tmp_path / "expected.db")
     assert made.read_bytes() == expected.read_bytes()
+
+
+def test_a_database_continued_from_the_tables_made_ahead_has_the_bytes_of_one_made_at_once(
+        fixture_built: Layout, tmp_path: Path) -> None:
+    """The database process makes the quotes of a rebuild from the live release's database while the build checks
+    the dataset; a rebuild that leaves them as they were moves that file into its release and goes on from there.
+    Made ahead and gone before it is taken (another build's leftovers removed), it is made at once."""
+    previous = fixture_built.current.resolve() / fixture_built.database.name
+    with closing(sqlite3.connect(previous)) as db:
+        record = db.execute("SELECT id FROM events ORDER BY id LIMIT 1").fetchone()[0]
+        rows = {table.name: db.execute(f'SELECT * FROM "{table.name}" WHERE "{table.contributor}" = ?', (record,))
+                .fetchall() for table in TABLES if table.contributor}
+    scratch = tmp_path / "scratch.db"
+    with ScratchRows(scratch) as store:  # the record made again with the same rows, the events' only "changed"
+        for name, values in rows.items():
+            arrays = [index for index, column in enumerate(BY_NAME[name].columns) if column.type == "array"]
+            store.add(BY_NAME[name], [tuple(json.loads(value) if index in arrays and value is not None else value
+                                            for index, value in enumerate(row)) for row in values])
+        store.add_ids("dropped", {record})
+    copied = {table.name: database_work.PREVIOUS for table in TABLES if table.name != "events"}
+    made = tmp_path / "at once.db"
+    assemble(made, scratch, database_work.kept_and_changed, {database_work.PREVIOUS: previous}, copied)
+    for gone in (False, True):
+        ahead = database_work.made_ahead(database_job.Ahead(previous, tmp_path / f".ahead-{gone}.db"))
+        assert ahead is not None and ahead.path.is_file()
+        if gone:
+            ahead.path.unlink()
+        continued = assemble(tmp_path / f"continued {gone}.db", scratch, database_work.kept_and_changed,
+                             {database_work.PREVIOUS: previous}, copied, (ahead.path, ("quotes",)))
+        assert continued.read_bytes() == made.read_bytes() and not ahead.path.exists()
 
 
 def test_a_source_document_gone_from_the_previous_release_gives_a_full_build(fixture_built: Layout) -> None:

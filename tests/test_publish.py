@@ -288,6 +288,20 @@ def test_outputs_of_builds_before_releases_are_removed_once_a_release_is_live(tm
     assert sorted(os.listdir(layout.build)) == [".lock", "current", "notes.txt", "releases"]
 
 
+def test_tables_made_ahead_are_removed_once_their_build_has_ended(tmp_path: Path) -> None:
+    """A build's database process makes them while the build checks its dataset, without the lock: a build that
+    publishes meanwhile leaves them to their build, and removes those of a build killed before it took them."""
+    layout = Layout(tmp_path)
+    layout.build.mkdir()
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    for pid in (ended, str(os.getpid()), "x"):
+        (layout.build / f".ahead-{pid}.db").write_bytes(b"")
+    assert release(layout, staged(contents("A"))) == ([], live_release(layout))
+    assert sorted(name for name in os.listdir(layout.build) if name.startswith(".ahead-")) == [
+        f".ahead-{os.getpid()}.db", ".ahead-x.db"]
+
+
 def fsyncs_seen(monkeypatch: pytest.MonkeyPatch, publishing: Callable[[list[str]], object]) -> list[str]:
     """The name of each file or folder fsynced from now on, in order; `publishing` is given them so far when the
     build starts to publish."""

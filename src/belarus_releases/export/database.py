@@ -10,6 +10,7 @@ and problems.
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from belarus_releases.export.database_job import (
     ORDER,
     PARQUET_WRITTEN,
     RUN,
+    Ahead,
     DatabaseResult,
     Job,
     Rows,
@@ -30,6 +32,7 @@ from belarus_releases.export.database_job import (
     scratch_path,
 )
 from belarus_releases.export.files import Values
+from belarus_releases.export.publish import AHEAD_PREFIX
 from belarus_releases.export.side_process import SideProcess
 from belarus_releases.export.sqlite import ScratchRows
 from belarus_releases.layout import Layout
@@ -71,14 +74,27 @@ class DatabaseJob:
         self.work: Job | None = None
         self.process: SideProcess | None = None
         self.outcome: DatabaseResult | None = None
+        self.ahead: Ahead | None = None
         self.restart()
 
     def restart(self) -> None:
         """A fresh process, with no work yet (after a build that changed its plan)."""
         self.close()
-        self.work, self.outcome = None, None
+        self.work, self.outcome, self.ahead = None, None, None
         if database_job.SEPARATE_PROCESS:
             self.process = SideProcess.started(RUN, NAME)
+
+    def make_ahead(self, layout: Layout) -> None:
+        """Have the process make the tables of AHEAD from the live release's database while the build checks the
+        dataset, if there is one (a rebuild then continues from them when their rows are unchanged). Only a process
+        beside the build: one in this process would have no time to spare."""
+        try:  # as the plan names it (export/incremental.py)
+            previous = layout.current.resolve(strict=True) / layout.database.name
+        except OSError:
+            return
+        if self.process is not None and self.work is None and previous.is_file():
+            self.ahead = Ahead(previous, layout.build / f"{AHEAD_PREFIX}{os.getpid()}.db")
+            self.process.send(self.ahead)
 
     def submit(self, work: Job) -> None:
         self.work = work
@@ -121,3 +137,5 @@ class DatabaseJob:
             self.process = None
         if self.work is not None:
             scratch_path(self.work).unlink(missing_ok=True)
+        if self.ahead is not None:  # what it made ahead and no release took (a failed check, a full build)
+            self.ahead.path.unlink(missing_ok=True)

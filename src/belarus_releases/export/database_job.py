@@ -47,6 +47,21 @@ class Rows:
 
 
 @dataclass(frozen=True)
+class Ahead:
+    """What the database process may make of a rebuild before it is given its job, while the build checks the
+    dataset: the tables of AHEAD, from the live release's database (`previous`), at `path` (in build/, where the
+    release's staging folder will be; removed unless the rebuild takes it)."""
+
+    previous: Path
+    path: Path
+
+
+AHEAD = ORDER[:1]
+"""The tables made ahead (Ahead): the first that a rebuild fills, the quotes, whose rows an edit to anything but a
+quote leaves as they were (the next, the events, nearly every edit changes)."""
+
+
+@dataclass(frozen=True)
 class Job:
     """All the database process needs, as plain data: where, from what, and what to check and describe."""
 

@@ -2,6 +2,7 @@
 
     build/.lock                                 held (flock) by the running build; never deleted
     build/.staging-XXXXXXXX/                    a build being written and verified; no reader looks here
+    build/.ahead-PID.db                         tables made ahead of a rebuild, taken into its release or removed
     build/releases/000007-20251126T170412Z/     every output of one build: a self-contained Data Package
     build/current -> releases/000007-20251126T170412Z
 
@@ -37,6 +38,8 @@ from belarus_releases.tables import TABLES
 
 STAGING_PREFIX = ".staging-"
 LINK_PREFIX = ".current-"
+AHEAD_PREFIX = ".ahead-"  # tables a build's database process made ahead (export/database_job.py's Ahead), then
+AHEAD_NAME = re.compile(re.escape(AHEAD_PREFIX) + r"(\d+)\.db")  # the build's process id
 RELEASE_NAME = re.compile(r"(\d{6,})-\d{8}T\d{6}Z")
 UNCHANGED = "nothing was published: build/current is as it was"
 FSYNC_THREADS = 16  # fsyncs at once: the filesystem commits them together (5x quicker for a release's ~900 files)
@@ -187,8 +190,9 @@ def build_lock(layout: Layout) -> Iterator[None]:
 
 
 def remove_leftovers(layout: Layout) -> None:
-    """Remove what killed builds left (staging folders, half-made links) and every release but the live one and
-    the one before it. Called only under the lock, so no build is using what goes; a reader that has a file of a
+    """Remove what killed builds left (staging folders, half-made links, tables made ahead by a build whose process
+    has ended: one still checking its dataset, without the lock, keeps its own) and every release but the live one
+    and the one before it. Called only under the lock, so no build is using what goes; a reader that has a file of a
     removed release open keeps reading it. What cannot be removed now is tried again by the next build."""
     try:
         names = os.listdir(layout.build)
@@ -198,13 +202,27 @@ def remove_leftovers(layout: Layout) -> None:
     except OSError:
         return
     for name in names:
-        if name.startswith((STAGING_PREFIX, LINK_PREFIX)):
+        if name.startswith((STAGING_PREFIX, LINK_PREFIX)) or _made_ahead_by_a_build_gone(name):
             _remove(layout.build / name)
     for path in stale:
         _remove(path)
     if live is not None:
         for name in _flat_outputs(layout):  # what builds before releases wrote straight into build/
             _remove(layout.build / name)
+
+
+def _made_ahead_by_a_build_gone(name: str) -> bool:
+    """Whether `name` holds tables made ahead by a build whose process has ended (not by one still checking)."""
+    found = AHEAD_NAME.fullmatch(name)
+    if found is None:
+        return False
+    try:
+        os.kill(int(found.group(1)), 0)  # no signal sent: whether the process is there
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # another user's process (EPERM), or no process id at all
+        return False
+    return False
 
 
 def _previous(layout: Layout, live: Path | None) -> Path | None:

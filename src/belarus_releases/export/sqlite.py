@@ -16,6 +16,7 @@ rebuild copies instead the previous release's for a table whose rows are all as 
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -91,8 +92,11 @@ class NewDatabase:
     when the block ends, and closed unfinished when the block raises (the file is then never published)."""
 
     def __init__(self, path: Path, attach: Mapping[str, Path] | None = None,
-                 search_from: Mapping[str, str] | None = None) -> None:
-        if path.exists():
+                 search_from: Mapping[str, str] | None = None, *, continued: Iterable[str] = ()) -> None:
+        """`continued`: the tables that the database at `path`, made ahead and paused (`pause`), holds already, in
+        the order they are given: it is continued with the next, not created."""
+        continued = set(continued)
+        if path.exists() and not continued:
             raise FileExistsError(f"{path} already exists; the database is always written to a new file")
         self.path = path
         self.connection = sqlite3.connect(path, uri=True, isolation_level=None)  # transactions as written below
@@ -102,11 +106,11 @@ class NewDatabase:
             self.aliases = _attach(self.connection, attach or {})
             self.connection.execute(f'ATTACH DATABASE ":memory:" AS "{SEARCH}"')
             self.search_from = dict(search_from or {})
-            self.indexed: set[str] = set()
+            self.indexed: set[str] = continued
             self.unindexed: Table | None = None
-            self.connection.execute("BEGIN")  # the tables and their rows: one transaction
+            self.connection.execute("BEGIN")  # the tables and the first one's rows: one transaction
             # each full-text index too, empty: its tables are filled by copying (_index)
-            for statement in schema_sql().tables:
+            for statement in () if continued else schema_sql().tables:
                 self.connection.execute(statement)
         except BaseException:
             self.connection.close()
@@ -152,6 +156,13 @@ class NewDatabase:
         self.indexed.add(self.unindexed.name)
         self.unindexed = None
         self.connection.execute("BEGIN")
+
+    def pause(self) -> None:
+        """Index the table filled last and close, leaving the database to be continued (`continued`) by another
+        connection, which takes the same steps from there: so the same bytes."""
+        self.index()
+        self.connection.execute("COMMIT")  # the transaction `index` began holds nothing yet: nothing is written
+        self.connection.close()
 
     def finish(self) -> Path:
         """Index the table filled last, commit, and index any table left empty; the database is then complete and
@@ -213,13 +224,25 @@ def _in_key_order(table: Table, rows: Iterable[Values]) -> Iterator[Values]:
 
 
 def assemble(path: Path, scratch: Path, parts: Callable[[sqlite3.Connection, Table], Iterable[Part]],
-             attach: Mapping[str, Path] | None = None, search_from: Mapping[str, str] | None = None) -> Path:
+             attach: Mapping[str, Path] | None = None, search_from: Mapping[str, str] | None = None,
+             made: tuple[Path, tuple[str, ...]] | None = None) -> Path:
     """Create the database at `path`: every table filled with the parts that `parts` gives for it (asked with the
     connection making the database, which has `scratch` attached as SCRATCH and the others as named), with its
-    indexes and full-text search (`search_from`: as NewDatabase's)."""
-    with NewDatabase(path, {SCRATCH: scratch, **(attach or {})}, search_from) as database:
+    indexes and full-text search (`search_from`: as NewDatabase's). `made`: a database made ahead (and paused) with
+    these first tables of ORDER as they are to be, moved to `path` and continued when it is still there (it is
+    made where another build's leftovers are removed)."""
+    done: tuple[str, ...] = ()
+    if made is not None:
+        assert made[1] == tuple(table.name for table in ORDER[:len(made[1])]), "made ahead: the first tables of ORDER"
+        try:
+            os.rename(made[0], path)
+            done = made[1]
+        except OSError:  # gone (removed as another build's leftover): made here, in full
+            pass
+    with NewDatabase(path, {SCRATCH: scratch, **(attach or {})}, search_from, continued=done) as database:
         for table in ORDER:
-            database.add_selected(table, parts(database.connection, table))
+            if table.name not in done:
+                database.add_selected(table, parts(database.connection, table))
     return path
 
 
