@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from belarus_releases.export.chart import write_chart
 from belarus_releases.export.database_job import PREVIOUS, DatabaseResult, Job, scratch_path
@@ -30,12 +29,15 @@ from belarus_releases.tables import TABLES
 
 def checked_database(job: Job, database: Path) -> DatabaseResult:
     """What checking the finished database found, overview.md and the chart made, and its manifest entry."""
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(3) as pool:
         foreign_keys = pool.submit(_foreign_key_problems, job, database)
-        entry = pool.submit(_durable_entry, database)
+        # its bytes on disk (publishing then finds them there: the build waits for this process, not for the disk),
+        # and hashed beside (0.011 s and 0.021 s at 10,000 records)
+        durable, entry = pool.submit(_fsync, database), pool.submit(file_entry, database)
         result = _queries_and_overview(job, database)
         result.foreign_keys = [Problem(job.shown["database"], 0, 0, "package-invalid", message)
                                for message in foreign_keys.result()]
+        durable.result()
         result.entries[job.database] = entry.result()
     return result  # with a foreign key problem, nothing is published: an overview made meanwhile goes with the rest
 
@@ -54,12 +56,9 @@ def _foreign_key_problems(job: Job, database: Path) -> list[str]:
     return foreign_key_problems(database, None if gone else [table.name for table in TABLES if table.name in job.rows.parquet])
 
 
-def _durable_entry(path: Path) -> list[Any]:
-    """The database's manifest entry, once its bytes are on disk (publishing then finds them there: the build's
-    process waits for this one, not for the disk)."""
+def _fsync(path: Path) -> None:
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
-    return file_entry(path)
 
 
 def _queries_and_overview(job: Job, database: Path) -> DatabaseResult:
