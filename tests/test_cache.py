@@ -466,6 +466,22 @@ def test_a_source_known_by_its_status_is_read_only_to_look_for_a_changed_records
     assert {p.type for p in result.problems} == {"quote-not-found", "source-changed"}
 
 
+def test_a_source_known_by_its_status_and_changed_before_it_is_read_is_said_to_have_changed(
+        dataset: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its quotes are never looked for in other bytes than those the check knew it by, and published."""
+    monkeypatch.setattr(cache_module, "SETTLED_NS", -10**12)  # as if every file were older than the check
+    check_dataset(dataset, cache=True)
+    check_dataset(dataset, cache=True)  # each source's status kept
+    edit(dataset, SMITH, "Крістофер Сміт", "Крістофер Смит")  # its quotes looked for again
+    source = "003_9b2d8587e965d613.txt"
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda path: real(path).replace("заступник".encode(), "заступнек".encode())
+                        if path.name == source else real(path))  # written between its status and its bytes
+    problems = check_dataset(dataset, cache=True).problems
+    assert (f"sources/{source}", "source-changed") in [(p.file, p.type) for p in problems]
+    assert "internal-error" not in {p.type for p in problems}
+
+
 @pytest.mark.parametrize("by_folder", [True, False], ids=["status read in the open root", "by joined path"])
 def test_a_file_is_known_by_its_status_read_either_way(dataset: Layout, checked: list[list[str]], hashed: list[str],
                                                       by_folder: bool, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,10 +34,21 @@ def internal_error(file: str, error: BaseException) -> Problem:
                    f"the checker failed on this file ({type(error).__name__}); please report this, attaching the file")
 
 
+class ChangedWhileChecked(Exception):
+    """A file read when first needed had other bytes than those the check knew it by (its status stood for them):
+    changed while the check ran. Reported as `problem`."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
 def guarded(file: str, stage: Callable[[], T], failed: Callable[[Problem], T]) -> T:
     """Run one stage; an unexpected exception becomes one located problem, which `failed` makes the stage's result."""
     try:
         return stage()
+    except ChangedWhileChecked as changed:
+        return failed(changed.problem)
     except (Exception, RecursionError) as error:
         return failed(internal_error(file, error))
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from belarus_releases.check.cache import CheckCache
 from belarus_releases.check.characters import LineIndex, decode_text, plain_quotes, scan_characters, too_large
+from belarus_releases.check.per_file import ChangedWhileChecked
 from belarus_releases.check.yaml_reader import Loaded
 from belarus_releases.layout import Layout
 from belarus_releases.problems import Problem, at
@@ -103,9 +104,21 @@ class SourceTexts:
             # text is None when the cache knew these bytes read cleanly: decoding them again is all it takes (and
             # reading them, when it knew them by the file's status)
             if text is None:
-                text = (raw if isinstance(raw, bytes) else raw.read_bytes()).decode("utf-8")
+                text = (raw if isinstance(raw, bytes) else _bytes_known(raw, self.digests[file])).decode("utf-8")
             self._texts[file] = SourceText.of(text)
         return self._texts[file]
+
+
+def _bytes_known(path: Path, digest: bytes) -> bytes:
+    """The bytes of a source document the check knew by its status, read now: those it knew, or the document changed
+    while the check ran, which is said (quotes are never looked for in other bytes than those the build publishes)."""
+    raw = path.read_bytes()
+    if hashlib.sha256(raw).digest() != digest:
+        raise ChangedWhileChecked(Problem(f"{path.parent.name}/{path.name}", 0, 0, "source-changed",
+                                          "this document changed while it was checked; a source document never "
+                                          "changes: restore it, or add the new version with `belarus-releases "
+                                          "add-source`"))
+    return raw
 
 
 def read_sources(layout: Layout, files: list[str], sources: Loaded,
