@@ -24,6 +24,7 @@ from belarus_releases import memory
 from belarus_releases.check.dataset import check_dataset
 from belarus_releases.cli import cli
 from belarus_releases.export import build as build_module
+from belarus_releases.export import database as database_module
 from belarus_releases.export import database_checks, database_job, database_work, datapackage, package_verifier, release_files
 from belarus_releases.export import flatten as flatten_module
 from belarus_releases.export.build import BuildResult, build_dataset
@@ -336,6 +337,27 @@ def test_a_rebuild_runs_the_releases_query_only_when_a_column_it_reads_changed(
     edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")  # one it reads
     assert build_dataset(built).ok and len(ran) == 1
     assert "The US Deputy" in built.overview.read_text(encoding="utf-8")
+
+
+def test_a_rebuild_takes_the_quotes_its_database_process_made_ahead_while_they_are_unchanged(
+        built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process beside the build fills them from the live release's database while the build checks the dataset;
+    a rebuild that leaves them as they were goes on from there, one that changes a quote makes them itself. Nothing
+    made ahead is left in build/ either way."""
+    taken: list[tuple[str, ...]] = []
+    real = database_module.DatabaseJob.result
+
+    def result(job: database_module.DatabaseJob) -> database_job.DatabaseResult:
+        outcome = real(job)
+        taken.append(outcome.continued)
+        return outcome
+
+    monkeypatch.setattr(database_module.DatabaseJob, "result", result)
+    edit_record(built, SMITH, "title: US Deputy", "title: The US Deputy")
+    assert build_dataset(built).ok and taken == [("quotes",)]
+    edit_record(built, SMITH, "text: у середу, 12 лютого,", "text: 12 лютого,")  # a quote, shorter
+    assert build_dataset(built).ok and taken == [("quotes",), ()]
+    assert [name for name in os.listdir(built.build) if name.startswith(".ahead-")] == []
 
 
 def test_a_write_error_is_a_problem_and_changes_nothing(built: Layout, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -296,10 +296,10 @@ def test_tables_made_ahead_are_removed_once_their_build_has_ended(tmp_path: Path
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
                            check=True).stdout.strip()
     for pid in (ended, str(os.getpid()), "x"):
-        (layout.build / f".ahead-{pid}.db").write_bytes(b"")
+        (layout.build / f".ahead-{pid}-0a1b2c3d.db").write_bytes(b"")
     assert release(layout, staged(contents("A"))) == ([], live_release(layout))
     assert sorted(name for name in os.listdir(layout.build) if name.startswith(".ahead-")) == [
-        f".ahead-{os.getpid()}.db", ".ahead-x.db"]
+        f".ahead-{os.getpid()}-0a1b2c3d.db", ".ahead-x-0a1b2c3d.db"]
 
 
 def fsyncs_seen(monkeypatch: pytest.MonkeyPatch, publishing: Callable[[list[str]], object]) -> list[str]:

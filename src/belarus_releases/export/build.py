@@ -63,8 +63,8 @@ def build_dataset(layout: Layout, *, allow_removals: bool = False, cache: bool =
     told = progress or (lambda _: None)
     told("check")
     database = DatabaseJob()  # started first: its start-up overlaps the check
-    database.make_ahead(layout)  # and what it can make of a rebuild before there is one, too
     try:
+        database.make_ahead(layout)  # and what it can make of a rebuild before there is one, too
         result = _checked_and_built(layout, database, allow_removals, told, cache=cache, incremental=True)
         if result is None:  # the live release could not give a full build's bytes: everything again, in full
             database.restart()  # the process beside it was stopped when the doubt was found

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -90,11 +91,12 @@ class DatabaseJob:
         beside the build: one in this process would have no time to spare."""
         try:  # as the plan names it (export/incremental.py)
             previous = layout.current.resolve(strict=True) / layout.database.name
-        except OSError:
+            if self.process is None or self.work is not None or not previous.is_file():
+                return
+        except OSError:  # no live release, or none this build can read: nothing to make ahead
             return
-        if self.process is not None and self.work is None and previous.is_file():
-            self.ahead = Ahead(previous, layout.build / f"{AHEAD_PREFIX}{os.getpid()}.db")
-            self.process.send(self.ahead)
+        self.ahead = Ahead(previous, layout.build / f"{AHEAD_PREFIX}{os.getpid()}-{secrets.token_hex(4)}.db")
+        self.process.send(self.ahead)
 
     def submit(self, work: Job) -> None:
         self.work = work

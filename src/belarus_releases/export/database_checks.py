@@ -1,7 +1,7 @@
 """Export, what the database process checks and derives once the database is made: its foreign keys, the canned
 queries compiled, the releases query run once for overview.md and the chart (or not at all when it reads what it read
-in the previous release), and the file made durable with its manifest entry taken, the last three side by side (each
-only reads the finished database).
+in the previous release), and the file made durable with its manifest entry taken. The foreign keys, the fsync and
+the hash each run in a thread of their own, beside the queries (all only read the finished database).
 """
 
 from __future__ import annotations

@@ -50,7 +50,8 @@ class Rows:
 class Ahead:
     """What the database process may make of a rebuild before it is given its job, while the build checks the
     dataset: the tables of AHEAD, from the live release's database (`previous`), at `path` (in build/, where the
-    release's staging folder will be; removed unless the rebuild takes it)."""
+    release's staging folder will be, named for the build: export/publish.py's AHEAD_NAME; removed unless the
+    rebuild takes it)."""
 
     previous: Path
     path: Path
@@ -85,6 +86,7 @@ class DatabaseResult:
     releases_digest: str | None = None  # of the rows of the overview's query (releases_digest), for the manifest
     # the manifest entries (size and SHA-256) of files this process wrote, taken while it checked them
     entries: dict[str, list[Any]] = field(default_factory=dict)
+    continued: tuple[str, ...] = ()  # the tables a rebuild's database took made ahead (Ahead)
 
 
 def scratch_path(job: Job) -> Path:

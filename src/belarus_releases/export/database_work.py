@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import pickle
 import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -138,7 +140,6 @@ def made_ahead(ahead: Ahead) -> Ahead | None:
     dataset, so that the rebuild, when it leaves them so, continues from there (at 10,000 records, the quotes took
     0.05-0.09 s of the database process, beside the build's own work). None when they could not be made."""
     try:
-        ahead.path.unlink(missing_ok=True)  # left by a killed build that had this process id: no other has it
         database = NewDatabase(ahead.path, {PREVIOUS: ahead.previous}, {table.name: PREVIOUS for table in AHEAD})
         try:
             for table in AHEAD:
@@ -147,17 +148,22 @@ def made_ahead(ahead: Ahead) -> Ahead | None:
         except BaseException:
             database.close()
             raise
-    except (OSError, sqlite3.Error):  # a shortcut only: the rebuild then makes them itself
+    except Exception:  # a shortcut only (a full disk, a damaged previous database): the rebuild makes them itself
         ahead.path.unlink(missing_ok=True)
         return None
     return ahead
 
 
-def _taken_ahead(job: Job, ahead: Ahead | None) -> tuple[Path, tuple[str, ...]] | None:
-    """The tables made ahead, when they are this rebuild's: from its previous database, and their rows unchanged."""
+def _taken_ahead(job: Job, ahead: Ahead | None, path: Path) -> tuple[str, ...]:
+    """The tables made ahead, moved to `path`, when they are this rebuild's (from its previous database, their rows
+    unchanged) and still there (a file removed by hand, or by a build that took this process id for another's)."""
     if ahead is None or ahead.previous != job.rows.previous or {table.name for table in AHEAD} & job.rows.parquet:
-        return None
-    return ahead.path, tuple(table.name for table in AHEAD)
+        return ()
+    try:
+        os.rename(ahead.path, path)
+    except OSError:
+        return ()
+    return tuple(table.name for table in AHEAD)
 
 
 def write_parquet_files(job: Job) -> None:
@@ -227,6 +233,7 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
     """The Parquet files (then `parquet_written()`) and the database (an incremental build makes the two at once,
     continuing the tables `ahead` made when they are its own), the database checked, overview.md and the chart."""
     path = job.folder / job.database
+    continued: tuple[str, ...] = ()
     try:
         if job.rows.previous is not None and not job.rows.parquet:
             return _as_before(job, parquet_written)
@@ -237,10 +244,11 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
                 parquet = pool.submit(_parquet_files, job, parquet_written)
                 # a table whose rows are all as before (Rows.parquet) has the same full-text index
                 as_before = {table.name: PREVIOUS for table in TABLES if table.name not in job.rows.parquet}
+                continued = _taken_ahead(job, ahead, path)
                 database = assemble(path, scratch_path(job), kept_and_changed, {PREVIOUS: job.rows.previous}, as_before,
-                                    _taken_ahead(job, ahead))
+                                    continued)
                 parquet.result()
-        return checked_database(job, database)
+        return replace(checked_database(job, database), continued=continued)
     finally:  # the scratch database (read until the overview is settled), the rows not read, the tables made ahead
         scratch_path(job).unlink(missing_ok=True)  # and not taken: never published
         if ahead is not None:

@@ -30,6 +30,16 @@ MARKERS = re.compile(r"<!-- overview:start[^>]*-->.*?<!-- overview:end -->", re.
 MARKDOWN_SPECIAL = re.compile(r"[\\`*{}\[\]()!|#~:]|(?<![^\W_])_|_(?![^\W_])")
 
 
+# SQLite's functions whose value is their arguments' alone (aggregates and window functions over the same rows
+# included): a query calling any other is run again in every build
+DETERMINISTIC = frozenset({
+    "abs", "avg", "char", "coalesce", "count", "cume_dist", "dense_rank", "first_value", "format", "glob", "group_concat",
+    "hex", "ifnull", "iif", "instr", "json", "json_array", "json_extract", "json_group_array", "json_object", "lag",
+    "last_value", "lead", "length", "like", "lower", "ltrim", "max", "min", "nth_value", "ntile", "nullif",
+    "percent_rank", "printf", "quote", "rank", "replace", "round", "row_number", "rtrim", "sign", "string_agg",
+    "substr", "substring", "sum", "total", "trim", "typeof", "unicode", "upper"})
+
+
 class OverviewError(Exception):
     """The README or metadata.yml lacks what the overview needs."""
 
@@ -86,8 +96,7 @@ def rows_read_as_before(database: Path, previous: Path, dropped: Path, sql: str,
             return False
         for name in sorted(read.keys() & set(changed)):
             table = BY_NAME[name]
-            if table.contributor is None:  # (a registry's table: its rows change only in a full build)
-                return False
+            assert table.contributor is not None, "a rebuild changes the rows of the records' tables alone"
             columns = column_list(sorted(read[name] & set(table.column_names)))
             rows = f'SELECT rowid{", " if columns else ""}{columns} FROM {{}}."{name}" WHERE "{table.contributor}" ' \
                    'IN (SELECT id FROM dropped.dropped) ORDER BY rowid'
@@ -99,8 +108,9 @@ def rows_read_as_before(database: Path, previous: Path, dropped: Path, sql: str,
 
 
 def _columns_read(connection: sqlite3.Connection, sql: str) -> dict[str, set[str]] | None:
-    """The columns of each table of the database's own that `sql` reads, or None when it reads anything else (a
-    table of another database, a table that is not one of ours, such as the schema or a full-text index)."""
+    """The columns of each table of the database's own that `sql` reads, or None when its rows may depend on anything
+    else: a table of another database or not one of ours (the schema, a full-text index), or a function whose value
+    is not its arguments' alone (random(), date('now'), ...)."""
     read: dict[str, set[str]] = {}
     elsewhere = False
 
@@ -109,6 +119,8 @@ def _columns_read(connection: sqlite3.Connection, sql: str) -> dict[str, set[str
         if action == sqlite3.SQLITE_READ:
             elsewhere = elsewhere or database != "main" or table not in BY_NAME
             read.setdefault(str(table), set()).add(column or "")
+        elif action == sqlite3.SQLITE_FUNCTION:
+            elsewhere = elsewhere or (column or "").lower() not in DETERMINISTIC
         return sqlite3.SQLITE_OK
 
     connection.set_authorizer(authorize)

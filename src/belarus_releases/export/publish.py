@@ -2,7 +2,7 @@
 
     build/.lock                                 held (flock) by the running build; never deleted
     build/.staging-XXXXXXXX/                    a build being written and verified; no reader looks here
-    build/.ahead-PID.db                         tables made ahead of a rebuild, taken into its release or removed
+    build/.ahead-PID-XXXXXXXX.db                tables made ahead of a rebuild, taken into its release or removed
     build/releases/000007-20251126T170412Z/     every output of one build: a self-contained Data Package
     build/current -> releases/000007-20251126T170412Z
 
@@ -39,7 +39,7 @@ from belarus_releases.tables import TABLES
 STAGING_PREFIX = ".staging-"
 LINK_PREFIX = ".current-"
 AHEAD_PREFIX = ".ahead-"  # tables a build's database process made ahead (export/database_job.py's Ahead), then
-AHEAD_NAME = re.compile(re.escape(AHEAD_PREFIX) + r"(\d+)\.db")  # the build's process id
+AHEAD_NAME = re.compile(re.escape(AHEAD_PREFIX) + r"(\d+)-[0-9a-f]+\.db")  # the build's process id, and a token
 RELEASE_NAME = re.compile(r"(\d{6,})-\d{8}T\d{6}Z")
 UNCHANGED = "nothing was published: build/current is as it was"
 FSYNC_THREADS = 16  # fsyncs at once: the filesystem commits them together (5x quicker for a release's ~900 files)

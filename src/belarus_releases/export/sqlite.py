@@ -16,7 +16,6 @@ rebuild copies instead the previous release's for a table whose rows are all as 
 from __future__ import annotations
 
 import functools
-import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -79,8 +78,9 @@ class ScratchRows:
 
 
 class NewDatabase:
-    """The database being made at `path` (which must not exist yet), in one way whichever way its rows come, so that
-    the same rows always give the same bytes: every table is created first (in TABLES order), then each is filled
+    """The database being made at `path` (which must not exist yet, unless it is continued), in one way whichever
+    way its rows come, so that the same rows always give the same bytes: every table is created first (in TABLES
+    order), then each is filled
     in the order it is given, in primary-key order, by the build's own rows (`add_rows`: a full build, as the rows
     arrive) or part after part (`add_selected`: from a previous release's database), each given its indexes and
     full-text search before the next is filled (`index`: a full build's database process then makes them while
@@ -225,24 +225,15 @@ def _in_key_order(table: Table, rows: Iterable[Values]) -> Iterator[Values]:
 
 def assemble(path: Path, scratch: Path, parts: Callable[[sqlite3.Connection, Table], Iterable[Part]],
              attach: Mapping[str, Path] | None = None, search_from: Mapping[str, str] | None = None,
-             made: tuple[Path, tuple[str, ...]] | None = None) -> Path:
+             continued: tuple[str, ...] = ()) -> Path:
     """Create the database at `path`: every table filled with the parts that `parts` gives for it (asked with the
     connection making the database, which has `scratch` attached as SCRATCH and the others as named), with its
-    indexes and full-text search (`search_from`: as NewDatabase's). `made`: a database made ahead (and paused) with
-    these first tables of ORDER as they are to be, moved to `path` and continued when it is still there (it is
-    made where another build's leftovers are removed)."""
-    done: tuple[str, ...] = ()
-    if made is not None:
-        assert made[1] == tuple(table.name for table in ORDER[:len(made[1])]), "made ahead: the first tables of ORDER"
-        try:
-            os.rename(made[0], path)
-            done = made[1]
-        except OSError:  # gone (removed as another build's leftover): made here, in full
-            pass
-    with NewDatabase(path, {SCRATCH: scratch, **(attach or {})}, search_from, continued=done) as database:
-        for table in ORDER:
-            if table.name not in done:
-                database.add_selected(table, parts(database.connection, table))
+    indexes and full-text search (`search_from`: as NewDatabase's). `continued`: the first tables of ORDER, which
+    the database already at `path` holds, made ahead and paused (NewDatabase's `continued`)."""
+    assert continued == tuple(table.name for table in ORDER[:len(continued)]), "continued: the first tables of ORDER"
+    with NewDatabase(path, {SCRATCH: scratch, **(attach or {})}, search_from, continued=continued) as database:
+        for table in ORDER[len(continued):]:
+            database.add_selected(table, parts(database.connection, table))
     return path
 
 
