@@ -6,7 +6,6 @@ the hash each run in a thread of their own, beside the queries (all only read th
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from belarus_releases.export.overview import (
     run_query,
     write_overview,
 )
+from belarus_releases.export.publish import fsync
 from belarus_releases.export.sqlite import foreign_key_problems, read_only, statement_problems
 from belarus_releases.problems import Problem
 from belarus_releases.tables import TABLES
@@ -33,7 +33,7 @@ def checked_database(job: Job, database: Path) -> DatabaseResult:
         foreign_keys = pool.submit(_foreign_key_problems, job, database)
         # its bytes on disk (publishing then finds them there: the build waits for this process, not for the disk),
         # and hashed beside (0.011 s and 0.021 s at 10,000 records)
-        durable, entry = pool.submit(_fsync, database), pool.submit(file_entry, database)
+        durable, entry = pool.submit(fsync, database), pool.submit(file_entry, database)
         result = _queries_and_overview(job, database)
         result.foreign_keys = [Problem(job.shown["database"], 0, 0, "package-invalid", message)
                                for message in foreign_keys.result()]
@@ -54,11 +54,6 @@ def _foreign_key_problems(job: Job, database: Path) -> list[str]:
         gone = connection.execute(f"SELECT 1 FROM {PREVIOUS}.events WHERE id NOT IN (SELECT id FROM main.events) "
                                   "LIMIT 1").fetchone()
     return foreign_key_problems(database, None if gone else [table.name for table in TABLES if table.name in job.rows.parquet])
-
-
-def _fsync(path: Path) -> None:
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
 
 
 def _queries_and_overview(job: Job, database: Path) -> DatabaseResult:

@@ -108,12 +108,12 @@ def publish(layout: Layout, staging: Path) -> Path:
     # on disk before any name points at them; a file linked from the live release was when that one was published
     _fsync_all([staging / name for name in sorted(os.listdir(staging)) if not _published_in(live, staging / name)])
     os.chmod(staging, 0o755)  # mkdtemp made it private; a release is read by the web server and by other users
-    _fsync(staging)
+    fsync(staging)
     os.makedirs(layout.releases, exist_ok=True)
     new = layout.releases / _next_name(layout.releases)
     try:
         os.rename(staging, new)
-        _fsync(layout.releases)
+        fsync(layout.releases)
         _switch(layout, new)
     except OSError:
         if live_release(layout) == new:
@@ -140,7 +140,7 @@ def _switch(layout: Layout, release: Path) -> None:
         os.unlink(link)
     os.symlink(os.path.relpath(release, layout.build), link)  # relative, so build/ can be moved or mounted elsewhere
     os.replace(link, layout.current)  # the one step that publishes
-    _fsync(layout.build)  # so that the switch survives a power cut
+    fsync(layout.build)  # so that the switch survives a power cut
 
 
 def _link(layout: Layout) -> Path:
@@ -280,7 +280,7 @@ class EarlySync:
         """Start making these files durable (each once)."""
         for path in paths:
             if path not in self.started:
-                self.started[path] = self.pool.submit(_fsync, path)
+                self.started[path] = self.pool.submit(fsync, path)
 
     def wait(self) -> None:
         """Return once every file added is durable; raises the first error (a failed fsync fails the build)."""
@@ -298,7 +298,8 @@ def _fsync_all(paths: list[Path]) -> None:
         syncing.wait()
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Make the file or folder at `path` durable; an error names it."""
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
