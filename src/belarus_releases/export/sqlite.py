@@ -80,11 +80,11 @@ class ScratchRows:
 class NewDatabase:
     """The database being made at `path` (which must not exist yet, unless it is continued), in one way whichever
     way its rows come, so that the same rows always give the same bytes: every table is created first (in TABLES
-    order), then each is filled
-    in the order it is given, in primary-key order, by the build's own rows (`add_rows`: a full build, as the rows
-    arrive) or part after part (`add_selected`: from a previous release's database), each given its indexes and
-    full-text search before the next is filled (`index`: a full build's database process then makes them while
-    the build still writes the next tables' files; at 100,000 records, 3.6 s no longer left for after the last).
+    order), then each is filled in the order it is given, in primary-key order, by the build's own rows
+    (`add_rows`: a full build, as the rows arrive) or part after part (`add_selected`: from a previous release's
+    database), each given its indexes and full-text search before the next is filled (`index`: a full build's
+    database process then makes them while the build still writes the next tables' files; at 100,000 records, 3.6 s
+    no longer left for after the last).
     `attach`: databases the SELECTs read, read-only, by alias. A table's full-text index is made in a database in
     memory and its rows copied in, or copied from the database whose alias `search_from` gives for the table (the
     previous release's, for a table whose rows are all as they were there: the same rows give the same index, so
