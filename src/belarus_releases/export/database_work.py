@@ -156,7 +156,7 @@ def made_ahead(ahead: Ahead) -> Ahead | None:
 
 def _taken_ahead(job: Job, ahead: Ahead | None, path: Path) -> tuple[str, ...]:
     """The tables made ahead, moved to `path`, when they are this rebuild's (from its previous database, their rows
-    unchanged) and still there (a file removed by hand, or by a build that took this process id for another's)."""
+    unchanged) and still there (not removed by hand)."""
     if ahead is None or ahead.previous != job.rows.previous or {table.name for table in AHEAD} & job.rows.parquet:
         return ()
     try:
@@ -249,10 +249,8 @@ def database_outputs(job: Job, ready: Callable[[str], None], parquet_written: Ca
                                     continued)
                 parquet.result()
         return replace(checked_database(job, database), continued=continued)
-    finally:  # the scratch database (read until the overview is settled), the rows not read, the tables made ahead
-        scratch_path(job).unlink(missing_ok=True)  # and not taken: never published
-        if ahead is not None:
-            ahead.path.unlink(missing_ok=True)
+    finally:  # the scratch database (read until the overview is settled) and the rows not read: never published
+        scratch_path(job).unlink(missing_ok=True)
         for table in TABLES:
             rows_path(job.folder, table.name).unlink(missing_ok=True)
 
@@ -280,11 +278,12 @@ def main() -> None:
         outcome: tuple[str, Any] = ("ok", database_outputs(job, lambda name: _expect(stdin, name),
                                                            lambda: send((PARQUET_WRITTEN, None)), ahead))
     except EOFError:  # the build stopped before the end: nobody is waiting for an answer
-        if ahead is not None:
-            ahead.path.unlink(missing_ok=True)
         return
     except BaseException as error:  # sent to the build, which raises it as its own
         outcome = ("error", error if _picklable(error) else RuntimeError(f"{type(error).__name__}: {error}"))
+    finally:  # the tables made ahead, when no release took them: never published
+        if ahead is not None:
+            ahead.path.unlink(missing_ok=True)
     send(outcome)
 
 
