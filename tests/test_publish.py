@@ -300,6 +300,8 @@ def test_tables_made_ahead_are_removed_once_their_build_has_ended(tmp_path: Path
     assert release(layout, staged(contents("A"))) == ([], live_release(layout))
     assert sorted(name for name in os.listdir(layout.build) if name.startswith(".ahead-")) == [
         f".ahead-{os.getpid()}-0a1b2c3d.db", ".ahead-x-0a1b2c3d.db"]
+    named = publish_module.AHEAD_NAME.fullmatch(publish_module.ahead_path(layout).name)  # as a build names its own
+    assert named is not None and named.group(1) == str(os.getpid())
 
 
 def fsyncs_seen(monkeypatch: pytest.MonkeyPatch, publishing: Callable[[list[str]], object]) -> list[str]:

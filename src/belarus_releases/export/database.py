@@ -10,9 +10,7 @@ and problems.
 
 from __future__ import annotations
 
-import os
 import pickle
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +31,7 @@ from belarus_releases.export.database_job import (
     scratch_path,
 )
 from belarus_releases.export.files import Values
-from belarus_releases.export.publish import AHEAD_PREFIX
+from belarus_releases.export.publish import ahead_path
 from belarus_releases.export.side_process import SideProcess
 from belarus_releases.export.sqlite import ScratchRows
 from belarus_releases.layout import Layout
@@ -95,7 +93,7 @@ class DatabaseJob:
                 return
         except OSError:  # no live release, or none this build can read: nothing to make ahead
             return
-        self.ahead = Ahead(previous, layout.build / f"{AHEAD_PREFIX}{os.getpid()}-{secrets.token_hex(4)}.db")
+        self.ahead = Ahead(previous, ahead_path(layout))
         self.process.send(self.ahead)
 
     def submit(self, work: Job) -> None:

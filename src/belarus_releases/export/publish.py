@@ -23,6 +23,7 @@ import errno
 import fcntl
 import os
 import re
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -209,6 +210,12 @@ def remove_leftovers(layout: Layout) -> None:
     if live is not None:
         for name in _flat_outputs(layout):  # what builds before releases wrote straight into build/
             _remove(layout.build / name)
+
+
+def ahead_path(layout: Layout) -> Path:
+    """Where this build's database process makes tables ahead (export/database_job.py's Ahead): named for this
+    process (AHEAD_NAME), so that the leftover of a build that ended is known."""
+    return layout.build / f"{AHEAD_PREFIX}{os.getpid()}-{secrets.token_hex(4)}.db"
 
 
 def _made_ahead_by_a_build_gone(name: str) -> bool:
